@@ -1,0 +1,58 @@
+/* Small portability layer for the Cython modules: OpenMP presence, CPU features,
+ * prefetch. Everything here is header-only and safe to compile without OpenMP. */
+#ifndef FASTVEC_PLATFORM_H
+#define FASTVEC_PLATFORM_H
+
+#ifdef _OPENMP
+#include <omp.h>
+#define FV_OPENMP 1
+static inline int fv_omp_max_threads(void) { return omp_get_max_threads(); }
+static inline int fv_omp_num_procs(void) { return omp_get_num_procs(); }
+#else
+#define FV_OPENMP 0
+static inline int fv_omp_max_threads(void) { return 1; }
+static inline int fv_omp_num_procs(void) { return 1; }
+#endif
+
+/* CPU feature checks for runtime dispatch of the SIMD kernel variants.
+ * GCC/Clang's builtin also checks that the OS saves the wide registers (XCR0). */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define FV_HAVE_CPU_CHECK 1
+static inline int fv_cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+static inline int fv_cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512cd") && fv_cpu_has_avx2();
+}
+#else
+#define FV_HAVE_CPU_CHECK 0
+static inline int fv_cpu_has_avx2(void) { return 0; }
+static inline int fv_cpu_has_avx512(void) { return 0; }
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define fv_prefetch(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define fv_prefetch_w(p) __builtin_prefetch((const void *)(p), 1, 3)
+#else
+#define fv_prefetch(p) ((void)(p))
+#define fv_prefetch_w(p) ((void)(p))
+#endif
+
+/* Which ISA the including translation unit was compiled for (reported by show_config). */
+#if defined(__AVX512F__)
+#define FV_COMPILED_ISA "avx512"
+#elif defined(__AVX2__)
+#define FV_COMPILED_ISA "avx2"
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define FV_COMPILED_ISA "neon"
+#elif defined(__SSE2__) || defined(_M_X64)
+#define FV_COMPILED_ISA "sse2"
+#else
+#define FV_COMPILED_ISA "generic"
+#endif
+
+#endif

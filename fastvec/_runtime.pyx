@@ -1,0 +1,25 @@
+"""Facts about the compiled extension and the CPU it runs on (no kernels here)."""
+
+cdef extern from "_fv_platform.h" nogil:
+    const int FV_OPENMP
+    const int FV_HAVE_CPU_CHECK
+    int fv_omp_max_threads() noexcept
+    int fv_omp_num_procs() noexcept
+    int fv_cpu_has_avx2() noexcept
+    int fv_cpu_has_avx512() noexcept
+
+
+def openmp_enabled() -> bool:
+    """True when the extensions were compiled with OpenMP."""
+    return bool(FV_OPENMP)
+
+
+def openmp_max_threads() -> int:
+    """OpenMP's default team size (1 without OpenMP)."""
+    return fv_omp_max_threads()
+
+
+def cpu_features() -> dict:
+    """SIMD levels usable on this CPU (False where the compiler cannot tell)."""
+    return {"checked": bool(FV_HAVE_CPU_CHECK), "avx2": bool(fv_cpu_has_avx2()),
+            "avx512": bool(fv_cpu_has_avx512())}
