@@ -1,0 +1,284 @@
+"""Reading corpora and encoding them once into int32 ids plus int64 sentence offsets.
+
+A corpus is one of:
+
+* a path to a text file (optionally ``.gz``, ``.bz2`` or ``.xz``), one sentence or document
+  per line, lines of any length;
+* a re-iterable of token lists (``[["the", "cat"], ...]``), not a one-shot generator;
+* an already encoded :class:`Corpus`.
+
+Files are read in blocks cut at whitespace, so a 100 MB line costs no more memory than a
+short one and is never truncated; invalid UTF-8 is replaced (and counted), not fatal.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
+
+import numpy as np
+
+from fastvec._io import FormatError, check_readable_file, load_container, save_container
+from fastvec._text import MAX_TOKEN_BYTES
+
+if TYPE_CHECKING:
+    from fastvec.vocab import Vocabulary
+
+BLOCK_BYTES = 1 << 23
+_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+_WORD_RE = re.compile(r"\w+")
+
+Tokenizer = Callable[[str], Iterable[str]]
+CorpusLike = Union[str, os.PathLike, Iterable[Sequence[str]], "Corpus"]
+
+
+def simple_tokenize(text: str) -> list[str]:
+    """Lowercase and keep runs of Unicode word characters (``\\w+``)."""
+    return _WORD_RE.findall(text.lower())
+
+
+def _resolve_tokenizer(tokenizer: Tokenizer | str | None) -> Tokenizer | None:
+    if tokenizer is None or callable(tokenizer):
+        return tokenizer
+    if tokenizer == "simple":
+        return simple_tokenize
+    raise ValueError(f"tokenizer must be None, 'simple' or a callable, not {tokenizer!r}")
+
+
+@dataclass
+class ReadStats:
+    """What the reader saw: raw tokens, lines, and anything it had to repair or skip."""
+
+    tokens: int = 0
+    lines: int = 0
+    bytes: int = 0
+    replaced_sequences: int = 0
+    skipped_long_tokens: int = 0
+    sources: list = field(default_factory=list)
+
+    def warn_repairs(self) -> None:
+        where = ", ".join(self.sources) or "corpus"
+        if self.replaced_sequences:
+            warnings.warn(f"{where}: replaced {self.replaced_sequences} undecodable byte sequence(s) "
+                          "with U+FFFD (input is not valid UTF-8)", stacklevel=3)
+        if self.skipped_long_tokens:
+            warnings.warn(f"{where}: skipped {self.skipped_long_tokens} token(s) longer than "
+                          f"{MAX_TOKEN_BYTES} bytes", stacklevel=3)
+
+
+def _open_binary(path: str):
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if lower.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if lower.endswith(".xz") or lower.endswith(".lzma"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
+def _last_whitespace(data: bytes) -> int:
+    """Index of the last ASCII whitespace byte in data, or -1."""
+    best = max(data.rfind(b" "), data.rfind(b"\n"))
+    tail = data[best + 1:] if best >= 0 else data
+    for ws in _WHITESPACE[2:]:
+        pos = tail.rfind(ws)
+        if pos >= 0:
+            best = max(best, pos + (len(data) - len(tail)))
+    return best
+
+
+def _check_not_binary(path: str, data: bytes) -> None:
+    """Refuse input that is clearly not text, before it pollutes a vocabulary."""
+    sample = data[:1 << 16]
+    if not sample:
+        return
+    decoded = sample.decode("utf-8", "replace")
+    bad = sample.count(b"\x00") + decoded.count("\ufffd") - sample.count("\ufffd".encode())
+    if bad > max(8, len(sample) // 100):
+        raise ValueError(f"{path}: does not look like a text file ({bad} NUL or undecodable bytes in "
+                         f"the first {len(sample)} bytes); fastvec reads UTF-8 text, one sentence per line")
+
+
+def _valid_utf8(block: bytes, stats: ReadStats) -> bytes:
+    try:
+        block.decode("utf-8")
+        return block
+    except UnicodeDecodeError:
+        text = block.decode("utf-8", "replace")
+        stats.replaced_sequences += text.count("\ufffd") - block.count("\ufffd".encode())
+        return text.encode("utf-8")
+
+
+def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """Yield valid UTF-8 blocks of a text file, each ending at whitespace (or at EOF).
+
+    A run of more than MAX_TOKEN_BYTES non-whitespace bytes is skipped and counted."""
+    path = check_readable_file(path, "corpus file")
+    stats.sources.append(path)
+    carry = b""
+    skipping = False  # inside an over-long token that started in an earlier block
+    first = True
+    with _open_binary(path) as f:
+        while True:
+            try:
+                chunk = f.read(block_bytes)
+            except (OSError, EOFError, lzma.LZMAError) as e:
+                raise OSError(f"{path}: read failed ({e})") from e
+            if first:
+                _check_not_binary(path, chunk)
+                first = False
+            stats.bytes += len(chunk)
+            if not chunk:
+                break
+            data = carry + chunk if carry else chunk
+            carry = b""
+            if skipping:
+                first_ws = min((p for p in (data.find(ws) for ws in _WHITESPACE) if p >= 0), default=-1)
+                if first_ws < 0:
+                    continue
+                data = data[first_ws:]
+                skipping = False
+            cut = _last_whitespace(data)
+            if cut < 0:
+                if len(data) > MAX_TOKEN_BYTES:
+                    stats.skipped_long_tokens += 1
+                    skipping = True
+                else:
+                    carry = data
+                continue
+            carry = data[cut + 1:]
+            if len(carry) > MAX_TOKEN_BYTES:
+                stats.skipped_long_tokens += 1
+                carry = b""
+                skipping = True
+            yield _valid_utf8(data[:cut + 1], stats)
+    if carry:
+        yield _valid_utf8(carry, stats)
+
+
+def _tokenized_blocks(blocks: Iterable[bytes], tokenizer: Tokenizer) -> Iterator[bytes]:
+    """Apply a str tokenizer to each line piece and re-join as normalised bytes."""
+    for block in blocks:
+        lines = block.decode("utf-8").split("\n")
+        yield "\n".join(" ".join(tokenizer(line)) for line in lines).encode("utf-8")
+
+
+def iter_token_lists(corpus: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
+    """Validate an iterable of token lists while iterating it."""
+    for i, sentence in enumerate(corpus):
+        if isinstance(sentence, (str, bytes)):
+            raise TypeError(f"corpus item {i} is a {type(sentence).__name__}, expected a list of tokens; "
+                            "split your sentences first (e.g. line.split()) or pass a file path")
+        if not isinstance(sentence, (list, tuple)):
+            try:
+                sentence = list(sentence)
+            except TypeError:
+                raise TypeError(f"corpus item {i} is a {type(sentence).__name__}, expected a list of tokens") from None
+        for token in sentence:
+            if not isinstance(token, str):
+                raise TypeError(f"corpus item {i} contains a {type(token).__name__} token {token!r}; tokens must be str")
+        yield sentence
+
+
+def check_reiterable(corpus: object) -> None:
+    """Refuse one-shot iterators: building a vocabulary and encoding take two passes."""
+    if iter(corpus) is corpus:  # type: ignore[call-overload]
+        raise TypeError(
+            "the corpus is a one-shot iterator (e.g. a generator), but fastvec reads it twice "
+            "(to count words, then to encode them); pass a list, a re-iterable object, a file path, "
+            "or an encoded fastvec.Corpus")
+
+
+def is_path(corpus: object) -> bool:
+    return isinstance(corpus, (str, os.PathLike))
+
+
+class Corpus:
+    """A corpus encoded once: ``ids`` (int32 word ids of in-vocabulary tokens, in order) and
+    ``offsets`` (int64, ``n_sentences + 1`` entries: sentence i is ``ids[offsets[i]:offsets[i+1]]``).
+
+    Tokens that are not in the vocabulary are dropped; empty sentences are not stored.
+    Build one with :meth:`Corpus.encode` (or let ``Word2Vec.fit`` do it), keep it on disk with
+    :meth:`save` and reopen it memory-mapped with :meth:`load`."""
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocabulary: "Vocabulary", *,
+                 raw_tokens: int | None = None):
+        ids = np.asarray(ids)
+        offsets = np.asarray(offsets)
+        if ids.dtype != np.int32 or ids.ndim != 1:
+            raise ValueError("ids must be a 1-D int32 array")
+        if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) < 1:
+            raise ValueError("offsets must be a non-empty 1-D int64 array")
+        if offsets[0] != 0 or offsets[-1] != len(ids) or (len(offsets) > 1 and np.any(np.diff(offsets) < 0)):
+            raise ValueError("offsets must start at 0, end at len(ids) and never decrease")
+        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(vocabulary)):
+            raise ValueError(f"ids must lie in [0, {len(vocabulary)}) for this vocabulary")
+        self.ids = ids
+        self.offsets = offsets
+        self.vocabulary = vocabulary
+        self.raw_tokens = int(raw_tokens) if raw_tokens is not None else len(ids)
+
+    def __len__(self) -> int:
+        """Number of sentences."""
+        return len(self.offsets) - 1
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.ids)
+
+    def sentence(self, i: int) -> np.ndarray:
+        return self.ids[self.offsets[i]:self.offsets[i + 1]]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        """Sentences as lists of words (slow; for inspection and interoperability)."""
+        keys = self.vocabulary.index_to_key
+        for i in range(len(self)):
+            yield [keys[j] for j in self.sentence(i)]
+
+    def __repr__(self) -> str:
+        return f"Corpus({self.n_tokens} tokens, {len(self)} sentences, vocabulary of {len(self.vocabulary)})"
+
+    @classmethod
+    def encode(cls, corpus: CorpusLike, vocabulary: "Vocabulary", *,
+               tokenizer: Tokenizer | str | None = None) -> "Corpus":
+        """Encode a file or iterable of token lists with an existing vocabulary."""
+        from fastvec.vocab import encode_source
+        if isinstance(corpus, Corpus):
+            if corpus.vocabulary is vocabulary:
+                return corpus
+            raise ValueError("this Corpus was encoded with a different vocabulary; encode the text again")
+        return encode_source(corpus, vocabulary, tokenizer=_resolve_tokenizer(tokenizer))
+
+    @classmethod
+    def build(cls, corpus: CorpusLike, *, min_count: int = 5, max_vocab_size: int | None = None,
+              tokenizer: Tokenizer | str | None = None) -> "Corpus":
+        """Count a vocabulary and encode the corpus with it (two passes over the text)."""
+        from fastvec.vocab import Vocabulary
+        if isinstance(corpus, Corpus):
+            return corpus
+        vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size, tokenizer=tokenizer)
+        return cls.encode(corpus, vocab, tokenizer=tokenizer)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ids, offsets and the vocabulary to one file (atomic, no pickle)."""
+        arrays, meta = self.vocabulary._to_arrays()
+        arrays.update(ids=self.ids, offsets=self.offsets)
+        meta["raw_tokens"] = self.raw_tokens
+        save_container(path, "corpus", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, mmap: bool = True) -> "Corpus":
+        """Open a saved corpus; with ``mmap=True`` the ids stay on disk until touched."""
+        from fastvec.vocab import Vocabulary
+        meta, arrays = load_container(path, "corpus", mmap=mmap, required=("ids", "offsets", "counts"))
+        vocab = Vocabulary._from_arrays(path, meta, arrays)
+        try:
+            return cls(arrays["ids"], arrays["offsets"], vocab, raw_tokens=meta.get("raw_tokens"))
+        except ValueError as e:
+            raise FormatError(path, str(e)) from None

@@ -1,0 +1,304 @@
+"""The vocabulary: word counts, ids sorted by frequency, and the encoding pass."""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from fastvec._io import FormatError, load_container, save_container
+from fastvec._text import WordTable
+from fastvec.corpus import (
+    Corpus,
+    CorpusLike,
+    ReadStats,
+    Tokenizer,
+    _resolve_tokenizer,
+    _tokenized_blocks,
+    check_reiterable,
+    is_path,
+    iter_file_blocks,
+    iter_token_lists,
+)
+
+_TOKEN_BATCH = 1 << 17
+
+
+def _encode_word(word: str) -> bytes:
+    return word.encode("utf-8", "surrogatepass")
+
+
+def _file_blocks(path, stats: ReadStats, tokenizer: Tokenizer | None) -> Iterator[bytes]:
+    blocks = iter_file_blocks(path, stats)
+    return _tokenized_blocks(blocks, tokenizer) if tokenizer is not None else blocks
+
+
+class Vocabulary:
+    """Words with their corpus counts; id 0 is the most frequent word.
+
+    Attributes: ``index_to_key`` (list of str), ``key_to_index`` (dict), ``counts`` (int64
+    array aligned with ``index_to_key``), ``min_count`` used to build it, ``raw_tokens``
+    (tokens read, including words below min_count) and ``stats`` of the reading pass."""
+
+    def __init__(self, words: Sequence[str], counts: Sequence[int] | np.ndarray, *, min_count: int = 1,
+                 raw_tokens: int | None = None, stats: ReadStats | None = None):
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.ndim != 1 or len(counts) != len(words):
+            raise ValueError(f"{len(words)} words but {counts.size} counts")
+        if len(counts) and counts.min() < 0:
+            raise ValueError("counts must be non-negative")
+        self.index_to_key: list[str] = list(words)
+        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
+        if len(self.key_to_index) != len(self.index_to_key):
+            raise ValueError("words must be distinct")
+        self.counts = counts
+        self.min_count = int(min_count)
+        self.raw_tokens = int(raw_tokens) if raw_tokens is not None else int(counts.sum())
+        self.stats = stats
+        self._table: WordTable | None = None
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], *, min_count: int = 1) -> "Vocabulary":
+        """From a word -> count mapping; words below ``min_count`` dropped, sorted by count."""
+        words = list(counts)
+        values = np.fromiter((counts[w] for w in words), dtype=np.int64, count=len(words))
+        order = np.argsort(-values, kind="stable")  # ties keep insertion order
+        order = order[values[order] >= min_count]
+        return cls([words[i] for i in order], values[order], min_count=min_count, raw_tokens=int(values.sum()))
+
+
+    @classmethod
+    def build(cls, corpus: CorpusLike, *, min_count: int = 5, max_vocab_size: int | None = None,
+              tokenizer: Tokenizer | str | None = None) -> "Vocabulary":
+        """Count the words of a text file or iterable of token lists.
+
+        ``max_vocab_size`` bounds memory while counting: whenever more distinct words are
+        held, those seen at most ``min_reduce`` times are dropped and ``min_reduce`` grows
+        (word2vec.c's ReduceVocab), until 3/4 of the limit remain. Counts of words that were
+        dropped and reappear restart from zero, so they are underestimates."""
+        if isinstance(corpus, Corpus):
+            return corpus.vocabulary
+        min_count = _check_int("min_count", min_count, 1)
+        if max_vocab_size is not None:
+            max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1)
+        limit = max_vocab_size or 0
+        tokenizer = _resolve_tokenizer(tokenizer)
+        table = WordTable()
+        stats = ReadStats()
+        if is_path(corpus):
+            for block in _file_blocks(corpus, stats, tokenizer):
+                tokens, newlines, skipped = table.count_block(block, limit)
+                stats.tokens += tokens
+                stats.lines += newlines
+                stats.skipped_long_tokens += skipped
+            where = os.fspath(corpus)
+        else:
+            check_reiterable(corpus)
+            for batch in _token_batches(corpus, stats):
+                stats.tokens += table.add_tokens(batch[0], limit)
+            where = "corpus iterable"
+        stats.warn_repairs()
+        if stats.tokens == 0:
+            raise ValueError(f"{where}: the corpus is empty (no tokens)")
+        counts = table.counts()
+        if counts.max() < min_count:
+            raise ValueError(f"{where}: no word occurs at least min_count={min_count} times "
+                             f"({len(counts)} distinct words, the most frequent occurs {int(counts.max())} "
+                             f"times); lower min_count or use a larger corpus")
+        order = np.argsort(-counts, kind="stable")  # ties keep first-appearance order
+        order = order[counts[order] >= min_count]
+        words = [w.decode("utf-8", "surrogatepass") for w in table.words(order)]
+        return cls(words, counts[order], min_count=min_count, raw_tokens=stats.tokens, stats=stats)
+
+    # -- queries --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index_to_key)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} words, min_count={self.min_count}, {self.total_words} tokens)"
+
+    @property
+    def total_words(self) -> int:
+        """Corpus tokens covered by the vocabulary (sum of counts)."""
+        return int(self.counts.sum())
+
+    def get_index(self, word: str, default: int | None = None) -> int | None:
+        return self.key_to_index.get(word, default)
+
+    def get_count(self, word: str) -> int:
+        try:
+            return int(self.counts[self.key_to_index[word]])
+        except KeyError:
+            raise KeyError(f"word {word!r} not in vocabulary") from None
+
+    # -- sampling distributions -----------------------------------------------------------
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec.c's subsampling: keep a word of frequency f = count/total with probability
+        (sqrt(f / sample) + 1) * sample / f, capped at 1; ``sample=0`` keeps everything."""
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float64)
+        threshold = sample * self.total_words
+        c = self.counts.astype(np.float64)
+        with np.errstate(divide="ignore"):
+            p = (np.sqrt(c / threshold) + 1.0) * threshold / c
+        return np.minimum(p, 1.0)
+
+    def noise_distribution(self, exponent: float = 0.75) -> np.ndarray:
+        """Negative-sampling distribution, proportional to count**exponent."""
+        weights = self.counts.astype(np.float64) ** exponent
+        return weights / weights.sum()
+
+    # -- encoding -------------------------------------------------------------------------
+    def _word_table(self) -> WordTable:
+        if self._table is None:
+            self._table = WordTable.from_words([_encode_word(w) for w in self.index_to_key])
+        return self._table
+
+    def encode(self, corpus: CorpusLike, *, tokenizer: Tokenizer | str | None = None) -> Corpus:
+        """Encode a corpus with this vocabulary (see :meth:`Corpus.encode`)."""
+        return Corpus.encode(corpus, self, tokenizer=tokenizer)
+
+    # -- persistence ----------------------------------------------------------------------
+    def _to_arrays(self) -> tuple[dict, dict]:
+        meta = {"words": self.index_to_key, "min_count": self.min_count, "vocab_raw_tokens": self.raw_tokens}
+        return {"counts": self.counts}, meta
+
+    @classmethod
+    def _from_arrays(cls, path, meta: dict, arrays: dict) -> "Vocabulary":
+        words = meta.get("words")
+        counts = arrays.get("counts")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise FormatError(path, "vocabulary words must be a list of strings")
+        if counts is None or counts.dtype != np.int64 or counts.ndim != 1 or len(counts) != len(words):
+            raise FormatError(path, "vocabulary counts must be an int64 array with one count per word")
+        try:
+            return cls(words, np.asarray(counts), min_count=int(meta.get("min_count", 1)),
+                       raw_tokens=meta.get("vocab_raw_tokens"))
+        except (ValueError, TypeError) as e:
+            raise FormatError(path, str(e)) from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        arrays, meta = self._to_arrays()
+        save_container(path, "vocabulary", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        meta, arrays = load_container(path, "vocabulary", required=("counts",))
+        return cls._from_arrays(path, meta, arrays)
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _token_batches(corpus: Iterable[Sequence[str]], stats: ReadStats) -> Iterator[tuple[list[bytes], list[int]]]:
+    """Token lists as batches of (utf-8 tokens, sentence lengths) of about _TOKEN_BATCH tokens."""
+    tokens: list[bytes] = []
+    lengths: list[int] = []
+    for sentence in iter_token_lists(corpus):
+        tokens.extend(_encode_word(t) for t in sentence)
+        lengths.append(len(sentence))
+        stats.lines += 1
+        if len(tokens) >= _TOKEN_BATCH:
+            yield tokens, lengths
+            tokens, lengths = [], []
+    if lengths:
+        yield tokens, lengths
+
+
+class _GrowableIds:
+    """int32 output buffer. With a known upper bound it is one allocation whose untouched
+    tail is never paged in and is released by the final shrink; otherwise it grows in chunks."""
+
+    def __init__(self, capacity: int):
+        self.chunks: list[np.ndarray] = []
+        self.current = np.empty(max(capacity, 1), dtype=np.int32)
+        self.pos = 0
+
+    def reserve(self, n: int) -> None:
+        if self.pos + n > len(self.current):
+            self.chunks.append(self.current[:self.pos].copy())
+            self.current = np.empty(max(n, 2 * len(self.current)), dtype=np.int32)
+            self.pos = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(c) for c in self.chunks) + self.pos
+
+    def finish(self) -> np.ndarray:
+        if not self.chunks:
+            out = self.current
+            out.resize(self.pos, refcheck=False)
+            return out
+        return np.concatenate(self.chunks + [self.current[:self.pos]])
+
+
+def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None) -> Corpus:
+    """Second pass: map every known token to its id; see :class:`Corpus`."""
+    table = vocabulary._word_table()
+    stats = ReadStats()
+    unknown = 0
+    ends: list[np.ndarray] = []
+    n_sentences_total = 0
+    if is_path(corpus):
+        path = os.fspath(corpus)
+        plain = not path.lower().endswith((".gz", ".bz2", ".xz", ".lzma"))
+        size = os.path.getsize(path) if plain and os.path.isfile(path) else 0
+        buf = _GrowableIds(size // 2 + 1 if plain else 1 << 20)
+        sentence_start = 0
+        for block in _file_blocks(path, stats, tokenizer):
+            bound = len(block) // 2 + 1
+            buf.reserve(bound)
+            sent_ends = np.empty(bound, dtype=np.int64)
+            base = buf.total - buf.pos  # tokens in earlier chunks
+            # positions inside the current chunk; a sentence that began in an earlier chunk
+            # has a negative start there, which correctly marks it as non-empty
+            pos, n_sent, start, unk = table.encode_block(block, buf.current, buf.pos, sent_ends, 0,
+                                                         sentence_start - base)
+            sentence_start = start + base
+            buf.pos = pos
+            unknown += unk
+            if n_sent:
+                ends.append(sent_ends[:n_sent] + base)
+                n_sentences_total += n_sent
+        ids = buf.finish()
+        if len(ids) > sentence_start:
+            ends.append(np.array([len(ids)], dtype=np.int64))
+        stats.warn_repairs()
+    else:
+        if isinstance(corpus, Iterable):
+            check_reiterable(corpus)
+        else:
+            raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
+                            f"not {type(corpus).__name__}")
+        buf = _GrowableIds(1 << 20)
+        for tokens, lengths in _token_batches(corpus, stats):
+            found = table.lookup(tokens)
+            keep = found >= 0
+            unknown += int(len(found) - keep.sum())
+            lengths_arr = np.asarray(lengths, dtype=np.int64)
+            kept_per_sentence = np.add.reduceat(keep.astype(np.int64), np.r_[0, np.cumsum(lengths_arr)[:-1]]) \
+                if len(found) else np.zeros(len(lengths_arr), dtype=np.int64)
+            kept_per_sentence[lengths_arr == 0] = 0  # reduceat quirk for empty segments
+            kept = found[keep]
+            buf.reserve(len(kept))
+            base = buf.total
+            buf.current[buf.pos:buf.pos + len(kept)] = kept
+            buf.pos += len(kept)
+            nonempty = kept_per_sentence[kept_per_sentence > 0]
+            if len(nonempty):
+                ends.append(base + np.cumsum(nonempty))
+        ids = buf.finish()
+    offsets = np.concatenate([np.zeros(1, dtype=np.int64)] + ends) if ends else np.zeros(1, dtype=np.int64)
+    return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)
