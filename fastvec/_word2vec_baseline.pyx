@@ -1,0 +1,3 @@
+# The word2vec kernels compiled for the "baseline" instruction set (flags in setup.py).
+# All code is in _word2vec.pxi; fastvec._dispatch imports the best variant for this CPU.
+include "_word2vec.pxi"
