@@ -1,0 +1,26 @@
+"""fastvec: fast word embeddings (word2vec SGNS/CBOW, GloVe) and tools to analyse them.
+
+>>> import fastvec
+>>> model = fastvec.Word2Vec(vector_size=100).fit("corpus.txt")    # doctest: +SKIP
+>>> model.wv.most_similar("king", topn=3)                          # doctest: +SKIP
+"""
+from fastvec._config import show_config
+from fastvec._version import __version__
+from fastvec.corpus import Corpus, simple_tokenize
+from fastvec.exceptions import DivergenceError, FormatError, NotFittedError
+from fastvec.keyedvectors import KeyedVectors
+from fastvec.vocab import Vocabulary
+from fastvec.word2vec import Word2Vec
+
+__all__ = [
+    "Corpus",
+    "DivergenceError",
+    "FormatError",
+    "KeyedVectors",
+    "NotFittedError",
+    "Vocabulary",
+    "Word2Vec",
+    "__version__",
+    "show_config",
+    "simple_tokenize",
+]

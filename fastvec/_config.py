@@ -1,0 +1,48 @@
+"""``fastvec.show_config()``: what this build is and what it will use."""
+from __future__ import annotations
+
+import platform
+import sys
+
+from fastvec import _dispatch, _runtime, _threads
+from fastvec._version import __version__
+
+
+def _blas_info() -> list[dict]:
+    try:
+        import scipy.linalg  # noqa: F401  (loads scipy's BLAS so threadpoolctl can see it)
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+            for d in threadpool_info() if d.get("user_api") == "blas"]
+
+
+def config() -> dict:
+    """Build and runtime facts as a dict (see :func:`show_config`)."""
+    kernels = _dispatch.kernels("word2vec")
+    return {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "openmp": _runtime.openmp_enabled(),
+        "default_threads": _threads.default_threads() if _runtime.openmp_enabled() else 1,
+        "available_cores": _threads.available_cores(),
+        "simd_supported": _dispatch.supported_variants(),
+        "simd_kernels": kernels.compiled_isa(),
+        "blas": _blas_info(),
+    }
+
+
+def show_config(file=None) -> dict:
+    """Print (and return) version, OpenMP on/off, default thread count, SIMD kernels and BLAS."""
+    c = config()
+    blas = c["blas"][0] if c["blas"] else None
+    blas_line = (f"{blas['internal_api']} {blas['version']} ({blas['architecture']}, via scipy.linalg.cython_blas)"
+                 f"\n  blas library:    {blas['filepath']}" if blas else "not found")
+    print(f"fastvec {c['version']} (Python {c['python']}, {c['platform']})\n"
+          f"  openmp:          {'on' if c['openmp'] else 'off'}\n"
+          f"  default threads: {c['default_threads']} (available cores: {c['available_cores']})\n"
+          f"  simd kernels:    {c['simd_kernels']} (cpu supports: {', '.join(c['simd_supported'])})\n"
+          f"  blas:            {blas_line}", file=file or sys.stdout)
+    return c

@@ -1,0 +1,43 @@
+"""Thread-count policy, defined once: ``workers=None`` means every core this process may use."""
+from __future__ import annotations
+
+import os
+import warnings
+
+from fastvec import _runtime
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads() -> int:
+    """Threads used when ``workers=None``: OMP_NUM_THREADS if set, else all available cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return available_cores()
+
+
+def resolve_workers(workers: int | None) -> int:
+    """Validate ``workers`` and return the thread count to pass to a kernel."""
+    if workers is None:
+        n = default_threads()
+    else:
+        if isinstance(workers, bool) or not isinstance(workers, int):
+            raise TypeError(f"workers must be an int or None, not {type(workers).__name__}")
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        n = workers
+        cores = available_cores()
+        if n > cores:
+            warnings.warn(f"workers={n} exceeds the {cores} available core(s); using {cores} "
+                          "(more threads than cores only slows Hogwild training down)", stacklevel=3)
+            n = cores
+    if n > 1 and not _runtime.openmp_enabled():
+        warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)
+        n = 1
+    return n

@@ -1,0 +1,207 @@
+"""Standard intrinsic evaluations: word analogies and word-pair similarity correlations.
+
+Conventions match gensim's ``evaluate_word_analogies`` / ``evaluate_word_pairs`` (and the
+benchmark protocol): analogies restricted to the ``restrict_vocab`` most frequent words,
+case-insensitive, questions with an unknown word skipped and counted; pairs scored by
+Spearman (and Pearson) correlation over the pairs whose two words are known.
+
+The default data sets are bundled in ``fastvec/data`` (see ``fastvec/data/README.md``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any, Union
+
+import numpy as np
+
+from fastvec.keyedvectors import KeyedVectors
+
+PathLike = Union[str, os.PathLike]
+_BATCH = 2048
+
+
+def _data_file(name: str) -> str:
+    return str(resources.files("fastvec").joinpath("data", name))
+
+
+def default_analogies() -> str:
+    """Path of the bundled Google analogy set (questions-words.txt)."""
+    return _data_file("questions-words.txt")
+
+
+def default_pairs() -> dict[str, str]:
+    """Paths of the bundled word-pair sets, by name."""
+    return {"wordsim353": _data_file("wordsim353.tsv"), "simlex999": _data_file("simlex999.txt")}
+
+
+@dataclass
+class SectionResult:
+    section: str
+    correct: int
+    total: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass
+class AnalogyResult:
+    """Accuracy over answered questions, overall and by semantic/syntactic ('gram*') sections."""
+
+    accuracy: float
+    semantic_accuracy: float
+    syntactic_accuracy: float
+    correct: int
+    total: int
+    skipped: int
+    sections: list[SectionResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sections"] = [{**asdict(s), "accuracy": s.accuracy} for s in self.sections]
+        return d
+
+
+@dataclass
+class PairsResult:
+    """Correlation of cosine similarities with human scores over the pairs with known words."""
+
+    spearman: float
+    pearson: float
+    oov_ratio: float
+    pairs_used: int
+    pairs_total: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_lines(path: PathLike) -> list[str]:
+    from fastvec._io import check_readable_file
+    path = check_readable_file(path, "evaluation file")
+    with open(path, encoding="utf-8", errors="strict") as f:
+        return f.read().splitlines()
+
+
+def _vocab_map(kv: KeyedVectors, limit: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
+    """Word (uppercased if case-insensitive) -> row among the first ``limit`` rows, preferring the
+    most frequent spelling; and for every such row the canonical row of its spelling class."""
+    keys = kv.index_to_key[:limit]
+    mapping: dict[str, int] = {}
+    canonical = np.arange(limit)
+    for i, k in enumerate(keys):
+        kk = k.upper() if case_insensitive else k
+        if kk in mapping:
+            canonical[i] = mapping[kk]
+        else:
+            mapping[kk] = i
+    return mapping, canonical
+
+
+def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, restrict_vocab: int = 30000,
+                            case_insensitive: bool = True, method: str = "3cosadd") -> AnalogyResult:
+    """Accuracy on an analogy file (``: section`` headers, then ``a b c d`` lines: a:b :: c:d).
+
+    The answer is the best-scoring word among the first ``restrict_vocab`` words other than
+    a, b and c (3CosAdd or 3CosMul)."""
+    if method not in ("3cosadd", "3cosmul"):
+        raise ValueError(f"method must be '3cosadd' or '3cosmul', not {method!r}")
+    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, int) or restrict_vocab < 1:
+        raise ValueError(f"restrict_vocab must be a positive int, got {restrict_vocab!r}")
+    path = path or default_analogies()
+    limit = min(restrict_vocab, len(kv))
+    mapping, canonical = _vocab_map(kv, limit, case_insensitive)
+    unit = kv.get_normed_vectors()[:limit]
+    sections: list[tuple[str, list[tuple[int, int, int, int]]]] = []
+    skipped = 0
+    for n, line in enumerate(_read_lines(path), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            sections.append((line[1:].strip(), []))
+            continue
+        words = line.split()
+        if len(words) != 4:
+            raise ValueError(f"{path}: line {n}: expected 4 words, got {len(words)}")
+        if not sections:
+            sections.append(("default", []))
+        rows = [mapping.get(w.upper() if case_insensitive else w) for w in words]
+        if any(r is None for r in rows):
+            skipped += 1
+            continue
+        sections[-1][1].append(tuple(rows))
+    results = []
+    for name, questions in sections:
+        if not questions:
+            continue
+        q = np.asarray(questions, dtype=np.int64)
+        correct = 0
+        for b in range(0, len(q), _BATCH):
+            a_, b_, c_, d_ = q[b:b + _BATCH].T
+            if method == "3cosadd":
+                scores = (unit[b_] - unit[a_] + unit[c_]) @ unit.T
+            else:
+                cos = [(1.0 + unit[x] @ unit.T) / 2.0 for x in (a_, b_, c_)]
+                scores = cos[1] * cos[2] / (cos[0] + 1e-3)
+            classes = canonical[None, :]
+            banned = (classes == a_[:, None]) | (classes == b_[:, None]) | (classes == c_[:, None])
+            scores[banned] = -np.inf
+            predicted = canonical[np.argmax(scores, axis=1)]
+            correct += int(np.sum(predicted == canonical[d_]))
+        results.append(SectionResult(name, correct, len(q)))
+
+    def acc(rs):
+        t = sum(r.total for r in rs)
+        return sum(r.correct for r in rs) / t if t else 0.0
+
+    semantic = [r for r in results if not r.section.startswith("gram")]
+    syntactic = [r for r in results if r.section.startswith("gram")]
+    return AnalogyResult(accuracy=acc(results), semantic_accuracy=acc(semantic), syntactic_accuracy=acc(syntactic),
+                         correct=sum(r.correct for r in results), total=sum(r.total for r in results),
+                         skipped=skipped, sections=results)
+
+
+def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restrict_vocab: int = 300000,
+                        case_insensitive: bool = True) -> PairsResult:
+    """Spearman and Pearson correlation between cosine similarity and human scores.
+
+    The file has ``word1 word2 score`` per line (tab- or space-separated); lines starting
+    with '#' are comments. Default: WordSim-353."""
+    from scipy import stats
+
+    path = path or default_pairs()["wordsim353"]
+    limit = min(restrict_vocab, len(kv))
+    mapping, _ = _vocab_map(kv, limit, case_insensitive)
+    unit = kv.get_normed_vectors()
+    human, model = [], []
+    total = 0
+    for n, line in enumerate(_read_lines(path), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t") if "\t" in line else line.split()
+        if len(parts) < 3:
+            raise ValueError(f"{path}: line {n}: expected 'word1 word2 score'")
+        try:
+            score = float(parts[2])
+        except ValueError:
+            raise ValueError(f"{path}: line {n}: score {parts[2]!r} is not a number") from None
+        total += 1
+        r1 = mapping.get(parts[0].upper() if case_insensitive else parts[0])
+        r2 = mapping.get(parts[1].upper() if case_insensitive else parts[1])
+        if r1 is None or r2 is None:
+            continue
+        human.append(score)
+        model.append(float(unit[r1].astype(np.float64) @ unit[r2]))
+    if total == 0:
+        raise ValueError(f"{path}: no word pairs found")
+    if len(human) < 3:
+        spearman = pearson = float("nan")
+    else:
+        spearman = float(stats.spearmanr(human, model)[0])
+        pearson = float(stats.pearsonr(human, model)[0])
+    return PairsResult(spearman=spearman, pearson=pearson, oov_ratio=1.0 - len(human) / total,
+                       pairs_used=len(human), pairs_total=total)

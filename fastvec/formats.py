@@ -1,0 +1,261 @@
+"""word2vec.c text/binary and GloVe text formats: careful readers and atomic writers.
+
+Text: optional header ``"<count> <dim>"``, then one ``word v1 ... vdim`` line per word. The
+vector is the last ``dim`` fields, so words that contain spaces (as in GloVe 840B) survive.
+Binary: header line, then per word ``word<space>`` + dim little-endian float32, optionally
+followed by a newline (word2vec.c writes one, gensim does not; both are read).
+
+Readers never allocate more than the file can justify: the declared matrix must fit in the
+file (at least 4 bytes per value in binary, 2 in text) and under ``max_memory``.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import warnings
+from typing import Sequence
+
+import numpy as np
+
+from fastvec._io import FormatError, atomic_write, check_readable_file
+
+_CHUNK_ROWS = 4096
+_UNICODE_ERRORS = ("strict", "replace", "ignore")
+_DUPLICATES = ("error", "first", "last")
+
+
+def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
+    for k in keys:
+        if not k or "\n" in k or "\r" in k or (binary and " " in k) or (k != k.strip()):
+            raise ValueError(f"{os.fspath(path)}: word {k!r} cannot be written to the "
+                             f"{'binary' if binary else 'text'} word2vec format (empty, or contains "
+                             f"{'spaces or ' if binary else 'leading/trailing spaces or '}line breaks)")
+
+
+def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bool, write_header: bool) -> None:
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or len(keys) != vectors.shape[0]:
+        raise ValueError("need one vector row per key")
+    if binary and not write_header:
+        raise ValueError("the binary word2vec format always has a header")
+    _check_keys_writable(path, keys, binary)
+    n, dim = vectors.shape
+    with atomic_write(path, "wb") as f:
+        if write_header:
+            f.write(f"{n} {dim}\n".encode())
+        if binary:
+            data = vectors.astype("<f4", copy=False)
+            for key, row in zip(keys, data):
+                f.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            fmt = " ".join(["%.9g"] * dim)
+            values = vectors.astype(np.float32, copy=False).astype(np.float64)
+            for start in range(0, n, _CHUNK_ROWS):
+                lines = [f"{key} {fmt % tuple(row)}\n" for key, row in
+                         zip(keys[start:start + _CHUNK_ROWS], values[start:start + _CHUNK_ROWS].tolist())]
+                f.write("".join(lines).encode("utf-8"))
+
+
+class _Collector:
+    """Rows accumulated with duplicate handling and a final finiteness check."""
+
+    def __init__(self, path: str, dim: int, capacity: int | None, duplicates: str):
+        self.path, self.dim, self.duplicates = path, dim, duplicates
+        self.keys: list[str] = []
+        self.index: dict[str, int] = {}
+        self.fixed = np.empty((capacity, dim), dtype=np.float32) if capacity is not None else None
+        self.chunks: list[np.ndarray] = []
+        self.pending: list[np.ndarray] = []
+        self.n = 0
+        self.seen = 0
+        self.dropped = 0
+
+    def add(self, word: str, vec: np.ndarray, where: str) -> None:
+        self.seen += 1
+        if word in self.index:
+            if self.duplicates == "error":
+                raise FormatError(self.path, f"{where}: duplicate word {word!r} "
+                                             "(pass duplicates='first' or 'last' to accept the file)")
+            self.dropped += 1
+            if self.duplicates == "last":
+                self._row_set(self.index[word], vec)
+            return
+        self.index[word] = self.n
+        self.keys.append(word)
+        if self.fixed is not None:
+            self.fixed[self.n] = vec
+        else:
+            self.pending.append(vec)
+            if len(self.pending) >= _CHUNK_ROWS:
+                self.chunks.append(np.array(self.pending, dtype=np.float32))
+                self.pending = []
+        self.n += 1
+
+    def _row_set(self, i: int, vec: np.ndarray) -> None:
+        if self.fixed is not None:
+            self.fixed[i] = vec
+            return
+        flat = self.chunks + ([np.array(self.pending, dtype=np.float32)] if self.pending else [])
+        for c in flat:
+            if i < len(c):
+                c[i] = vec
+                if c is flat[-1] and self.pending:
+                    self.pending[i] = vec
+                return
+            i -= len(c)
+
+    def finish(self) -> tuple[list[str], np.ndarray]:
+        if self.fixed is not None:
+            vectors = self.fixed[:self.n]
+        else:
+            parts = self.chunks + ([np.array(self.pending, dtype=np.float32)] if self.pending else [])
+            vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+        bad = ~np.isfinite(vectors).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise FormatError(self.path, f"vector of word {self.keys[i]!r} contains NaN or infinite values")
+        if self.dropped:
+            warnings.warn(f"{self.path}: {self.dropped} duplicate word(s) resolved with duplicates="
+                          f"{self.duplicates!r}", stacklevel=4)
+        return self.keys, np.ascontiguousarray(vectors)
+
+
+def _parse_header(path: str, line: bytes) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise FormatError(path, f"bad header {line[:80]!r}: expected '<count> <dimensions>' "
+                                "(for headerless GloVe files use no_header=True / load_glove_format)")
+    n, dim = int(parts[0]), int(parts[1])
+    if dim < 1:
+        raise FormatError(path, f"header declares {dim} dimensions")
+    return n, dim
+
+
+def _check_size(path: str, n: int, dim: int, file_size: int, min_bytes_per_value: int, max_memory: int | None) -> None:
+    need = n * dim * 4
+    if n * dim * min_bytes_per_value > file_size:
+        raise FormatError(path, f"header declares {n} vectors of {dim} dimensions, which cannot fit in a "
+                                f"{file_size}-byte file (truncated or corrupt)")
+    if max_memory is not None and need > max_memory:
+        raise FormatError(path, f"the vectors would need {need} bytes, more than max_memory={max_memory}")
+
+
+def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | None = None,
+                  unicode_errors: str = "strict", duplicates: str = "error",
+                  max_memory: int | None = None) -> tuple[list[str], np.ndarray]:
+    path = check_readable_file(path, "vectors file")
+    if unicode_errors not in _UNICODE_ERRORS:
+        raise ValueError(f"unicode_errors must be one of {_UNICODE_ERRORS}")
+    if duplicates not in _DUPLICATES:
+        raise ValueError(f"duplicates must be one of {_DUPLICATES}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+    if binary and no_header:
+        raise ValueError("binary word2vec files always have a header")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise FormatError(path, "the file is empty")
+    with open(path, "rb") as f:
+        if binary:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory)
+        return _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory)
+
+
+def _decode(path: str, raw: bytes, unicode_errors: str, where: str) -> str:
+    try:
+        return raw.decode("utf-8", unicode_errors)
+    except UnicodeDecodeError as e:
+        raise FormatError(path, f"{where}: word {raw[:60]!r} is not valid UTF-8 ({e.reason}); "
+                                "pass unicode_errors='replace' or 'ignore' to accept it") from None
+
+
+def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
+    nl = mm.find(b"\n", 0, 1024)
+    if nl < 0:
+        raise FormatError(path, "no header line (expected '<count> <dimensions>')")
+    n, dim = _parse_header(path, mm[:nl])
+    if limit is not None:
+        n = min(n, limit)
+    _check_size(path, n, dim, size, 4, max_memory)
+    out = _Collector(path, dim, n, duplicates)
+    pos = nl + 1
+    row_bytes = 4 * dim
+    for i in range(n):
+        while pos < size and mm[pos:pos + 1] in (b"\n", b" ", b"\r", b"\t"):
+            pos += 1
+        space = mm.find(b" ", pos, min(size, pos + 1 << 16))
+        if space < 0:
+            raise FormatError(path, f"truncated or corrupt: header declares {n} vectors, entry {i + 1} "
+                                    f"has no word terminator at byte {pos}")
+        word = _decode(path, mm[pos:space], unicode_errors, f"entry {i + 1}")
+        if not word:
+            raise FormatError(path, f"entry {i + 1} has an empty word")
+        start = space + 1
+        if start + row_bytes > size:
+            raise FormatError(path, f"truncated: header declares {n} vectors but the file ends inside "
+                                    f"entry {i + 1} ({word!r})")
+        vec = np.frombuffer(mm, dtype="<f4", count=dim, offset=start)
+        out.add(word, vec, f"entry {i + 1}")
+        pos = start + row_bytes
+    if limit is None:
+        while pos < size and mm[pos:pos + 1] in (b"\n", b" ", b"\r", b"\t"):
+            pos += 1
+        if pos < size:
+            raise FormatError(path, f"header declares {n} vectors but more data follows (byte {pos} of {size})")
+    return out.finish()
+
+
+def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory):
+    declared = None
+    line_no = 0
+    if no_header:
+        dim = None
+    else:
+        header = f.readline(1024)
+        line_no = 1
+        declared, dim = _parse_header(path, header)
+        if limit is not None:
+            declared = min(declared, limit)
+        _check_size(path, declared, dim, size, 2, max_memory)
+    out = None if dim is None else _Collector(path, dim, declared, duplicates)
+    for raw in f:
+        line_no += 1
+        if not raw.strip():
+            continue
+        if out is not None and (declared is not None and out.seen >= declared or limit is not None and out.seen >= limit):
+            if limit is not None:
+                break
+            raise FormatError(path, f"line {line_no}: header declares {declared} vectors but more lines follow")
+        text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
+        if dim is None:  # headerless: the first line fixes the dimension
+            dim = len(text.split()) - 1
+            if dim < 1:
+                raise FormatError(path, f"line {line_no}: expected a word followed by numbers")
+            if max_memory is not None:
+                _check_size(path, 0, dim, size, 2, max_memory)
+            out = _Collector(path, dim, None, duplicates)
+        parts = text.rsplit(None, dim)
+        if len(parts) != dim + 1 or not parts[0].strip():
+            raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {len(parts) - 1} field(s)")
+        try:
+            vec = np.array(parts[1:], dtype=np.float32)
+        except ValueError:
+            bad = next((p for p in parts[1:] if not _is_float(p)), parts[1])
+            raise FormatError(path, f"line {line_no}: {bad[:40]!r} is not a number") from None
+        out.add(parts[0].strip(), vec, f"line {line_no}")
+        if max_memory is not None and declared is None and out.n * dim * 4 > max_memory:
+            raise FormatError(path, f"the vectors need more than max_memory={max_memory} bytes")
+    if out is None:
+        raise FormatError(path, "no vectors found")
+    if declared is not None and out.seen < declared:
+        raise FormatError(path, f"truncated: header declares {declared} vectors but the file has {out.seen}")
+    return out.finish()
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,392 @@
+"""Word vectors with the query API gensim users know, made stricter.
+
+* Every ranking method returns a list of ``(word, score)`` pairs, whatever its arguments.
+* Unit-norm vectors are computed once and cached; the cache is dropped on every write that
+  goes through this class. ``kv.vectors`` is a read-only view so that a stray in-place edit
+  fails loudly instead of leaving stale norms (use ``set_vector``/``add_vectors``, or build a
+  new ``KeyedVectors``).
+* Zero vectors never produce NaN: their cosine with anything is 0.
+* Queries are safe from several Python threads at once (the cache is built under a lock).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+from fastvec._io import FormatError, load_container, save_container
+
+Query = Union[str, np.ndarray, Sequence[float]]
+_BATCH_ROWS = 1024
+
+
+class KeyedVectors:
+    """A mapping from words (str) to vectors (rows of a float32 matrix), ordered by index."""
+
+    def __init__(self, keys: Sequence[str], vectors: np.ndarray, *, counts: np.ndarray | None = None,
+                 key_to_index: dict | None = None):
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
+        if vectors.dtype not in (np.float32, np.float64):
+            vectors = vectors.astype(np.float32)
+        keys = list(keys)
+        if len(keys) != vectors.shape[0]:
+            raise ValueError(f"{len(keys)} keys but {vectors.shape[0]} vectors")
+        for k in keys:
+            if not isinstance(k, str):
+                raise TypeError(f"keys must be str, got {type(k).__name__} {k!r}")
+        if key_to_index is None:
+            key_to_index = {k: i for i, k in enumerate(keys)}
+            if len(key_to_index) != len(keys):
+                seen: set = set()
+                dup = next(k for k in keys if k in seen or seen.add(k))
+                raise ValueError(f"duplicate key {dup!r}")
+        self.index_to_key: list[str] = keys
+        self.key_to_index: dict[str, int] = key_to_index
+        self._vectors = vectors
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self._unit: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    # -- container protocol ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.key_to_index
+
+    def __iter__(self):
+        return iter(self.index_to_key)
+
+    def __repr__(self) -> str:
+        return f"KeyedVectors({len(self)} keys, vector_size={self.vector_size}, dtype={self._vectors.dtype})"
+
+    def __getitem__(self, key: str | Sequence[str]) -> np.ndarray:
+        """``kv['word']`` is a vector (a copy); ``kv[['a', 'b']]`` a 2-D array."""
+        if isinstance(key, str):
+            return self._vectors[self.get_index(key)].copy()
+        return self._vectors[[self.get_index(k) for k in key]]
+
+    def __setitem__(self, key: str, vector) -> None:
+        self.set_vector(key, vector)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The vectors as a read-only view (row i is ``index_to_key[i]``)."""
+        view = self._vectors.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def vector_size(self) -> int:
+        return int(self._vectors.shape[1])
+
+    def get_index(self, key: str, default: int | None = None) -> int:
+        """Row of ``key``; KeyError naming the word if it is unknown and no default is given."""
+        try:
+            return self.key_to_index[key]
+        except KeyError:
+            if default is not None:
+                return default
+            raise KeyError(f"word {key!r} not in vocabulary") from None
+        except TypeError:
+            raise TypeError(f"keys are str, got {type(key).__name__} {key!r}") from None
+
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
+        """The vector of ``key`` (a copy); unit length if ``norm`` (zero stays zero)."""
+        i = self.get_index(key)
+        return (self.get_normed_vectors()[i] if norm else self._vectors[i]).copy()
+
+    def has_index_for(self, key: str) -> bool:
+        return key in self.key_to_index
+
+    # -- writes --------------------------------------------------------------------------
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._unit = None
+
+    def set_vector(self, key: str, vector) -> None:
+        """Overwrite the vector of an existing key."""
+        i = self.get_index(key)
+        vector = np.asarray(vector, dtype=self._vectors.dtype)
+        if vector.shape != (self.vector_size,):
+            raise ValueError(f"vector must have shape ({self.vector_size},), got {vector.shape}")
+        self._vectors[i] = vector
+        self._invalidate()
+
+    def add_vectors(self, keys: Sequence[str], vectors, *, replace: bool = False) -> None:
+        """Append new keys (and overwrite existing ones if ``replace``)."""
+        keys = list(keys)
+        vectors = np.asarray(vectors, dtype=self._vectors.dtype).reshape(len(keys), -1) if keys else \
+            np.zeros((0, self.vector_size), dtype=self._vectors.dtype)
+        if vectors.shape[1] != self.vector_size:
+            raise ValueError(f"vectors must have {self.vector_size} columns, got {vectors.shape[1]}")
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate keys in add_vectors")
+        existing = [k in self.key_to_index for k in keys]
+        if any(existing) and not replace:
+            raise ValueError(f"key {keys[existing.index(True)]!r} already present; pass replace=True to overwrite")
+        new_rows = [v for v, e in zip(vectors, existing) if not e]
+        for k, v, e in zip(keys, vectors, existing):
+            if e:
+                self._vectors[self.key_to_index[k]] = v
+        new_keys = [k for k, e in zip(keys, existing) if not e]
+        if new_keys:
+            start = len(self.index_to_key)
+            self._vectors = np.concatenate([self._vectors, np.asarray(new_rows, dtype=self._vectors.dtype)])
+            self.index_to_key = self.index_to_key + new_keys
+            self.key_to_index = dict(self.key_to_index)
+            self.key_to_index.update((k, start + j) for j, k in enumerate(new_keys))
+            if self.counts is not None:
+                self.counts = np.concatenate([self.counts, np.zeros(len(new_keys), dtype=np.int64)])
+        self._invalidate()
+
+    # -- norms ---------------------------------------------------------------------------
+    def get_normed_vectors(self) -> np.ndarray:
+        """Unit-length copies of all vectors (cached, read-only; zero vectors stay zero)."""
+        unit = self._unit
+        if unit is None:
+            with self._lock:
+                if self._unit is None:
+                    norms = np.linalg.norm(self._vectors, axis=1, keepdims=True)
+                    norms[norms == 0] = 1.0
+                    u = (self._vectors / norms).astype(self._vectors.dtype, copy=False)
+                    u.flags.writeable = False
+                    self._unit = u
+                unit = self._unit
+        return unit
+
+    def norms(self) -> np.ndarray:
+        """Euclidean length of every vector."""
+        return np.linalg.norm(self._vectors, axis=1)
+
+    # -- queries -------------------------------------------------------------------------
+    def _as_list(self, arg) -> list:
+        if arg is None:
+            return []
+        if isinstance(arg, (str, np.ndarray)):
+            return [arg]
+        return list(arg)
+
+    def _unit_query(self, item) -> tuple[np.ndarray, int | None]:
+        """Unit vector of a query term (word or vector) and its row if it is a word."""
+        if isinstance(item, str):
+            i = self.get_index(item)
+            return self.get_normed_vectors()[i], i
+        v = np.asarray(item, dtype=np.float64)
+        if v.shape != (self.vector_size,):
+            raise ValueError(f"query vectors must have shape ({self.vector_size},), got {v.shape}")
+        n = np.linalg.norm(v)
+        return (v / n if n > 0 else v), None
+
+    @staticmethod
+    def _check_topn(topn: int | None) -> int | None:
+        if topn is None:
+            return None
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)):
+            raise TypeError(f"topn must be a positive int or None, not {type(topn).__name__}")
+        if topn <= 0:
+            raise ValueError(f"topn must be >= 1 (or None for all), got {topn}")
+        return int(topn)
+
+    def _limit(self, restrict_vocab: int | None) -> int:
+        if restrict_vocab is None:
+            return len(self)
+        if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)) or restrict_vocab < 1:
+            raise ValueError(f"restrict_vocab must be a positive int or None, got {restrict_vocab!r}")
+        return min(int(restrict_vocab), len(self))
+
+    def _rank(self, scores: np.ndarray, topn: int | None, exclude: Iterable[int]) -> list[tuple[str, float]]:
+        scores = scores.astype(np.float64, copy=True)
+        excluded = [i for i in exclude if i is not None and i < len(scores)]
+        scores[excluded] = -np.inf
+        available = len(scores) - len(set(excluded))
+        n = available if topn is None else min(topn, available)
+        if n <= 0:
+            return []
+        if n < len(scores):
+            top = np.argpartition(-scores, n - 1)[:n]
+        else:
+            top = np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index (frequency)
+        return [(self.index_to_key[i], float(scores[i])) for i in top[:n]]
+
+    def most_similar(self, positive: Query | Sequence[Query] = (), negative: Query | Sequence[Query] = (),
+                     topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
+
+        Terms are words or vectors; query words are excluded from the result. Returns
+        ``[(word, cosine), ...]``, best first (all words when ``topn=None``)."""
+        topn = self._check_topn(topn)
+        pos, neg = self._as_list(positive), self._as_list(negative)
+        if not pos and not neg:
+            raise ValueError("most_similar needs at least one positive or negative word")
+        limit = self._limit(restrict_vocab)
+        mean = np.zeros(self.vector_size, dtype=np.float64)
+        exclude = []
+        for terms, sign in ((pos, 1.0), (neg, -1.0)):
+            for t in terms:
+                u, i = self._unit_query(t)
+                mean += sign * u
+                exclude.append(i)
+        norm = np.linalg.norm(mean)
+        if norm == 0:
+            raise ValueError("the query has no direction (its vectors are zero or cancel out)")
+        unit = self.get_normed_vectors()[:limit]
+        return self._rank(unit @ (mean / norm).astype(unit.dtype), topn, exclude)
+
+    def similar_by_vector(self, vector, topn: int | None = 10,
+                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Words closest (cosine) to ``vector``; nothing is excluded."""
+        topn = self._check_topn(topn)
+        u, _ = self._unit_query(vector)
+        if not np.any(u):
+            raise ValueError("cannot rank by similarity to a zero vector")
+        unit = self.get_normed_vectors()[:self._limit(restrict_vocab)]
+        return self._rank(unit @ u.astype(unit.dtype), topn, ())
+
+    def similar_by_word(self, word: str, topn: int | None = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    def most_similar_batch(self, words: Sequence[str], topn: int = 10,
+                           restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
+        """``most_similar(word)`` for many words with one matrix product per block of queries."""
+        topn = self._check_topn(topn)
+        if isinstance(words, str):
+            raise TypeError("most_similar_batch takes a list of words; use most_similar for one word")
+        rows = np.array([self.get_index(w) for w in words], dtype=np.int64)
+        limit = self._limit(restrict_vocab)
+        unit = self.get_normed_vectors()
+        zero = ~np.any(unit[rows], axis=1) if len(rows) else np.zeros(0, bool)
+        if zero.any():
+            raise ValueError(f"word {words[int(np.flatnonzero(zero)[0])]!r} has a zero vector; it has no neighbours")
+        n = limit - 1 if topn is None else min(topn, limit)
+        results = []
+        for b in range(0, len(rows), _BATCH_ROWS):
+            block = rows[b:b + _BATCH_ROWS]
+            scores = unit[block] @ unit[:limit].T
+            inside = block < limit
+            scores[np.flatnonzero(inside), block[inside]] = -np.inf
+            k = min(n + 1, limit)
+            top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else \
+                np.tile(np.arange(limit), (len(block), 1))
+            for r in range(len(block)):
+                cand = top[r]
+                s = scores[r, cand]
+                order = np.lexsort((cand, -s))
+                cand = cand[order]
+                cand = cand[np.isfinite(scores[r, cand])][:n]
+                results.append([(self.index_to_key[i], float(scores[r, i])) for i in cand])
+        return results
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words (0.0 if either vector is zero)."""
+        unit = self.get_normed_vectors()
+        return float(np.dot(unit[self.get_index(w1)].astype(np.float64), unit[self.get_index(w2)]))
+
+    def distance(self, w1: str, w2: str) -> float:
+        """Cosine distance, 1 - similarity."""
+        return 1.0 - self.similarity(w1, w2)
+
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
+        """Cosine similarity of the means of two word sets."""
+        if isinstance(ws1, str) or isinstance(ws2, str):
+            raise TypeError("n_similarity takes two lists of words")
+        if not len(ws1) or not len(ws2):
+            raise ValueError("n_similarity needs two non-empty lists of words")
+        a = self._vectors[[self.get_index(w) for w in ws1]].mean(axis=0, dtype=np.float64)
+        b = self._vectors[[self.get_index(w) for w in ws2]].mean(axis=0, dtype=np.float64)
+        na, nb = np.linalg.norm(a), np.linalg.norm(b)
+        return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word furthest from the mean of the others' unit vectors. Unknown words are
+        ignored; ValueError if fewer than two known words remain."""
+        if isinstance(words, str):
+            raise TypeError("doesnt_match takes a list of words")
+        known = [w for w in words if w in self.key_to_index]
+        if len(known) < 2:
+            raise ValueError(f"doesnt_match needs at least two known words, got {len(known)} of {list(words)!r}")
+        unit = self.get_normed_vectors()[[self.key_to_index[w] for w in known]].astype(np.float64)
+        mean = unit.mean(axis=0)
+        norm = np.linalg.norm(mean)
+        if norm == 0:
+            raise ValueError("the words' vectors cancel out; no odd one out")
+        return known[int(np.argmin(unit @ (mean / norm)))]
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "3cosadd",
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Solve a : b :: c : ?  (e.g. man : king :: woman : queen).
+
+        ``3cosadd`` ranks by cos(x, b) - cos(x, a) + cos(x, c) (as most_similar); ``3cosmul``
+        (Levy & Goldberg 2014) by cos'(x, b) cos'(x, c) / (cos'(x, a) + 1e-3) with
+        cos' = (1 + cos) / 2. The three query words are excluded."""
+        if method == "3cosadd":
+            return self.most_similar(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
+        if method != "3cosmul":
+            raise ValueError(f"method must be '3cosadd' or '3cosmul', not {method!r}")
+        topn = self._check_topn(topn)
+        unit = self.get_normed_vectors()[:self._limit(restrict_vocab)]
+        rows = [self.get_index(w) for w in (a, b, c)]
+        full = self.get_normed_vectors()
+        cos = [(1.0 + unit @ full[r]) / 2.0 for r in rows]
+        scores = cos[1] * cos[2] / (cos[0] + 1e-3)
+        return self._rank(scores, topn, rows)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Native format: one uncompressed .npz-compatible file, keys in JSON (no pickle); atomic."""
+        arrays = {"vectors": self._vectors}
+        if self.counts is not None:
+            arrays["counts"] = self.counts
+        save_container(path, "keyedvectors", {"keys": self.index_to_key}, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> "KeyedVectors":
+        """Load the native format; ``mmap=True`` maps the vectors read-only instead of reading them."""
+        meta, arrays = load_container(path, "keyedvectors", mmap=mmap, required=("vectors",))
+        keys = meta.get("keys")
+        vectors = arrays["vectors"]
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise FormatError(path, "keys must be a list of strings")
+        if vectors.ndim != 2 or vectors.dtype not in (np.float32, np.float64):
+            raise FormatError(path, f"vectors must be a 2-D float32/float64 array, got {vectors.dtype} {vectors.shape}")
+        if vectors.shape[0] != len(keys):
+            raise FormatError(path, f"{len(keys)} keys but {vectors.shape[0]} vectors")
+        counts = arrays.get("counts")
+        if counts is not None and (counts.dtype != np.int64 or counts.shape != (len(keys),)):
+            raise FormatError(path, "counts must be int64 with one entry per key")
+        try:
+            return cls(keys, vectors, counts=counts)
+        except (ValueError, TypeError) as e:
+            raise FormatError(path, str(e)) from None
+
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False, write_header: bool = True) -> None:
+        """word2vec.c text or binary format (read by gensim and word2vec.c); atomic."""
+        from fastvec.formats import write_word2vec
+        write_word2vec(path, self.index_to_key, self._vectors, binary=binary, write_header=write_header)
+
+    @classmethod
+    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool = False, *, no_header: bool = False,
+                             limit: int | None = None, unicode_errors: str = "strict",
+                             duplicates: str = "error", max_memory: int | None = None) -> "KeyedVectors":
+        """Read word2vec.c/gensim text or binary files (and headerless GloVe text with ``no_header``).
+
+        Malformed content raises ``FormatError`` (a ``ValueError``) naming the file and the
+        problem; ``max_memory`` (bytes) caps the vector matrix the header may ask for."""
+        from fastvec.formats import read_word2vec
+        keys, vectors = read_word2vec(path, binary=binary, no_header=no_header, limit=limit,
+                                      unicode_errors=unicode_errors, duplicates=duplicates, max_memory=max_memory)
+        return cls(keys, vectors)
+
+    def save_glove_format(self, path: str | os.PathLike) -> None:
+        """GloVe text format: like word2vec text, without the header line."""
+        self.save_word2vec_format(path, binary=False, write_header=False)
+
+    @classmethod
+    def load_glove_format(cls, path: str | os.PathLike, **kwargs) -> "KeyedVectors":
+        return cls.load_word2vec_format(path, binary=False, no_header=True, **kwargs)

@@ -1,0 +1,340 @@
+"""The word2vec estimator: skip-gram and CBOW with negative sampling.
+
+Parameters are stored as given; ``fit`` validates them, builds the vocabulary, encodes the
+corpus once into int32 ids and runs the epoch kernels (fastvec._word2vec_*) Hogwild-style on
+OpenMP threads. No maths happens in this module.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Iterable
+
+import numpy as np
+
+from fastvec import _dispatch
+from fastvec._base import (
+    EpochLoop,
+    all_finite,
+    check_callbacks,
+    check_float,
+    check_int,
+    resolve_seed,
+    run_callbacks,
+)
+from fastvec._io import FormatError, load_container, save_container
+from fastvec._threads import resolve_workers
+from fastvec.corpus import Corpus, CorpusLike, Tokenizer
+from fastvec.exceptions import DivergenceError, NotFittedError
+from fastvec.keyedvectors import KeyedVectors
+from fastvec.sampling import alias_table, keep_thresholds
+from fastvec.vocab import Vocabulary
+
+#: A work item is a piece of a sentence of at most this many tokens (longer sentences are cut
+#: into consecutive pieces, never truncated); windows do not cross piece boundaries.
+MAX_ITEM_TOKENS = 10_000
+#: Tokens per kernel call. Between calls Python updates the progress bar and sees Ctrl-C.
+SLICE_TOKENS = 1 << 20
+
+_PARAMS = ("sg", "vector_size", "window", "negative", "ns_exponent", "sample", "min_count", "max_vocab_size",
+           "alpha", "min_alpha", "epochs", "workers", "seed", "callbacks", "progress", "tokenizer")
+
+
+def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.ndarray:
+    """(n, 2) int64 [start, end) pieces of at most ``max_tokens`` tokens, in corpus order."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lengths = np.diff(offsets)
+    pieces = np.maximum(1, -(-lengths // max_tokens))
+    pieces[lengths == 0] = 0
+    sentence = np.repeat(np.arange(len(lengths)), pieces)
+    first_piece = np.repeat(np.cumsum(pieces) - pieces, pieces)
+    start = offsets[sentence] + (np.arange(len(sentence)) - first_piece) * max_tokens
+    end = np.minimum(start + max_tokens, offsets[sentence + 1])
+    return np.ascontiguousarray(np.stack([start, end], axis=1))
+
+
+def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tuple[int, int]]:
+    """Consecutive item ranges of about ``slice_tokens`` tokens each."""
+    if len(items) == 0:
+        return []
+    ends = items[:, 1] - items[0, 0]
+    total = int(ends[-1])
+    targets = np.arange(slice_tokens, total, slice_tokens)
+    cuts = np.unique(np.searchsorted(ends, targets, side="left") + 1)
+    bounds = [0, *[int(c) for c in cuts if 0 < c < len(items)], len(items)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+class Word2Vec:
+    """word2vec with negative sampling: skip-gram (``sg=True``) or CBOW (mean of context vectors).
+
+    Parameters follow word2vec.c and gensim: ``vector_size`` dimensions, a dynamic window of
+    up to ``window`` words each side, ``negative`` noise words per example drawn from
+    count**``ns_exponent``, frequent-word subsampling with threshold ``sample`` (0 disables),
+    words with fewer than ``min_count`` occurrences dropped, the learning rate falling linearly
+    from ``alpha`` (None: 0.025 for skip-gram, 0.05 for CBOW) to ``min_alpha`` (None:
+    alpha * 0.0001 / 0.025) over all ``epochs``. ``workers`` threads (None: all cores);
+    ``seed`` makes runs with ``workers=1`` bit-reproducible. ``callbacks`` are called as
+    ``cb(model, metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each epoch.
+    ``tokenizer`` (None, ``"simple"`` or a callable) applies when reading text files.
+
+    Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
+    ``output_vectors_``, ``loss_history_``, ``history_``, ``words_per_second_``,
+    ``train_seconds_``, ``epochs_trained_``, ``seed_``.
+
+    Example::
+
+        model = fastvec.Word2Vec(vector_size=100, epochs=5).fit("corpus.txt")
+        model.wv.most_similar("king", topn=5)
+    """
+
+    def __init__(self, *, sg: bool = True, vector_size: int = 100, window: int = 5, negative: int = 5,
+                 ns_exponent: float = 0.75, sample: float = 1e-3, min_count: int = 5,
+                 max_vocab_size: int | None = None, alpha: float | None = None, min_alpha: float | None = None,
+                 epochs: int = 5, workers: int | None = None, seed: int | None = None,
+                 callbacks: Iterable[Any] = (), progress: bool = True,
+                 tokenizer: Tokenizer | str | None = None):
+        self.sg = sg
+        self.vector_size = vector_size
+        self.window = window
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.workers = workers
+        self.seed = seed
+        self.callbacks = callbacks
+        self.progress = progress
+        self.tokenizer = tokenizer
+
+    # -- parameters ----------------------------------------------------------------------
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in _PARAMS}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
+        return f"Word2Vec({params})"
+
+    @property
+    def alpha_(self) -> float:
+        """The starting learning rate in effect (resolves ``alpha=None``)."""
+        if self.alpha is None:
+            return 0.025 if self.sg else 0.05
+        return check_float("alpha", self.alpha, 0.0, low_open=True)
+
+    @property
+    def min_alpha_(self) -> float:
+        if self.min_alpha is None:
+            return self.alpha_ * 0.0001 / 0.025
+        return check_float("min_alpha", self.min_alpha, 0.0, self.alpha_)
+
+    def _validate(self) -> None:
+        if not isinstance(self.sg, (bool, np.bool_)):
+            raise TypeError(f"sg must be True (skip-gram) or False (CBOW), not {self.sg!r}")
+        check_int("vector_size", self.vector_size, 1, 100_000)
+        check_int("window", self.window, 1, 10_000)
+        check_int("negative", self.negative, 0, 10_000)
+        check_float("ns_exponent", self.ns_exponent, -10.0, 10.0)
+        check_float("sample", self.sample, 0.0, 1.0)
+        check_int("min_count", self.min_count, 1)
+        if self.max_vocab_size is not None:
+            check_int("max_vocab_size", self.max_vocab_size, 1, 2**31 - 1)
+        check_int("epochs", self.epochs, 1)
+        self.alpha_, self.min_alpha_  # noqa: B018 - validates both
+        if self.negative == 0:
+            raise ValueError("negative must be >= 1: fastvec trains with negative sampling only")
+        check_callbacks(self.callbacks)
+        resolve_workers(self.workers)
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, corpus: CorpusLike) -> "Word2Vec":
+        """Build the vocabulary, initialise the weights and train for ``epochs`` epochs.
+
+        ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
+        or a :class:`fastvec.Corpus`. Returns ``self``."""
+        self._validate()
+        encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
+                               tokenizer=self.tokenizer)
+        self.vocabulary_ = encoded.vocabulary
+        self.seed_ = resolve_seed(self.seed)
+        self._init_weights()
+        self.loss_history_: list[float] = []
+        self.history_: list[dict] = []
+        self.epochs_trained_ = 0
+        self.train_seconds_ = 0.0
+        self.words_per_second_ = 0.0
+        self._diverged = False
+        self._schedule = {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": int(self.epochs), "done": 0}
+        self._train(encoded, self.epochs)
+        return self
+
+    def train_more(self, corpus: CorpusLike, *, epochs: int | None = None) -> "Word2Vec":
+        """Continue training on ``corpus`` (encoded with the existing vocabulary; new words are ignored).
+
+        With ``epochs=None`` the epochs left in the current learning-rate schedule run exactly
+        as they would have without the interruption (after Ctrl-C, or from a checkpoint).
+        With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
+        starts, as for a second ``train`` call in gensim. Returns ``self``."""
+        self._check_fitted()
+        self._validate()
+        if epochs is None:
+            remaining = self._schedule["epochs"] - self._schedule["done"]
+            if remaining <= 0:
+                raise ValueError("the learning-rate schedule is complete; pass epochs=k to train k more epochs")
+            n = remaining
+        else:
+            n = check_int("epochs", epochs, 1)
+            self._schedule = {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": n, "done": 0}
+        self._train(Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer), n)
+        return self
+
+    def _init_weights(self) -> None:
+        rng = np.random.Generator(np.random.PCG64(self.seed_))
+        n, d = len(self.vocabulary_), int(self.vector_size)
+        syn0 = rng.random((n, d), dtype=np.float32)
+        syn0 -= 0.5
+        syn0 /= d
+        self._syn0 = syn0
+        self._syn1 = np.zeros((n, d), dtype=np.float32)
+        self._wv: KeyedVectors | None = None
+
+    def _train(self, corpus: Corpus, n_epochs: int) -> None:
+        if corpus.vocabulary is not self.vocabulary_ and corpus.vocabulary.index_to_key != self.vocabulary_.index_to_key:
+            raise ValueError("the corpus was encoded with a different vocabulary than the model's")
+        if corpus.n_tokens < 2:
+            raise ValueError("the encoded corpus has fewer than 2 in-vocabulary tokens: nothing to train on")
+        kernels = _dispatch.kernels("word2vec")
+        threads = resolve_workers(self.workers)
+        vocab = self.vocabulary_
+        noise_threshold, noise_alias = alias_table(vocab.noise_distribution(float(self.ns_exponent)))
+        keep = keep_thresholds(vocab.keep_probabilities(float(self.sample)))
+        items = work_items(corpus.offsets)
+        slices = slice_bounds(items)
+        ids = np.ascontiguousarray(corpus.ids, dtype=np.int32)
+        n_tokens = corpus.n_tokens
+        schedule = self._schedule
+        alpha, min_alpha = schedule["alpha"], schedule["min_alpha"]
+        slope = (alpha - min_alpha) / (schedule["epochs"] * n_tokens)
+        callbacks = check_callbacks(self.callbacks)
+        if self._wv is not None:
+            self._wv._invalidate()
+
+        def run_epoch(_: int):
+            position_base = schedule["done"] * n_tokens
+            for first, last in slices:
+                _, examples, loss = kernels.train_slice(
+                    cbow=not self.sg, syn0=self._syn0, syn1=self._syn1, ids=ids, items=items,
+                    first_item=first, last_item=last, keep_threshold=keep, noise_threshold=noise_threshold,
+                    noise_alias=noise_alias, window=int(self.window), negative=int(self.negative),
+                    alpha=alpha, alpha_slope=slope, min_alpha=min_alpha, position_base=position_base,
+                    seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads)
+                yield int(items[last - 1, 1] - items[first, 0]), examples, loss
+
+        def end_epoch(_: int, metrics: dict) -> None:
+            schedule["done"] += 1
+            self.epochs_trained_ += 1
+            metrics["epoch"] = self.epochs_trained_
+            metrics["alpha"] = max(min_alpha, alpha - slope * schedule["done"] * n_tokens)
+            metrics["words_per_second"] = n_tokens / metrics["seconds"] if metrics["seconds"] > 0 else 0.0
+            self.loss_history_.append(metrics["loss"])
+            self.history_.append(dict(metrics))
+            if self._wv is not None:
+                self._wv._invalidate()
+            run_callbacks(callbacks, self, metrics)
+
+        loop = EpochLoop(self, desc="skip-gram" if self.sg else "cbow", work_per_epoch=n_tokens, n_epochs=n_epochs,
+                         check_weights=lambda: all_finite(self._syn0, self._syn1),
+                         hint=f"The learning rate (alpha={alpha:g}) is probably too high.")
+        epochs_before = self.epochs_trained_
+        started = time.perf_counter()
+        try:
+            loop.run(run_epoch, end_epoch)
+        finally:
+            done = self.epochs_trained_ - epochs_before
+            seconds = time.perf_counter() - started
+            self.train_seconds_ += seconds
+            if done and seconds > 0:
+                self.words_per_second_ = done * n_tokens / seconds
+
+    # -- results ---------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_syn0"):
+            raise NotFittedError("this Word2Vec is not fitted yet; call fit(corpus) or Word2Vec.load(path)")
+        if getattr(self, "_diverged", False):
+            raise DivergenceError("this model diverged during training and its vectors are unusable; "
+                                  "fit again with a lower alpha")
+
+    @property
+    def wv(self) -> KeyedVectors:
+        """The word vectors (input weights) as :class:`KeyedVectors`, sharing memory with the model."""
+        self._check_fitted()
+        if self._wv is None:
+            self._wv = KeyedVectors(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
+                                    key_to_index=self.vocabulary_.key_to_index)
+        return self._wv
+
+    @property
+    def output_vectors_(self) -> np.ndarray:
+        """The output (context) weights, ``syn1neg`` in word2vec.c."""
+        self._check_fitted()
+        return self._syn1
+
+    @property
+    def vectors_(self) -> np.ndarray:
+        self._check_fitted()
+        return self._syn0
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Save everything needed to continue training to one file (atomic; no pickle)."""
+        self._check_fitted()
+        arrays, meta = self.vocabulary_._to_arrays()
+        arrays.update(syn0=self._syn0, syn1=self._syn1)
+        params = {k: v for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
+        if self.tokenizer not in (None, "simple"):
+            meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
+        params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
+        meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
+                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
+                    words_per_second=self.words_per_second_)
+        save_container(path, "word2vec", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Word2Vec":
+        """Load a model saved with :meth:`save`."""
+        meta, arrays = load_container(path, "word2vec", required=("counts", "syn0", "syn1"))
+        vocab = Vocabulary._from_arrays(path, meta, arrays)
+        params = meta.get("params")
+        if not isinstance(params, dict) or set(params) - set(_PARAMS):
+            raise FormatError(path, "bad or unknown model parameters")
+        try:
+            model = cls(**params)
+            model._validate()
+        except (TypeError, ValueError) as e:
+            raise FormatError(path, f"invalid model parameters ({e})") from None
+        syn0, syn1 = arrays["syn0"], arrays["syn1"]
+        shape = (len(vocab), int(model.vector_size))
+        for name, a in (("syn0", syn0), ("syn1", syn1)):
+            if a.dtype != np.float32 or a.shape != shape:
+                raise FormatError(path, f"{name} must be float32 of shape {shape}, got {a.dtype} {a.shape}")
+        schedule = meta.get("schedule")
+        if (not isinstance(schedule, dict) or set(schedule) != {"alpha", "min_alpha", "epochs", "done"}
+                or not all(isinstance(schedule[k], (int, float)) for k in schedule)):
+            raise FormatError(path, "bad learning-rate schedule")
+        model.vocabulary_ = vocab
+        model._syn0 = syn0
+        model._syn1 = syn1
+        model._wv = None
+        model._diverged = False
+        model._schedule = schedule
+        model.seed_ = int(meta.get("seed_", 0))
+        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
+        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
+        model.history_ = list(meta.get("history", []))
+        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
+        model.words_per_second_ = float(meta.get("words_per_second", 0.0))
+        return model
