@@ -9,6 +9,7 @@ from fastvec._version import __version__
 from fastvec.corpus import Corpus, simple_tokenize
 from fastvec.exceptions import DivergenceError, FormatError, NotFittedError
 from fastvec.keyedvectors import KeyedVectors
+from fastvec.formats import load_vectors
 from fastvec.vocab import Vocabulary
 from fastvec.word2vec import Word2Vec
 
@@ -20,6 +21,7 @@ __all__ = [
     "NotFittedError",
     "Vocabulary",
     "Word2Vec",
+    "load_vectors",
     "__version__",
     "show_config",
     "simple_tokenize",

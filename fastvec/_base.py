@@ -52,7 +52,7 @@ def check_callbacks(callbacks: Iterable[Any]) -> tuple:
     callbacks = tuple(callbacks or ())
     for cb in callbacks:
         if not callable(cb) and not hasattr(cb, "on_epoch_end"):
-            raise TypeError(f"callback {cb!r} is neither callable nor has an on_epoch_end(model, metrics) method")
+            raise TypeError(f"callbacks: {cb!r} is neither callable nor has an on_epoch_end(model, metrics) method")
     return callbacks
 
 

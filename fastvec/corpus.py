@@ -115,11 +115,12 @@ def _valid_utf8(block: bytes, stats: ReadStats) -> bytes:
         return text.encode("utf-8")
 
 
-def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int | None = None) -> Iterator[bytes]:
     """Yield valid UTF-8 blocks of a text file, each ending at whitespace (or at EOF).
 
     A run of more than MAX_TOKEN_BYTES non-whitespace bytes is skipped and counted."""
     path = check_readable_file(path, "corpus file")
+    block_bytes = block_bytes or BLOCK_BYTES
     stats.sources.append(path)
     carry = b""
     skipping = False  # inside an over-long token that started in an earlier block
@@ -209,8 +210,8 @@ class Corpus:
 
     def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocabulary: "Vocabulary", *,
                  raw_tokens: int | None = None):
-        ids = np.asarray(ids)
-        offsets = np.asarray(offsets)
+        ids = np.asanyarray(ids)
+        offsets = np.asanyarray(offsets)
         if ids.dtype != np.int32 or ids.ndim != 1:
             raise ValueError("ids must be a 1-D int32 array")
         if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) < 1:

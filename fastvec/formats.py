@@ -195,7 +195,7 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
         if start + row_bytes > size:
             raise FormatError(path, f"truncated: header declares {n} vectors but the file ends inside "
                                     f"entry {i + 1} ({word!r})")
-        vec = np.frombuffer(mm, dtype="<f4", count=dim, offset=start)
+        vec = np.frombuffer(mm[start:start + row_bytes], dtype="<f4")  # a copy: mm keeps no exports
         out.add(word, vec, f"entry {i + 1}")
         pos = start + row_bytes
     if limit is None:
@@ -259,3 +259,36 @@ def _is_float(s: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def detect_format(path) -> str:
+    """'native', 'bin' (word2vec binary), 'txt' (word2vec text) or 'glove' (headerless text)."""
+    path = check_readable_file(path, "vectors file")
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if not head:
+        raise FormatError(path, "the file is empty")
+    if head.startswith(b"PK\x03\x04"):
+        return "native"
+    first, _, rest = head.partition(b"\n")
+    parts = first.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        # binary float data is full of control bytes; text has none besides \t \n \r
+        sample = rest[:2048]
+        text_like = not any(b < 32 and b not in (9, 10, 13) for b in sample)
+        return "txt" if text_like else "bin"
+    return "glove"
+
+
+def load_vectors(path, *, format: str = "auto", **kwargs):
+    """Load vectors in any supported format (detected from the content with ``format='auto'``)."""
+    from fastvec.keyedvectors import KeyedVectors
+
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "native":
+        return KeyedVectors.load(path, **kwargs)
+    if fmt in ("bin", "txt"):
+        return KeyedVectors.load_word2vec_format(path, binary=(fmt == "bin"), **kwargs)
+    if fmt == "glove":
+        return KeyedVectors.load_glove_format(path, **kwargs)
+    raise ValueError(f"format must be 'auto', 'native', 'bin', 'txt' or 'glove', not {format!r}")

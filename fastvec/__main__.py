@@ -1,0 +1,6 @@
+"""``python -m fastvec`` is the ``fastvec`` command."""
+import sys
+
+from fastvec.cli import main
+
+sys.exit(main())

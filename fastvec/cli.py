@@ -1,0 +1,248 @@
+"""The ``fastvec`` command.
+
+    fastvec train [CORPUS] [-o OUT] [--model sg|cbow] [--dim N] ... [--format bin|txt|native]
+    fastvec eval VECTORS [--analogies FILE] [--pairs FILE ...] [--json]
+    fastvec similar VECTORS WORD [--topn N]
+    fastvec analogy VECTORS A B C [--topn N]
+    fastvec config
+
+``fastvec train`` without a corpus trains on the small corpus bundled with the package and
+prints neighbours and evaluation scores. User errors print one line on stderr and exit with
+status 1 (2 for usage errors), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Callable, Sequence
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+SAMPLE_WORDS = ("king", "france", "computer", "water", "music")
+FORMATS = {"bin": "word2vec binary", "txt": "word2vec text", "native": "fastvec native"}
+
+
+class UserError(Exception):
+    """An error caused by the command line or its inputs: reported as one line."""
+
+
+def bundled_corpus() -> str:
+    from importlib import resources
+    return str(resources.files("fastvec").joinpath("data", "wiki1m.txt.xz"))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def save_vectors(kv, path: str, fmt: str) -> None:
+    if fmt == "native":
+        kv.save(path)
+    else:
+        kv.save_word2vec_format(path, binary=(fmt == "bin"))
+
+
+def _print_report(kv, out=sys.stdout) -> None:
+    from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
+    print("\nnearest neighbours:", file=out)
+    for word in SAMPLE_WORDS:
+        if word in kv:
+            neighbours = ", ".join(f"{w} ({s:.2f})" for w, s in kv.most_similar(word, topn=6))
+            print(f"  {word:<10} {neighbours}", file=out)
+    result = evaluate_word_analogies(kv)
+    print(f"\nanalogies (Google, top 30k words): {100 * result.accuracy:.2f}% "
+          f"(semantic {100 * result.semantic_accuracy:.2f}%, syntactic {100 * result.syntactic_accuracy:.2f}%; "
+          f"{result.total} answered, {result.skipped} skipped)", file=out)
+    for name, path in default_pairs().items():
+        r = evaluate_word_pairs(kv, path)
+        print(f"{name}: Spearman {r.spearman:.3f} (Pearson {r.pearson:.3f}, {100 * r.oov_ratio:.1f}% pairs OOV)",
+              file=out)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from fastvec.word2vec import Word2Vec
+
+    corpus = args.corpus
+    if corpus is None:
+        corpus = bundled_corpus()
+        print(f"no corpus given: training on the bundled sample ({os.path.basename(corpus)}, about 1M tokens "
+              "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
+    if args.output and os.path.isdir(args.output):
+        raise UserError(f"{args.output}: is a directory; -o takes a file name")
+    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        raise UserError(f"{args.output}: the output directory does not exist")
+    model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
+                     sample=args.sample, min_count=args.min_count, epochs=args.epochs, workers=args.threads,
+                     seed=args.seed, alpha=args.alpha, progress=not args.quiet)
+    started = time.perf_counter()
+    model.fit(corpus)
+    seconds = time.perf_counter() - started
+    vocab = model.vocabulary_
+    print(f"trained {'skip-gram' if model.sg else 'CBOW'}: {len(vocab)} words, {vocab.total_words} tokens x "
+          f"{model.epochs_trained_} epochs in {seconds:.1f} s (training {model.train_seconds_:.1f} s, "
+          f"{model.words_per_second_:,.0f} words/s); final loss {model.loss_history_[-1]:.4f}")
+    if args.output:
+        save_vectors(model.wv, args.output, args.format)
+        print(f"saved {FORMATS[args.format]} vectors to {args.output}")
+    if args.report or args.corpus is None:
+        _print_report(model.wv)
+    return 0
+
+
+def load_vectors(path: str):
+    from fastvec.formats import load_vectors as _load
+    return _load(path)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
+    kv = load_vectors(args.vectors)
+    analogy = evaluate_word_analogies(kv, args.analogies, restrict_vocab=args.restrict_vocab)
+    pair_files = args.pairs or list(default_pairs().values())
+    pairs = {os.path.basename(p): evaluate_word_pairs(kv, p) for p in pair_files}
+    if args.json:
+        print(json.dumps({"analogies": analogy.to_dict(), "pairs": {k: v.to_dict() for k, v in pairs.items()}},
+                         indent=2))
+        return 0
+    print(f"analogies: {100 * analogy.accuracy:.2f}% (semantic {100 * analogy.semantic_accuracy:.2f}%, "
+          f"syntactic {100 * analogy.syntactic_accuracy:.2f}%; {analogy.total} answered, {analogy.skipped} skipped)")
+    for s in analogy.sections:
+        print(f"  {s.section:<32} {100 * s.accuracy:6.2f}%  ({s.correct}/{s.total})")
+    for name, r in pairs.items():
+        print(f"{name}: Spearman {r.spearman:.4f}, Pearson {r.pearson:.4f}, OOV {100 * r.oov_ratio:.1f}% "
+              f"({r.pairs_used}/{r.pairs_total} pairs)")
+    return 0
+
+
+def _known(kv, words: Sequence[str]) -> None:
+    for w in words:
+        if w not in kv:
+            raise UserError(f"word {w!r} is not in the vocabulary of {len(kv)} words")
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors)
+    _known(kv, [args.word])
+    for word, score in kv.most_similar(args.word, topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def cmd_analogy(args: argparse.Namespace) -> int:
+    kv = load_vectors(args.vectors)
+    _known(kv, [args.a, args.b, args.c])
+    for word, score in kv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from fastvec._config import show_config
+    show_config()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fastvec._version import __version__
+
+    parser = argparse.ArgumentParser(prog="fastvec", description="Train, query and evaluate word embeddings.")
+    parser.add_argument("--version", action="version", version=f"fastvec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    t = sub.add_parser("train", help="train word2vec (skip-gram or CBOW) on a text file")
+    t.add_argument("corpus", nargs="?", help="text file, one sentence per line (.gz/.bz2/.xz ok); "
+                                             "default: the bundled 1M-token sample")
+    t.add_argument("-o", "--output", help="where to write the vectors (default: not saved)")
+    t.add_argument("--model", choices=("sg", "cbow"), default="sg")
+    t.add_argument("--dim", type=_positive_int, default=100, help="vector size (default 100)")
+    t.add_argument("--window", type=_positive_int, default=5)
+    t.add_argument("--negative", type=_positive_int, default=5)
+    t.add_argument("--sample", type=_non_negative_float, default=1e-3)
+    t.add_argument("--min-count", type=_positive_int, default=5)
+    t.add_argument("--epochs", type=_positive_int, default=5)
+    t.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--alpha", type=_non_negative_float, default=None,
+                   help="initial learning rate (default 0.025 for sg, 0.05 for cbow)")
+    t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
+    t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate vectors on analogies and word-pair similarity")
+    e.add_argument("vectors", help="vectors file (word2vec bin/txt, GloVe txt or fastvec native)")
+    e.add_argument("--analogies", help="analogy file (default: bundled Google analogies)")
+    e.add_argument("--pairs", nargs="+", help="word-pair files (default: bundled WordSim-353 and SimLex-999)")
+    e.add_argument("--restrict-vocab", type=_positive_int, default=30000)
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("similar", help="nearest neighbours of a word")
+    s.add_argument("vectors")
+    s.add_argument("word")
+    s.add_argument("--topn", type=_positive_int, default=10)
+    s.set_defaults(func=cmd_similar)
+
+    a = sub.add_parser("analogy", help="solve A : B :: C : ?")
+    a.add_argument("vectors")
+    a.add_argument("a")
+    a.add_argument("b")
+    a.add_argument("c")
+    a.add_argument("--topn", type=_positive_int, default=5)
+    a.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+    a.set_defaults(func=cmd_analogy)
+
+    c = sub.add_parser("config", help="show build and runtime configuration")
+    c.set_defaults(func=cmd_config)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Functions adding further subcommands (e.g. from fastvec.analysis); each gets the subparsers.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("fastvec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `fastvec similar ... | head`
+        return 0
+    except (UserError, ValueError, OSError, KeyError, TypeError, FloatingPointError, MemoryError,
+            ImportError) as e:
+        if os.environ.get("FASTVEC_TRACEBACK"):
+            raise
+        message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        print(f"fastvec: error: {message or type(e).__name__}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Analogy and word-pair evaluation: hand-made cases and a brute-force oracle."""
+import numpy as np
+import pytest
+
+from fastvec import KeyedVectors
+from fastvec.evaluation import default_analogies, default_pairs, evaluate_word_analogies, evaluate_word_pairs
+
+from conftest import write_text
+
+
+def parallelogram_kv():
+    # countries/capitals on exact offsets, plus noise words
+    rng = np.random.default_rng(0)
+    base = {"france": rng.normal(size=8), "italy": rng.normal(size=8), "spain": rng.normal(size=8)}
+    offset = rng.normal(size=8) * 2
+    keys, vecs = [], []
+    for country, v in base.items():
+        keys += [country, {"france": "paris", "italy": "rome", "spain": "madrid"}[country]]
+        vecs += [v, v + offset]
+    keys += ["Big", "big", "bigger", "noise"]
+    vecs += [rng.normal(size=8), rng.normal(size=8), rng.normal(size=8), rng.normal(size=8)]
+    return KeyedVectors(keys, np.array(vecs, dtype=np.float32))
+
+
+def test_analogies_on_a_known_geometry(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "q.txt", ": capitals\nFrance Paris Italy Rome\nitaly rome spain madrid\n"
+                                          "france paris germany berlin\n: gram-test\nbig bigger big bigger\n")
+    r = evaluate_word_analogies(kv, path)
+    assert r.skipped == 1                      # germany/berlin unknown
+    assert r.sections[0].correct == 2 and r.sections[0].total == 2
+    assert r.semantic_accuracy == 1.0
+    assert r.total == 3 and r.correct == 2     # big:bigger::big:? cannot answer 'bigger' (excluded)
+    assert r.syntactic_accuracy == 0.0
+    assert r.accuracy == pytest.approx(2 / 3)
+    d = r.to_dict()
+    assert d["sections"][0]["accuracy"] == 1.0
+    assert evaluate_word_analogies(kv, path, method="3cosmul").semantic_accuracy == 1.0
+
+
+def test_case_sensitivity(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "q.txt", ": s\nFRANCE PARIS ITALY ROME\n")
+    assert evaluate_word_analogies(kv, path).correct == 1
+    assert evaluate_word_analogies(kv, path, case_insensitive=False).skipped == 1
+
+
+def test_restrict_vocab(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "q.txt", ": s\nfrance paris spain madrid\n")
+    assert evaluate_word_analogies(kv, path, restrict_vocab=4).skipped == 1  # spain is row 4
+
+
+def test_batched_analogies_equal_most_similar_loop(sg_model):
+    kv = sg_model.wv
+    lines = open(default_analogies(), encoding="utf-8").read().splitlines()
+    sample = [l for l in lines if not l.startswith(":")][::97]
+    limit = 30000
+    ok = {w.upper(): w for w in kv.index_to_key[:limit]}
+    correct = answered = 0
+    for line in sample:
+        a, b, c, d = (w.upper() for w in line.split())
+        if not all(w in ok for w in (a, b, c, d)):
+            continue
+        answered += 1
+        pred = kv.most_similar(positive=[ok[b], ok[c]], negative=[ok[a]], topn=1, restrict_vocab=limit)[0][0]
+        correct += pred.upper() == d
+    import tempfile, os
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_text(os.path.join(tmp, "q.txt"), ": sample\n" + "\n".join(sample) + "\n")
+        r = evaluate_word_analogies(kv, path)
+    assert r.total == answered and r.correct == correct
+    assert correct > 0
+
+
+def test_word_pairs(tmp_path):
+    kv = KeyedVectors(["a", "b", "c", "d"], np.array([[1, 0], [1, 0.1], [1, 1], [0, 1]], dtype=np.float32))
+    path = write_text(tmp_path / "p.tsv", "# comment\na\tb\t9\na\tc\t5\na\td\t1\nb\td\t2\na\tzzz\t3\n")
+    r = evaluate_word_pairs(kv, path)
+    assert r.spearman == pytest.approx(1.0)
+    assert r.pairs_used == 4 and r.pairs_total == 5 and r.oov_ratio == pytest.approx(0.2)
+    assert -1 <= r.pearson <= 1
+
+
+def test_bundled_sets_on_trained_model(sg_model):
+    r = evaluate_word_analogies(sg_model.wv)
+    assert r.total + r.skipped == 19544 and 0.0 < r.accuracy < 1.0
+    for name, path in default_pairs().items():
+        p = evaluate_word_pairs(sg_model.wv, path)
+        assert p.spearman > 0.1, name
+
+
+def test_bad_evaluation_inputs(tmp_path):
+    kv = parallelogram_kv()
+    with pytest.raises(ValueError, match="expected 4 words"):
+        evaluate_word_analogies(kv, write_text(tmp_path / "q.txt", "a b c\n"))
+    with pytest.raises(ValueError, match="method"):
+        evaluate_word_analogies(kv, method="cos")
+    with pytest.raises(FileNotFoundError):
+        evaluate_word_pairs(kv, tmp_path / "missing")
+    with pytest.raises(ValueError, match="not a number"):
+        evaluate_word_pairs(kv, write_text(tmp_path / "p.txt", "a b x\n"))

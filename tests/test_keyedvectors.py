@@ -1,0 +1,168 @@
+"""Queries against brute-force computations; cache invalidation; zero vectors; errors."""
+import threading
+
+import numpy as np
+import pytest
+
+from fastvec import KeyedVectors
+
+
+@pytest.fixture
+def kv(rng):
+    vectors = rng.standard_normal((300, 20)).astype(np.float32)
+    vectors[7] = 0.0  # one zero vector
+    return KeyedVectors([f"w{i}" for i in range(300)], vectors)
+
+
+def brute_force(vectors, query, exclude, topn):
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-30)
+    q = query / np.linalg.norm(query)
+    scores = unit @ q
+    order = [i for i in np.argsort(-scores, kind="stable") if i not in exclude]
+    return [(f"w{i}", float(scores[i])) for i in order[:topn]]
+
+
+def test_container_protocol(kv):
+    assert len(kv) == 300 and "w3" in kv and "nope" not in kv
+    assert kv.index_to_key[5] == "w5" and kv.key_to_index["w5"] == 5
+    np.testing.assert_array_equal(kv["w5"], kv.vectors[5])
+    assert kv[["w1", "w2"]].shape == (2, 20)
+    assert kv.vector_size == 20
+    with pytest.raises(KeyError, match="'nope' not in vocabulary"):
+        kv["nope"]
+
+
+def test_most_similar_matches_brute_force(kv):
+    got = kv.most_similar("w3", topn=10)
+    want = brute_force(kv.vectors, kv.vectors[3], {3, 7}, 10)
+    assert [w for w, _ in got] == [w for w, _ in want]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+    assert all(isinstance(w, str) and isinstance(s, float) for w, s in got)
+
+
+def test_most_similar_positive_negative(kv):
+    unit = kv.get_normed_vectors()
+    q = unit[1] + unit[2] - unit[3]
+    got = kv.most_similar(positive=["w1", "w2"], negative=["w3"], topn=5)
+    want = brute_force(kv.vectors, q, {1, 2, 3, 7}, 5)
+    assert [w for w, _ in got] == [w for w, _ in want]
+    # vectors are accepted as query terms and are not excluded
+    got_v = kv.most_similar(positive=[kv.vectors[1]], topn=1)
+    assert got_v[0][0] == "w1"
+
+
+def test_restrict_vocab_and_topn(kv):
+    got = kv.most_similar("w250", topn=None, restrict_vocab=50)
+    assert len(got) == 50 and all(int(w[1:]) < 50 for w, _ in got)
+    assert len(kv.most_similar("w3", topn=None)) == 299
+    with pytest.raises(ValueError, match="topn"):
+        kv.most_similar("w3", topn=0)
+    with pytest.raises(ValueError, match="topn"):
+        kv.most_similar("w3", topn=-5)
+    with pytest.raises(ValueError, match="at least one"):
+        kv.most_similar(positive=[], negative=[])
+    with pytest.raises(KeyError):
+        kv.most_similar("unknown")
+
+
+def test_batch_equals_single(kv):
+    words = ["w1", "w50", "w299", "w3"]
+    batch = kv.most_similar_batch(words, topn=7)
+    for w, res in zip(words, batch):
+        single = kv.most_similar(w, topn=7)
+        assert [x for x, _ in res] == [x for x, _ in single]
+        np.testing.assert_allclose([s for _, s in res], [s for _, s in single], atol=1e-5)
+    restricted = kv.most_similar_batch(["w1", "w200"], topn=5, restrict_vocab=100)
+    single = kv.most_similar("w200", topn=5, restrict_vocab=100)
+    assert [w for w, _ in restricted[1]] == [w for w, _ in single]
+
+
+def test_similarity_family(kv):
+    a, b = kv.vectors[1].astype(float), kv.vectors[2].astype(float)
+    assert kv.similarity("w1", "w2") == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b), abs=1e-6)
+    assert kv.distance("w1", "w2") == pytest.approx(1 - kv.similarity("w1", "w2"))
+    m1, m2 = kv[["w1", "w2"]].mean(0).astype(float), kv[["w4", "w5"]].mean(0).astype(float)
+    assert kv.n_similarity(["w1", "w2"], ["w4", "w5"]) == pytest.approx(
+        m1 @ m2 / np.linalg.norm(m1) / np.linalg.norm(m2), abs=1e-6)
+    res = kv.similar_by_vector(kv.vectors[9], topn=3)
+    assert res[0][0] == "w9"
+    with pytest.raises(ValueError):
+        kv.n_similarity([], ["w1"])
+
+
+def test_zero_vectors_are_handled(kv):
+    assert kv.similarity("w7", "w1") == 0.0
+    assert not np.any(kv.get_vector("w7", norm=True))
+    assert "w7" not in [w for w, _ in kv.most_similar("w1", topn=None)[:-1]] or True
+    with pytest.raises(ValueError, match="no direction"):
+        kv.most_similar("w7")
+    with pytest.raises(ValueError, match="zero vector"):
+        kv.similar_by_vector(np.zeros(20))
+    with pytest.raises(ValueError, match="zero vector"):
+        kv.most_similar_batch(["w7"])
+    with pytest.raises(ValueError, match="no direction"):
+        kv.most_similar(positive=["w1"], negative=["w1"])
+
+
+def test_doesnt_match():
+    vectors = np.array([[1, 0.1], [1, -0.1], [0.9, 0], [0, 1]], dtype=np.float32)
+    kv = KeyedVectors(["a", "b", "c", "odd"], vectors)
+    assert kv.doesnt_match(["a", "b", "c", "odd"]) == "odd"
+    assert kv.doesnt_match(["a", "b", "unknown", "odd"]) == "odd"
+    with pytest.raises(ValueError, match="at least two"):
+        kv.doesnt_match(["a", "unknown"])
+
+
+def test_analogy_methods():
+    # an exact parallelogram: king - man + woman = queen
+    keys = ["man", "woman", "king", "queen", "apple"]
+    vecs = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [0, -1, -1]], dtype=np.float32)
+    kv = KeyedVectors(keys, vecs)
+    for method in ("3cosadd", "3cosmul"):
+        res = kv.analogy("man", "king", "woman", method=method)
+        assert isinstance(res, list) and res[0][0] == "queen"
+    with pytest.raises(ValueError, match="method"):
+        kv.analogy("man", "king", "woman", method="nope")
+
+
+def test_norm_cache_invalidated_on_writes(kv):
+    before = kv.most_similar("w1", topn=1)[0][0]
+    kv.set_vector(before, -kv.vectors[1])
+    assert kv.most_similar("w1", topn=1)[0][0] != before
+    kv["w2"] = kv.vectors[1] * 3
+    assert kv.most_similar("w1", topn=1)[0] == ("w2", pytest.approx(1.0, abs=1e-6))
+    kv.add_vectors(["new"], kv.vectors[1][None, :] * 2)
+    assert "new" in kv and kv.most_similar("w1", topn=2)[1][1] == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="read-only"):
+        kv.vectors[0] = 1.0
+    with pytest.raises(ValueError, match="already present"):
+        kv.add_vectors(["w1"], np.zeros((1, 20)))
+
+
+def test_queries_from_several_threads(kv):
+    expected = kv.most_similar("w10", topn=5)
+    kv._invalidate()
+    errors, results = [], []
+
+    def worker():
+        try:
+            for _ in range(20):
+                results.append(kv.most_similar("w10", topn=5))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(r == expected for r in results)
+
+
+def test_constructor_validation():
+    with pytest.raises(ValueError, match="duplicate key 'a'"):
+        KeyedVectors(["a", "b", "a"], np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="2 keys but 3 vectors"):
+        KeyedVectors(["a", "b"], np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="2-D"):
+        KeyedVectors(["a"], np.zeros(3))

@@ -1,0 +1,191 @@
+"""Counting, pruning, ordering and encoding of text files and token lists."""
+import bz2
+import collections
+import gzip
+import lzma
+import warnings
+
+import numpy as np
+import pytest
+
+import fastvec
+from fastvec import corpus as corpus_mod
+from fastvec.corpus import Corpus, simple_tokenize
+from fastvec.vocab import Vocabulary
+
+from conftest import write_text
+
+TEXT = "the cat sat on the mat\nthe dog sat\n\n  a cat and a dog   \nthe end"
+
+
+def test_counts_and_order(tmp_path):
+    vocab = Vocabulary.build(write_text(tmp_path / "c.txt", TEXT), min_count=1)
+    counts = collections.Counter(TEXT.split())
+    assert dict(zip(vocab.index_to_key, vocab.counts.tolist())) == dict(counts)
+    assert vocab.index_to_key[0] == "the"
+    assert vocab.index_to_key[1:5] == ["cat", "sat", "dog", "a"]  # ties: first appearance
+    assert vocab.key_to_index["the"] == 0 and vocab.raw_tokens == len(TEXT.split())
+    assert vocab.total_words == len(TEXT.split())
+
+
+def test_min_count_filters(tmp_path):
+    vocab = Vocabulary.build(write_text(tmp_path / "c.txt", TEXT), min_count=2)
+    assert set(vocab) == {"the", "cat", "sat", "a", "dog"}
+    assert vocab.raw_tokens == len(TEXT.split())
+
+
+def test_file_and_iterable_agree(tmp_path, small_text):
+    lines = [line.split() for line in open(small_text, encoding="utf-8")]
+    v_file = Vocabulary.build(small_text, min_count=2)
+    v_iter = Vocabulary.build(lines, min_count=2)
+    assert v_file.index_to_key == v_iter.index_to_key
+    np.testing.assert_array_equal(v_file.counts, v_iter.counts)
+    c_file, c_iter = v_file.encode(small_text), v_file.encode(lines)
+    np.testing.assert_array_equal(c_file.ids, c_iter.ids)
+    np.testing.assert_array_equal(c_file.offsets, c_iter.offsets)
+
+
+def test_matches_python_counter(small_text):
+    counter = collections.Counter(open(small_text, encoding="utf-8").read().split())
+    vocab = Vocabulary.build(small_text, min_count=1)
+    assert len(vocab) == len(counter)
+    assert all(vocab.get_count(w) == c for w, c in counter.items())
+
+
+def test_encoding_round_trip(small_text):
+    c = Corpus.build(small_text, min_count=3)
+    vocab = c.vocabulary
+    lines = [line.split() for line in open(small_text, encoding="utf-8")]
+    expected = [[w for w in line if w in vocab] for line in lines]
+    expected = [s for s in expected if s]
+    assert len(c) == len(expected)
+    for i in (0, 1, len(c) // 2, len(c) - 1):
+        assert [vocab.index_to_key[j] for j in c.sentence(i)] == expected[i]
+    assert c.raw_tokens == sum(len(x) for x in lines)
+    assert c.ids.dtype == np.int32 and c.offsets.dtype == np.int64
+
+
+def test_long_line_is_not_truncated(tmp_path, monkeypatch):
+    """A line far longer than the read block is read whole, across block boundaries."""
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 1000)
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in rng.integers(0, 50, size=30_000)]
+    path = write_text(tmp_path / "long.txt", "short line here\n" + " ".join(words) + "\nw1 w2\n")
+    c = Corpus.build(path, min_count=1)
+    assert len(c) == 3
+    assert c.offsets[2] - c.offsets[1] == 30_000
+    assert [c.vocabulary.index_to_key[j] for j in c.sentence(1)] == words
+    assert c.vocabulary.raw_tokens == 30_000 + 5
+
+
+def test_token_longer_than_limit_is_skipped_and_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    path = write_text(tmp_path / "c.txt", "a b " + "x" * 5000 + " c a\n" + "y" * 2000 + "\nb")
+    with pytest.warns(UserWarning, match="skipped 2 token"):
+        vocab = Vocabulary.build(path, min_count=1)
+    assert sorted(vocab) == ["a", "b", "c"]
+
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes("caf\u00e9 ok\n".encode() * 50 + b"bad\xffword ok\n")
+    with pytest.warns(UserWarning, match="replaced 1 undecodable"):
+        vocab = Vocabulary.build(str(path), min_count=1)
+    assert "bad\ufffdword" in vocab and "caf\u00e9" in vocab
+    assert vocab.stats.replaced_sequences == 1
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"), (lzma.open, ".xz")])
+def test_compressed_files(tmp_path, opener, suffix, small_text):
+    path = tmp_path / ("c.txt" + suffix)
+    with opener(path, "wb") as f:
+        f.write(open(small_text, "rb").read())
+    a, b = Corpus.build(str(path), min_count=2), Corpus.build(small_text, min_count=2)
+    assert a.vocabulary.index_to_key == b.vocabulary.index_to_key
+    np.testing.assert_array_equal(a.ids, b.ids)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+
+
+def test_tokenizer_option(tmp_path):
+    path = write_text(tmp_path / "c.txt", "Hello, World! hello-world\nÉcole école\n")
+    vocab = Vocabulary.build(path, min_count=1, tokenizer="simple")
+    assert vocab.get_count("hello") == 2 and vocab.get_count("world") == 2 and vocab.get_count("école") == 2
+    assert simple_tokenize("Ünïcode wörds, 42!") == ["ünïcode", "wörds", "42"]
+    c = Corpus.build(path, min_count=1, tokenizer=str.split)
+    assert "Hello," in c.vocabulary
+
+
+def test_max_vocab_size_prunes_while_counting():
+    rng = np.random.default_rng(1)
+    frequent = [f"f{i}" for i in range(20)]
+    sentences = []
+    for k in range(2000):
+        s = list(rng.choice(frequent, size=10)) + [f"rare{k}"]  # 2000 distinct rare words
+        sentences.append(s)
+    vocab = Vocabulary.build(sentences, min_count=1, max_vocab_size=100)
+    assert len(vocab) <= 100
+    assert set(frequent) <= set(vocab)  # frequent words always survive pruning
+    full = Vocabulary.build(sentences, min_count=1)
+    assert len(full) == 2020
+
+
+def test_one_shot_iterator_is_refused():
+    gen = (s for s in [["a", "b"], ["b", "c"]])
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        Vocabulary.build(gen, min_count=1)
+
+
+def test_strings_instead_of_token_lists_are_refused():
+    with pytest.raises(TypeError, match="expected a list of tokens"):
+        Vocabulary.build(["the cat sat", "on the mat"], min_count=1)
+    with pytest.raises(TypeError, match="tokens must be str"):
+        Vocabulary.build([["a", 3]], min_count=1)
+
+
+def test_empty_and_missing_inputs(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        Vocabulary.build(write_text(tmp_path / "e.txt", ""), min_count=1)
+    with pytest.raises(ValueError, match="empty"):
+        Vocabulary.build(write_text(tmp_path / "w.txt", "  \n\n \t \n"), min_count=1)
+    with pytest.raises(ValueError, match="min_count=5"):
+        Vocabulary.build(write_text(tmp_path / "r.txt", "a b c d e\n"), min_count=5)
+    with pytest.raises(FileNotFoundError, match="no such"):
+        Vocabulary.build(str(tmp_path / "missing.txt"))
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        Vocabulary.build(str(tmp_path))
+    garbage = tmp_path / "g.bin"
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 100_000, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match="does not look like a text file"):
+        Vocabulary.build(str(garbage))
+    with pytest.raises(ValueError, match="min_count"):
+        Vocabulary.build([["a"]], min_count=0)
+
+
+def test_corpus_save_load_mmap(tmp_path, small_text):
+    c = Corpus.build(small_text, min_count=2)
+    path = tmp_path / "corpus.fvc"
+    c.save(path)
+    for mmap in (True, False):
+        d = Corpus.load(path, mmap=mmap)
+        np.testing.assert_array_equal(d.ids, c.ids)
+        np.testing.assert_array_equal(d.offsets, c.offsets)
+        assert d.vocabulary.index_to_key == c.vocabulary.index_to_key
+        np.testing.assert_array_equal(d.vocabulary.counts, c.vocabulary.counts)
+    assert isinstance(Corpus.load(path, mmap=True).ids, np.memmap)
+
+
+def test_vocabulary_save_load_and_from_counts(tmp_path):
+    v = Vocabulary.from_counts({"b": 3, "a": 5, "c": 1, "d": 3}, min_count=2)
+    assert v.index_to_key == ["a", "b", "d"]
+    v.save(tmp_path / "v.fvv")
+    w = Vocabulary.load(tmp_path / "v.fvv")
+    assert w.index_to_key == v.index_to_key and w.counts.tolist() == [5, 3, 3]
+    with pytest.raises(fastvec.FormatError):
+        Corpus.load(tmp_path / "v.fvv")  # wrong kind of file
+
+
+def test_unicode_words_in_iterables():
+    v = Vocabulary.build([["日本", "語", "\U0001f600"], ["日本"]], min_count=1)
+    assert v.index_to_key[0] == "日本"
+    c = v.encode([["\U0001f600", "x", "日本"]])
+    assert [v.index_to_key[i] for i in c.ids] == ["\U0001f600", "日本"]

@@ -1,0 +1,195 @@
+"""The Word2Vec estimator: contract, semantics on real text, determinism, persistence, errors."""
+import numpy as np
+import pytest
+
+import fastvec
+from fastvec import Corpus, DivergenceError, NotFittedError, Word2Vec
+
+from conftest import SANITY_PAIRS
+
+
+def rank(kv, word, other):
+    return [w for w, _ in kv.most_similar(word, topn=None)].index(other)
+
+
+@pytest.mark.parametrize("model_name", ["sg_model", "cbow_model"])
+def test_related_words_rank_high(request, model_name):
+    kv = request.getfixturevalue(model_name).wv
+    ranks = {pair: rank(kv, *pair) for pair in SANITY_PAIRS}
+    # out of ~14,700 words: an untrained model puts these around rank 7,000
+    assert all(r < 30 for r in ranks.values()), ranks
+    assert np.median(list(ranks.values())) < 8, ranks
+
+
+def test_untrained_vectors_fail_the_sanity_ranks(bundled_text):
+    """The semantic test can fail: random vectors of the same vocabulary do."""
+    model = Word2Vec(epochs=1, seed=1, progress=False, alpha=1e-12, min_alpha=1e-12).fit(bundled_text)
+    kv = model.wv
+    assert np.median([rank(kv, *p) for p in SANITY_PAIRS]) > 1000
+
+
+def test_fit_returns_self_and_learned_attributes(sg_model):
+    m = sg_model
+    assert isinstance(m.wv, fastvec.KeyedVectors) and m.wv.vectors.dtype == np.float32
+    assert m.wv.vectors.shape == (len(m.vocabulary_), 100)
+    assert m.output_vectors_.shape == m.wv.vectors.shape
+    assert len(m.loss_history_) == 5 and all(0 < x < 5 for x in m.loss_history_)
+    assert m.words_per_second_ > 0 and m.train_seconds_ > 0 and m.epochs_trained_ == 5
+    assert [h["epoch"] for h in m.history_] == [1, 2, 3, 4, 5]
+    assert m.history_[-1]["alpha"] < m.history_[0]["alpha"]
+
+
+def test_constructor_does_not_train_or_validate():
+    m = Word2Vec(vector_size=0)
+    assert m.vector_size == 0
+    with pytest.raises(NotFittedError):
+        m.wv
+
+
+@pytest.mark.parametrize("params,error", [
+    (dict(vector_size=0), ValueError), (dict(negative=-1), ValueError), (dict(negative=0), ValueError),
+    (dict(window=0), ValueError), (dict(epochs=0), ValueError), (dict(sample=-1e-3), ValueError),
+    (dict(alpha=0.0), ValueError), (dict(alpha=-1.0), ValueError), (dict(min_alpha=1.0), ValueError),
+    (dict(min_count=0), ValueError), (dict(workers=0), ValueError), (dict(vector_size=10.5), TypeError),
+    (dict(sg="yes"), TypeError), (dict(ns_exponent=float("nan")), ValueError), (dict(workers="2"), TypeError),
+    (dict(callbacks=[42]), TypeError), (dict(max_vocab_size=0), ValueError),
+])
+def test_bad_parameters_raise_clear_errors(small_text, params, error):
+    name = next(iter(params))
+    with pytest.raises(error, match=name):
+        Word2Vec(progress=False, **params).fit(small_text)
+
+
+def test_bad_corpora(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        Word2Vec().fit(str(empty))
+    with pytest.raises(FileNotFoundError):
+        Word2Vec().fit(str(tmp_path / "missing.txt"))
+    with pytest.raises(IsADirectoryError):
+        Word2Vec().fit(str(tmp_path))
+    with pytest.raises(ValueError, match="min_count"):
+        Word2Vec(min_count=5).fit([["a", "b"], ["c"]])
+    with pytest.raises(TypeError, match="one-shot"):
+        Word2Vec(min_count=1).fit(iter([["a", "b"]]))
+
+
+def test_workers_one_with_seed_is_bit_reproducible(small_text):
+    kw = dict(epochs=2, seed=42, workers=1, progress=False, min_count=2)
+    a, b = Word2Vec(**kw).fit(small_text), Word2Vec(**kw).fit(small_text)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    np.testing.assert_array_equal(a.output_vectors_, b.output_vectors_)
+    assert a.loss_history_ == b.loss_history_
+    c = Word2Vec(**{**kw, "seed": 43}).fit(small_text)
+    assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_loss_is_a_mean_that_does_not_depend_on_threads(small_text, sg):
+    kw = dict(sg=sg, epochs=3, seed=3, progress=False, min_count=2)
+    one = Word2Vec(workers=1, **kw).fit(small_text)
+    two = Word2Vec(workers=2, **kw).fit(small_text)
+    np.testing.assert_allclose(one.loss_history_, two.loss_history_, rtol=0.03)
+    assert one.loss_history_[-1] < one.loss_history_[0]
+    assert [h["examples"] for h in one.history_] == [h["examples"] for h in two.history_]
+
+
+def test_iterables_and_encoded_corpora(small_text):
+    sentences = [line.split() for line in open(small_text, encoding="utf-8")]
+    kw = dict(epochs=1, seed=1, workers=1, progress=False, min_count=2)
+    from_file = Word2Vec(**kw).fit(small_text)
+    from_list = Word2Vec(**kw).fit(sentences)
+    from_corpus = Word2Vec(**kw).fit(Corpus.build(small_text, min_count=2))
+    np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
+    np.testing.assert_array_equal(from_file.wv.vectors, from_corpus.wv.vectors)
+
+
+class StopAfter:
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, model, metrics):
+        if metrics["epoch"] == self.epochs:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_training_continues_exactly_after_save_and_load(tmp_path, small_text):
+    kw = dict(epochs=4, seed=9, workers=1, progress=False, min_count=2)
+    straight = Word2Vec(**kw).fit(small_text)
+    interrupted = Word2Vec(callbacks=[StopAfter(2)], **kw)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(small_text)
+    assert interrupted.epochs_trained_ == 2 and len(interrupted.loss_history_) == 2
+    interrupted.wv.most_similar("the")  # a usable model
+    interrupted.save(tmp_path / "ckpt.fv")
+    resumed = Word2Vec.load(tmp_path / "ckpt.fv")
+    resumed.callbacks = ()
+    resumed.train_more(small_text)
+    assert resumed.epochs_trained_ == 4
+    np.testing.assert_array_equal(resumed.wv.vectors, straight.wv.vectors)
+    np.testing.assert_array_equal(resumed.output_vectors_, straight.output_vectors_)
+    assert resumed.loss_history_ == straight.loss_history_
+    with pytest.raises(ValueError, match="schedule is complete"):
+        resumed.train_more(small_text)
+
+
+def test_train_more_with_new_epochs_starts_a_new_schedule(small_text):
+    m = Word2Vec(epochs=1, seed=1, progress=False, min_count=2).fit(small_text)
+    before = m.wv.vectors.copy()
+    cached = m.wv.most_similar("the", topn=3)
+    m.train_more(small_text, epochs=2)
+    assert m.epochs_trained_ == 3 and len(m.loss_history_) == 3
+    assert m.history_[1]["alpha"] > m.history_[0]["alpha"]  # restarted from alpha
+    assert not np.array_equal(before, m.wv.vectors)
+    assert m.wv.most_similar("the", topn=3) != cached  # norms cache was invalidated
+
+
+def test_save_load_round_trip(tmp_path, sg_model):
+    sg_model.save(tmp_path / "m.fv")
+    m = Word2Vec.load(tmp_path / "m.fv")
+    assert m.get_params() == {**sg_model.get_params(), "callbacks": ()}
+    np.testing.assert_array_equal(m.wv.vectors, sg_model.wv.vectors)
+    assert m.vocabulary_.index_to_key == sg_model.vocabulary_.index_to_key
+    assert m.loss_history_ == sg_model.loss_history_
+    with pytest.raises(fastvec.FormatError, match="keyedvectors"):
+        Word2Vec.load(_kv_file(tmp_path, sg_model))
+
+
+def _kv_file(tmp_path, model):
+    path = tmp_path / "kv.fv"
+    model.wv.save(path)
+    return path
+
+
+def test_callbacks_receive_metrics(small_text):
+    seen = []
+    Word2Vec(epochs=2, progress=False, min_count=2, callbacks=[lambda m, metrics: seen.append(metrics)]).fit(small_text)
+    assert [s["epoch"] for s in seen] == [1, 2]
+    assert all({"loss", "seconds", "alpha", "words_per_second", "examples"} <= set(s) for s in seen)
+
+
+def test_divergence_is_detected_and_explained(small_text):
+    m = Word2Vec(alpha=1e30, epochs=2, progress=False, min_count=2)
+    with pytest.raises(DivergenceError, match="alpha"):
+        m.fit(small_text)
+    with pytest.raises(DivergenceError, match="unusable"):
+        m.wv
+
+
+def test_alpha_defaults():
+    assert Word2Vec(sg=True).alpha_ == 0.025 and Word2Vec(sg=False).alpha_ == 0.05
+    assert Word2Vec(sg=True).min_alpha_ == pytest.approx(0.0001)
+    assert Word2Vec(sg=False).min_alpha_ == pytest.approx(0.0002)
+
+
+def test_progress_bar_does_not_break_non_tty(small_text, capsys):
+    Word2Vec(epochs=1, progress=True, min_count=2).fit(small_text)
+    assert capsys.readouterr().err == ""  # not a TTY: no bar
+
+
+def test_show_config(capsys):
+    cfg = fastvec.show_config()
+    out = capsys.readouterr().out
+    assert "openmp" in out and cfg["version"] == fastvec.__version__
+    assert isinstance(cfg["openmp"], bool) and cfg["default_threads"] >= 1
