@@ -1,0 +1,303 @@
+#!/usr/bin/env python
+"""Train fastvec and every installed peer with the settings of ../shared/BENCHMARKS.md and
+print one Markdown table (whole-job and training seconds, words/s, peak RSS, analogy and
+word-pair scores), plus time ratios fastvec / peer measured in the same invocation.
+
+    python benchmarks/compare.py                         # wiki17m, SG and CBOW, 1 and all threads
+    python benchmarks/compare.py --jobs sg --threads 2 --impls fastvec,gensim
+    python benchmarks/compare.py --corpus my.txt --json out.json
+
+Each run happens in its own subprocess (so peak RSS is that run's own), writes its vectors
+in word2vec binary format, and all vectors are evaluated by the same code (fastvec.evaluation,
+Google analogies on the top 30,000 words, case-insensitive, 3CosAdd; Spearman on WordSim-353
+and SimLex-999). "Whole job" is corpus file to vectors written, vocabulary building included;
+"train" is the training phase alone; words/s = raw corpus tokens x epochs / train seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# Settings from ../shared/BENCHMARKS.md
+JOBS = {
+    "sg": dict(sg=True, dim=100, window=5, negative=5, ns_exponent=0.75, sample=1e-3, min_count=5, alpha=0.025,
+               epochs=5),
+    "cbow": dict(sg=False, dim=100, window=5, negative=5, ns_exponent=0.75, sample=1e-3, min_count=5, alpha=0.05,
+                 epochs=5),
+}
+for _s in JOBS.values():
+    _s["min_alpha"] = 0.0001 * _s["alpha"] / 0.025
+
+#: job name -> implementation name -> runner(settings, corpus, threads, out_path) -> dict
+RUNNERS: dict[str, dict] = {job: {} for job in JOBS}
+
+
+def runner(jobs, impl):
+    def register(fn):
+        for job in jobs:
+            RUNNERS.setdefault(job, {})[impl] = fn
+        return fn
+    return register
+
+
+def _raw_tokens(corpus: str) -> int:
+    from fastvec.vocab import Vocabulary
+    return Vocabulary.build(corpus, min_count=1).raw_tokens
+
+
+# --------------------------------------------------------------------------------------------
+# runners: each is executed in a fresh subprocess (see --run-one)
+
+@runner(["sg", "cbow"], "fastvec")
+def run_fastvec(s, corpus, threads, out):
+    import fastvec
+    t0 = time.perf_counter()
+    model = fastvec.Word2Vec(sg=s["sg"], vector_size=s["dim"], window=s["window"], negative=s["negative"],
+                             ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"],
+                             alpha=s["alpha"], min_alpha=s["min_alpha"], epochs=s["epochs"], workers=threads,
+                             seed=1, progress=False).fit(corpus)
+    model.wv.save_word2vec_format(out, binary=True)
+    whole = time.perf_counter() - t0
+    return {"whole_seconds": whole, "train_seconds": model.train_seconds_,
+            "raw_tokens": model.vocabulary_.raw_tokens, "version": fastvec.__version__}
+
+
+@runner(["sg", "cbow"], "gensim")
+def run_gensim(s, corpus, threads, out):
+    import gensim
+    from gensim.models import Word2Vec
+    t0 = time.perf_counter()
+    model = Word2Vec(sg=int(s["sg"]), vector_size=s["dim"], window=s["window"], negative=s["negative"], hs=0,
+                     ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"], alpha=s["alpha"],
+                     min_alpha=s["min_alpha"], epochs=s["epochs"], workers=threads, cbow_mean=1, seed=1)
+    model.build_vocab(corpus_file=corpus)
+    t1 = time.perf_counter()
+    model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=s["epochs"])
+    t2 = time.perf_counter()
+    model.wv.save_word2vec_format(out, binary=True)
+    whole = time.perf_counter() - t0
+    return {"whole_seconds": whole, "train_seconds": t2 - t1, "raw_tokens": model.corpus_total_words,
+            "version": gensim.__version__}
+
+
+@runner(["sg", "cbow"], "word2vec.c")
+def run_word2vec_c(s, corpus, threads, out):
+    binary = shutil.which("word2vec") or str(Path(sys.executable).parent / "word2vec")
+    if not os.path.exists(binary):
+        raise RuntimeError("word2vec binary not found (pip install word2vec)")
+    cmd = [binary, "-train", corpus, "-output", out, "-cbow", str(int(not s["sg"])), "-size", str(s["dim"]),
+           "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
+           "-min-count", str(s["min_count"]), "-alpha", str(s["alpha"]), "-iter", str(s["epochs"]),
+           "-threads", str(threads), "-binary", "1", "-debug", "2"]
+    stdbuf = shutil.which("stdbuf")
+    if stdbuf:
+        cmd = [stdbuf, "-o0"] + cmd
+    t0 = time.perf_counter()
+    train_start = None
+    raw = 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    buf = b""
+    while True:
+        chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else proc.stdout.read(4096)
+        if not chunk:
+            break
+        buf += chunk
+        global CHILD_PEAK_RSS_MB
+        CHILD_PEAK_RSS_MB = max(CHILD_PEAK_RSS_MB, peak_rss_mb(proc.pid))
+        if train_start is None and b"Words in train file" in buf:
+            train_start = time.perf_counter()  # vocabulary done, training starts
+            m = re.search(rb"Words in train file: (\d+)", buf)
+            raw = int(m.group(1)) if m else 0
+        buf = buf[-4096:]
+    if proc.wait() != 0:
+        raise RuntimeError(f"word2vec.c failed: {buf[-500:]!r}")
+    t_end = time.perf_counter()
+    return {"whole_seconds": t_end - t0, "train_seconds": t_end - (train_start or t0), "raw_tokens": raw,
+            "version": "word2vec (PyPI) " + _version("word2vec")}
+
+
+@runner(["sg", "cbow"], "fasttext")
+def run_fasttext(s, corpus, threads, out):
+    import fasttext
+    import numpy as np
+    t0 = time.perf_counter()
+    model = fasttext.train_unsupervised(corpus, model="skipgram" if s["sg"] else "cbow", dim=s["dim"], ws=s["window"],
+                                        neg=s["negative"], loss="ns", t=s["sample"], minCount=s["min_count"],
+                                        lr=s["alpha"], epoch=s["epochs"], thread=threads, minn=0, maxn=0,
+                                        wordNgrams=1, verbose=0)
+    t1 = time.perf_counter()
+    words = model.get_words()
+    matrix = np.asarray(model.get_input_matrix())[:len(words)]
+    from fastvec import KeyedVectors
+    KeyedVectors(list(words), matrix.astype(np.float32)).save_word2vec_format(out, binary=True)
+    whole = time.perf_counter() - t0
+    # fastText builds its vocabulary inside train_unsupervised: train_seconds includes it
+    return {"whole_seconds": whole, "train_seconds": t1 - t0, "raw_tokens": 0, "version": _version("fasttext-wheel")
+            or _version("fasttext"), "note": "train includes vocabulary; noise distribution count^0.5"}
+
+
+def _version(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+        return version(dist)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def available(impl: str) -> bool:
+    module = {"fastvec": "fastvec", "gensim": "gensim", "fasttext": "fasttext", "word2vec.c": "word2vec"}.get(impl)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# orchestration
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak RSS of one process. /proc's VmHWM belongs to the process's own address space;
+    getrusage's ru_maxrss would also count the parent's memory copied at fork."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    if pid == "self":
+        scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    return 0.0
+
+
+CHILD_PEAK_RSS_MB = 0.0
+
+
+def run_one(job: str, impl: str, corpus: str, threads: int, out: str) -> dict:
+    settings = (JOBS.get(job) or {})
+    result = RUNNERS[job][impl](settings, corpus, threads, out)
+    result["peak_rss_mb"] = max(peak_rss_mb(), CHILD_PEAK_RSS_MB)
+    return result
+
+
+def evaluate(path: str) -> dict:
+    from fastvec import load_vectors
+    from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
+    kv = load_vectors(path)
+    a = evaluate_word_analogies(kv, restrict_vocab=30000, case_insensitive=True, method="3cosadd")
+    pairs = {name: evaluate_word_pairs(kv, p).spearman for name, p in default_pairs().items()}
+    return {"analogy": a.accuracy, "semantic": a.semantic_accuracy, "syntactic": a.syntactic_accuracy,
+            "wordsim353": pairs["wordsim353"], "simlex999": pairs["simlex999"], "vocab": len(kv)}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def spawn(job: str, impl: str, corpus: str, threads: int, workdir: str) -> dict:
+    out = os.path.join(workdir, f"{job}-{impl}-{threads}.bin")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", job, impl, corpus, str(threads), out]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(evaluate(out) if os.path.exists(out) and os.path.getsize(out) else {})
+    result["vectors"] = out
+    return result
+
+
+def markdown(rows: list[dict], corpus_tokens: int) -> str:
+    head = ("| job | threads | implementation | whole job (s) | train (s) | words/s | peak RSS (MB) | "
+            "analogy % (sem / syn) | WS-353 | SimLex-999 | whole-job ratio fastvec/peer |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    best = {}
+    for r in rows:
+        if r["impl"] == "fastvec" and "whole_seconds" in r:
+            best[(r["job"], r["threads"])] = r["whole_seconds"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | failed: {r['error'][:60]} | | | | | | | |")
+            continue
+        words = corpus_tokens * r.get("epochs", 1) / r["train_seconds"] if r.get("train_seconds") else 0
+        ratio = ""
+        if r["impl"] != "fastvec" and (r["job"], r["threads"]) in best:
+            ratio = f"{best[(r['job'], r['threads'])] / r['whole_seconds']:.2f}"
+        quality = ""
+        if "analogy" in r:
+            quality = f"{100 * r['analogy']:.2f} ({100 * r['semantic']:.2f} / {100 * r['syntactic']:.2f})"
+        lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {r['whole_seconds']:.1f} | "
+                     f"{r['train_seconds']:.1f} | {words / 1e3:,.0f}k | {r['peak_rss_mb']:.0f} | {quality} | "
+                     f"{r.get('wordsim353', float('nan')):.3f} | {r.get('simlex999', float('nan')):.3f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", help="text corpus (default: wiki17m, decompressed into the cache)")
+    p.add_argument("--jobs", default="sg,cbow", help="comma-separated: " + ", ".join(RUNNERS))
+    p.add_argument("--threads", default=f"1,{os.cpu_count()}", help="comma-separated thread counts")
+    p.add_argument("--impls", default="fastvec,gensim,word2vec.c,fasttext", help="comma-separated implementations")
+    p.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median is reported")
+    p.add_argument("--json", help="also write all results as JSON here")
+    p.add_argument("--run-one", nargs=5, metavar=("JOB", "IMPL", "CORPUS", "THREADS", "OUT"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.run_one:
+        job, impl, corpus, threads, out = args.run_one
+        print(json.dumps(run_one(job, impl, corpus, int(threads), out)))
+        return 0
+
+    from datasets import wiki17m
+    corpus = args.corpus or str(wiki17m())
+    corpus_tokens = _raw_tokens(corpus)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fastvec-compare-") as workdir:
+        for job in args.jobs.split(","):
+            for threads in [int(t) for t in args.threads.split(",")]:
+                for impl in args.impls.split(","):
+                    if impl not in RUNNERS.get(job, {}) or not available(impl):
+                        continue
+                    runs = []
+                    for _ in range(args.repeat):
+                        print(f"running {job} {impl} threads={threads} ...", file=sys.stderr, flush=True)
+                        runs.append(spawn(job, impl, corpus, threads, workdir))
+                    ok = [r for r in runs if "error" not in r]
+                    if ok:
+                        ok.sort(key=lambda r: r["whole_seconds"])
+                        result = dict(ok[len(ok) // 2])
+                        result["all_whole_seconds"] = [r["whole_seconds"] for r in runs if "error" not in r]
+                    else:
+                        result = runs[0]
+                    result.update(job=job, impl=impl, threads=threads,
+                                  epochs=JOBS.get(job, {}).get("epochs", result.get("epochs", 1)))
+                    rows.append(result)
+                    print(json.dumps({k: v for k, v in result.items() if k != "vectors"}), file=sys.stderr, flush=True)
+    print(f"corpus: {corpus} ({corpus_tokens:,} tokens); machine: {machine()}; "
+          f"date: {time.strftime('%Y-%m-%d')}\n")
+    print(markdown(rows, corpus_tokens))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"corpus": corpus, "tokens": corpus_tokens, "machine": machine(), "rows": rows}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
