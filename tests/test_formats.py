@@ -155,36 +155,3 @@ def test_failed_save_leaves_previous_file_intact(tmp_path, kv):
         bad.save_word2vec_format(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["v.txt"]  # no temporary file left behind
-
-
-gensim = pytest.importorskip("gensim", reason="gensim interoperability")
-
-
-@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
-def test_gensim_reads_our_files_and_we_read_theirs(tmp_path, kv, binary):
-    from gensim.models import KeyedVectors as GensimKV
-
-    ours = tmp_path / "ours"
-    kv.save_word2vec_format(ours, binary=binary)
-    g = GensimKV.load_word2vec_format(str(ours), binary=binary)
-    assert list(g.index_to_key) == kv.index_to_key
-    np.testing.assert_allclose(g.vectors, kv.vectors, rtol=1e-6 if not binary else 0)
-
-    theirs = tmp_path / "theirs"
-    g.save_word2vec_format(str(theirs), binary=binary)
-    back = KeyedVectors.load_word2vec_format(theirs, binary=binary)
-    assert back.index_to_key == kv.index_to_key
-    np.testing.assert_allclose(back.vectors, kv.vectors, rtol=1e-6 if not binary else 0)
-    np.testing.assert_allclose(back.vectors, g.vectors, rtol=0)
-
-
-def test_gensim_queries_agree(kv):
-    from gensim.models import KeyedVectors as GensimKV
-
-    g = GensimKV(vector_size=kv.vector_size)
-    g.add_vectors(kv.index_to_key, kv.vectors)
-    for word in ("the", "w3", "日本語"):
-        ours, theirs = kv.most_similar(word, topn=5), g.most_similar(word, topn=5)
-        assert [w for w, _ in ours] == [w for w, _ in theirs]
-        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
-    assert kv.doesnt_match(["the", "w1", "w2", "x"]) == g.doesnt_match(["the", "w1", "w2", "x"])
