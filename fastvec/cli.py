@@ -4,6 +4,8 @@
     fastvec eval VECTORS [--analogies FILE] [--pairs FILE ...] [--json]
     fastvec similar VECTORS WORD [--topn N]
     fastvec analogy VECTORS A B C [--topn N]
+    fastvec analyze VECTORS [--words W ...] [--json]
+    fastvec plot VECTORS --kind projection|heatmap|analogy|spectrum|concentration|training -o FILE.png
     fastvec config
 
 ``fastvec train`` without a corpus trains on the small corpus bundled with the package and
@@ -162,6 +164,73 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from fastvec.analysis import embedding_report, format_report
+    kv = load_vectors(args.vectors)
+    if len(kv) < 2:
+        raise UserError(f"{args.vectors}: needs at least 2 vectors to analyse, got {len(kv)}")
+    if args.words:
+        _known(kv, args.words)
+    report = embedding_report(kv, words=args.words, topn=args.topn, sample=args.sample, seed=args.seed)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _load_history(path: str) -> list:
+    """Per-epoch history from a saved model (its meta.json) or a JSON file holding the list."""
+    import zipfile
+    from fastvec._io import META_MEMBER, check_readable_file
+    check_readable_file(path, "model or history file")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            if META_MEMBER not in zf.namelist():
+                raise UserError(f"{path}: not a fastvec model file")
+            meta = json.loads(zf.read(META_MEMBER).decode("utf-8"))
+            history = meta.get("history") if isinstance(meta, dict) else None
+    else:
+        try:
+            with open(path, encoding="utf-8") as f:
+                history = json.load(f)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise UserError(f"{path}: --kind training needs a saved model (model.save) or a JSON list of "
+                            "per-epoch dicts") from None
+        if isinstance(history, dict):
+            history = history.get("history")
+    if not isinstance(history, list) or not history or not all(isinstance(h, dict) for h in history):
+        raise UserError(f"{path}: holds no per-epoch training history")
+    return history
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from fastvec import plot
+    if not args.output.lower().endswith(".png"):
+        raise UserError(f"{args.output}: the figure is written as PNG; give a file name ending in .png")
+    if args.kind == "training":
+        plot.plot_training_curves(_load_history(args.vectors), path=args.output)
+        print(f"wrote {args.output}")
+        return 0
+    kv = load_vectors(args.vectors)
+    if args.words:
+        _known(kv, args.words)
+    if args.kind == "projection":
+        plot.plot_projection(kv, args.words, method=args.method, seed=args.seed, path=args.output)
+    elif args.kind == "heatmap":
+        plot.plot_similarity_heatmap(kv, args.words, path=args.output)
+    elif args.kind == "analogy":
+        words = args.words or ["man", "woman", "king", "queen"]
+        if len(words) < 4 or len(words) % 2:
+            raise UserError("--kind analogy takes pairs of words: A1 B1 A2 B2 [...], e.g. man woman king queen")
+        _known(kv, words)
+        plot.plot_analogy(kv, list(zip(words[::2], words[1::2])), path=args.output)
+    elif args.kind == "spectrum":
+        plot.plot_spectrum(kv, center=args.center, path=args.output)
+    elif args.kind == "concentration":
+        plot.plot_distance_concentration(points={os.path.basename(args.vectors): kv}, seed=args.seed,
+                                         path=args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from fastvec._version import __version__
 
@@ -215,6 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("config", help="show build and runtime configuration")
     c.set_defaults(func=cmd_config)
+
+    z = sub.add_parser("analyze", help="isotropy, spectrum and neighbours of a set of vectors")
+    z.add_argument("vectors", help="vectors file (word2vec bin/txt, GloVe txt or fastvec native)")
+    z.add_argument("--words", nargs="+", help="words whose neighbours to show (default: a few common words)")
+    z.add_argument("--topn", type=_positive_int, default=5)
+    z.add_argument("--sample", type=_positive_int, default=None,
+                   help="estimate the average cosine from this many random pairs (default: exact)")
+    z.add_argument("--seed", type=int, default=0)
+    z.add_argument("--json", action="store_true", help="print JSON")
+    z.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("plot", help="write a figure of the vectors (needs matplotlib: pip install fastvec[plot])")
+    p.add_argument("vectors", help="vectors file; for --kind training a saved model or a JSON history")
+    p.add_argument("--kind", required=True,
+                   choices=("projection", "heatmap", "analogy", "spectrum", "concentration", "training"))
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    p.add_argument("--words", nargs="+", help="words to show (analogy: pairs A1 B1 A2 B2, default man woman king "
+                                              "queen; projection/heatmap: default the most frequent words)")
+    p.add_argument("--method", choices=("pca", "tsne"), default="pca", help="projection method (tsne needs "
+                                                                            "scikit-learn)")
+    p.add_argument("--center", action="store_true", help="spectrum of the centred vectors")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_plot)
 
     for register in EXTRA_COMMANDS:
         register(sub)
