@@ -48,7 +48,7 @@ VARIANT_FLAGS = {
         "msvc": ["/arch:AVX512"],
     },
 }
-PLAIN_MODULES = ["_runtime", "_text", "_sampling"]
+PLAIN_MODULES = ["_runtime", "_text", "_sampling", "_cooccur"]
 
 OPENMP_TEST = textwrap.dedent(
     """
