@@ -352,7 +352,10 @@ def isotropy(W: Matrix, *, center: bool = False, exclude_smallest: int = 0) -> f
     ``exclude_smallest=k`` leaves out the k smallest eigenvalues: after
     ``all_but_the_top(W, D)`` the D removed directions are empty by construction (ratio 0), and
     ``exclude_smallest=D`` measures the isotropy of the d - D directions that remain."""
-    values = spectrum(W, center=center)
+    return _eigenvalue_ratio(spectrum(W, center=center), exclude_smallest)
+
+
+def _eigenvalue_ratio(values: np.ndarray, exclude_smallest: int = 0) -> float:
     k = _int("exclude_smallest", exclude_smallest, 0, len(values) - 1)
     values = values[:len(values) - k]
     return float(values[-1] / values[0]) if values[0] > 0 else 0.0
@@ -438,7 +441,10 @@ def intrinsic_dimension(W: Matrix, *, center: bool = False) -> float:
     Between 1 (all variance along one direction) and d (equal variance in every direction);
     a linear estimate of how many dimensions the vectors really use. With ``center`` it is the
     participation ratio of the covariance spectrum (Gao et al. 2017, Recanatesi et al. 2019)."""
-    values = spectrum(W, center=center)
+    return _participation_ratio(spectrum(W, center=center))
+
+
+def _participation_ratio(values: np.ndarray) -> float:
     denominator = float(np.sum(values ** 2))
     return float(np.sum(values) ** 2 / denominator) if denominator > 0 else 0.0
 
@@ -449,7 +455,11 @@ def effective_rank(W: Matrix, *, center: bool = False) -> float:
     H is the Shannon entropy (nats) of the normalised singular values of W (of X with
     ``center``). 1 <= erank <= rank(W): a rank-k matrix has effective rank at most k, with
     equality when its k non-zero singular values are equal."""
-    sigma = singular_values(W, center=center)
+    return _effective_rank(spectrum(W, center=center))
+
+
+def _effective_rank(values: np.ndarray) -> float:
+    sigma = np.sqrt(values)
     total = float(sigma.sum())
     if total == 0:
         return 0.0
@@ -477,7 +487,10 @@ def spectrum_power_law(W: Matrix, *, center: bool = False, ranks: tuple[int, int
     ``ranks=(first, last)`` (1-based, inclusive) limits the fit; default: every rank with a
     non-zero eigenvalue. alpha near 0 is a flat (isotropic) spectrum; alpha near 1 is the
     critical decay discussed by Stringer et al. (2019) for neural representations."""
-    values = spectrum(W, center=center)
+    return _power_law(spectrum(W, center=center), ranks)
+
+
+def _power_law(values: np.ndarray, ranks: tuple[int, int] | None) -> PowerLawFit:
     positive = int(np.count_nonzero(values > 0))
     if ranks is None:
         first, last = 1, positive
@@ -650,16 +663,17 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     topn = _int("topn", topn, 1)
     arr = _matrix(W, min_rows=2)
     norms = np.concatenate([np.linalg.norm(b, axis=1) for b in _blocks(arr)])
+    raw, centred = spectrum(arr), spectrum(arr, center=True)
     report: dict[str, Any] = {
         "n_vectors": int(arr.shape[0]), "dimension": int(arr.shape[1]), "mean_norm": float(norms.mean()),
-        "isotropy": isotropy(arr), "isotropy_centered": isotropy(arr, center=True),
+        "isotropy": _eigenvalue_ratio(raw), "isotropy_centered": _eigenvalue_ratio(centred),
         "partition_isotropy": partition_isotropy(arr),
         "average_cosine": average_cosine(arr, sample=sample, seed=seed),
         "cone_half_angle": cone_half_angle(arr),
-        "intrinsic_dimension": intrinsic_dimension(arr),
-        "intrinsic_dimension_centered": intrinsic_dimension(arr, center=True),
-        "effective_rank": effective_rank(arr), "effective_rank_centered": effective_rank(arr, center=True),
-        "power_law_alpha": spectrum_power_law(arr).alpha if min(arr.shape) >= 2 else math.nan,
+        "intrinsic_dimension": _participation_ratio(raw),
+        "intrinsic_dimension_centered": _participation_ratio(centred),
+        "effective_rank": _effective_rank(raw), "effective_rank_centered": _effective_rank(centred),
+        "power_law_alpha": _power_law(raw, None).alpha if np.count_nonzero(raw) >= 2 else math.nan,
         "neighbours": {},
     }
     if isinstance(W, KeyedVectors):

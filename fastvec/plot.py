@@ -183,10 +183,9 @@ def plot_analogy(kv: KeyedVectors, pairs: Sequence[tuple[str, str]] = (("man", "
     ax.scatter(coords[:, 0], coords[:, 1], color="black", s=18, zorder=3)
     for (px, py), word in zip(coords, words):
         ax.annotate(word, (px, py), xytext=(4, 4), textcoords="offset points", fontsize=10)
-    ax.scatter([predicted[0]], [predicted[1]], marker="x", color="tab:red", s=60, zorder=3)
-    ax.annotate(f"{words[2]} - {words[0]} + {words[1]}\n(nearest: {answer[0]}, cos {answer[1]:.2f})",
-                tuple(predicted), xytext=(0, -10), textcoords="offset points", fontsize=8, color="tab:red",
-                ha="center", va="top")
+    ax.scatter([predicted[0]], [predicted[1]], marker="x", color="tab:red", s=60, zorder=3,
+               label=f"{words[2]} - {words[0]} + {words[1]} (nearest word: {answer[0]}, cos {answer[1]:.2f})")
+    ax.legend(fontsize=8, loc="best")
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     ax.margins(0.2)
@@ -297,6 +296,7 @@ def plot_training_curves(history: Any, *, title: str | None = None, path: str | 
                 y = [100 * v for v in y]
             ax.plot(x, y, marker="o", ms=3, label=k.replace("analogy_", "").replace("_spearman", ""))
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel(ylabel)
         if len(ks) > 1 or ylabel != "loss":
             ax.legend(fontsize=8)

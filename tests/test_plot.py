@@ -79,7 +79,11 @@ def test_analogy_parallelogram(kv, tmp_path):
     fig = plot.plot_analogy(kv, [("man", "woman"), ("king", "queen")], path=path)
     assert_png(path)
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    assert "king - man + woman" in texts and "queen" in texts
+    assert all(w in texts for w in ("man", "woman", "king", "queen"))
+    legend = fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert legend.startswith("king - man + woman (nearest word: ")
+    arrows = [t for t in fig.axes[0].texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == 2  # man -> woman, king -> queen
     with pytest.raises(ValueError, match="pairs"):
         plot.plot_analogy(kv, [("man", "woman")])
     with pytest.raises(TypeError, match="KeyedVectors"):
