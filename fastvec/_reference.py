@@ -42,88 +42,165 @@ class Stream:
         return (self.next() >> 32) < threshold
 
 
-def draw_alias(r: int, threshold: np.ndarray, alias: np.ndarray) -> int:
-    column = ((r >> 32) * len(threshold)) >> 32
-    return column if (r & 0xFFFFFFFF) < int(threshold[column]) else int(alias[column])
+def draw_alias(r: int, table: np.ndarray) -> int:
+    """Twin of _sampling.draw_alias over a packed noise_table."""
+    column = ((r >> 32) * len(table)) >> 32
+    entry = int(table[column])
+    return column if (r & 0xFFFFFFFF) < (entry & 0xFFFFFFFF) else entry >> 32
 
 
 class SigmoidTables:
-    def __init__(self, max_exp: float, sigmoid: np.ndarray, log_sigmoid: np.ndarray):
+    def __init__(self, max_exp: float, sigmoid: np.ndarray, log_sigmoid: np.ndarray, log_one_minus: np.ndarray):
         self.max_exp = np.float32(max_exp)
         self.sigmoid_table = sigmoid
         self.log_sigmoid_table = log_sigmoid
+        self.log_one_minus_table = log_one_minus
         self.size = len(sigmoid) - 1
 
     def _index(self, f: np.float32) -> int:
         return int(float(np.float32(f + self.max_exp)) * (self.size / (2.0 * float(self.max_exp))))
 
-    def sigmoid(self, f: np.float32) -> np.float32:
+    def gradient(self, f: np.float32, positive: bool, alpha: np.float32) -> tuple[np.float32, float]:
+        """(gradient, loss) as the kernels' gradient()."""
         if -self.max_exp < f < self.max_exp:
-            return self.sigmoid_table[self._index(f)]
-        return np.float32(1.0 if f >= self.max_exp else 0.0)
+            i = self._index(f)
+            if positive:
+                return np.float32((np.float32(1.0) - self.sigmoid_table[i]) * alpha), -float(self.log_sigmoid_table[i])
+            return np.float32(-self.sigmoid_table[i] * alpha), -float(self.log_one_minus_table[i])
+        if positive:
+            return np.float32(0.0 if f >= self.max_exp else alpha), float(np.log1p(np.exp(-float(f))))
+        return np.float32(-alpha if f >= self.max_exp else 0.0), float(np.log1p(np.exp(float(f))))
 
-    def neg_log_sigmoid(self, f: np.float32) -> float:
-        if -self.max_exp < f < self.max_exp:
-            return -float(self.log_sigmoid_table[self._index(f)])
-        return float(np.log1p(np.exp(-float(f))))
 
-
-def _negative_sampling(tables, syn1, hidden, positive, negative, alpha, grad, rng, noise_threshold, noise_alias):
+def _negative_sampling(tables, syn1, hidden, positive, negatives, alpha, grad):
     loss = 0.0
-    for d in range(negative + 1):
+    for d in range(len(negatives) + 1):
         if d == 0:
-            target, label = positive, np.float32(1.0)
+            target = positive
         else:
-            target = draw_alias(rng.next(), noise_threshold, noise_alias)
+            target = negatives[d - 1]
             if target == positive:
                 continue
-            label = np.float32(0.0)
         row = syn1[target]
-        f = np.float32(np.dot(hidden, row))
-        g = np.float32((label - tables.sigmoid(f)) * alpha)
-        loss += tables.neg_log_sigmoid(f) if d == 0 else tables.neg_log_sigmoid(np.float32(-f))
+        g, example_loss = tables.gradient(np.float32(np.dot(hidden, row)), d == 0, alpha)
+        loss += example_loss
         grad += g * row
         syn1[target] = row + g * hidden
     return loss
 
 
-def train_items(*, cbow: bool, syn0: np.ndarray, syn1: np.ndarray, ids: np.ndarray, items: np.ndarray,
-                keep_threshold: np.ndarray, noise_threshold: np.ndarray, noise_alias: np.ndarray, window: int,
-                negative: int, alpha: float, alpha_slope: float, min_alpha: float, position_base: int, seed: int,
-                epoch: int, tables: SigmoidTables) -> tuple[int, int, float]:
-    """Items in order, one thread: the twin of ``train_slice(..., n_threads=1)``. Updates in place."""
+def _masked_gradients(tables, scores, positive_col, negatives, positives, alpha):
+    """Twin of score_gradients(): labels, masking of noise words equal to the row's positive."""
+    grads = np.zeros_like(scores)
+    loss = 0.0
+    offset = 0 if positive_col < 0 else 1
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            if c != positive_col and negatives[c - offset] == positives[r]:
+                continue
+            grads[r, c], example_loss = tables.gradient(scores[r, c], c == positive_col, alpha)
+            loss += example_loss
+    return grads, loss
+
+
+def _sg_batched(tables, syn0, syn1, buf, centre, lo, hi, negatives, alpha):
+    ctx = [buf[j] for j in range(lo, hi) if j != centre]
+    rows = [buf[centre]] + list(negatives)
+    C, T = syn0[ctx].copy(), syn1[rows].copy()
+    G, loss = _masked_gradients(tables, (C @ T.T).astype(np.float32), 0, negatives, [buf[centre]] * len(ctx), alpha)
+    dC, dT = G @ T, G.T @ C
+    for t, r in enumerate(rows):
+        syn1[r] += dT[t]
+    for c, w in enumerate(ctx):
+        syn0[w] += dC[c]
+    return loss, len(ctx)
+
+
+def _cbow_batched(tables, syn0, syn1, buf, first, spans, negatives, alpha):
+    H, positives, kept = [], [], []
+    for b, (lo, hi) in enumerate(spans):
+        ctx = [buf[j] for j in range(lo, hi) if j != first + b]
+        if ctx:
+            H.append(_context_mean(syn0, ctx))
+            positives.append(buf[first + b])
+            kept.append(ctx)
+    if not H:
+        return 0.0, 0
+    H = np.array(H, dtype=np.float32)
+    N = syn1[list(negatives)].copy()
+    G, loss = _masked_gradients(tables, (H @ N.T).astype(np.float32), -1, negatives, positives, alpha)
+    dH, dN = G @ N, G.T @ H
+    for b, w in enumerate(positives):
+        gp, example_loss = tables.gradient(np.float32(np.dot(H[b], syn1[w])), True, alpha)
+        loss += example_loss
+        dH[b] += gp * syn1[w]
+        syn1[w] += gp * H[b]
+    for t, r in enumerate(negatives):
+        syn1[r] += dN[t]
+    for b, ctx in enumerate(kept):
+        for w in ctx:
+            syn0[w] += dH[b]
+    return loss, len(kept)
+
+
+def _context_mean(syn0, ctx):
+    hidden = np.zeros(syn0.shape[1], dtype=np.float32)
+    for c in ctx:
+        hidden += syn0[c]
+    return hidden * np.float32(1.0 / len(ctx))
+
+
+def train_items(*, cbow: bool, batched: bool, group: int, syn0: np.ndarray, syn1: np.ndarray, ids: np.ndarray,
+                items: np.ndarray, keep_threshold: np.ndarray, noise_table: np.ndarray, window: int, negative: int, alpha: float, alpha_slope: float, min_alpha: float, position_base: int,
+                seed: int, epoch: int, tables: SigmoidTables) -> tuple[int, int, float]:
+    """Items in order, one thread: the twin of ``train_slice(..., n_threads=1)``. Updates in place.
+
+    Per step (one centre word; ``group`` of them for batched CBOW) the RNG yields each centre
+    word's window reach, then the noise words: ``negative`` per (centre, context) pair for
+    classic skip-gram, ``negative`` per step otherwise."""
     words = examples = 0
     loss = 0.0
+    step = group if (cbow and batched) else 1
     for item, (start, end) in enumerate(items):
         rng = Stream.for_item(seed, epoch, item)
         buf = [int(w) for w in ids[start:end] if rng.keep(int(keep_threshold[w]))]
         a = np.float32(max(min_alpha, alpha - alpha_slope * float(position_base + start)))
         n = len(buf)
-        for i in range(n):
-            reach = window - rng.below(window)
-            lo, hi = max(0, i - reach), min(n, i + reach + 1)
-            context = [buf[j] for j in range(lo, hi) if j != i]
-            if cbow:
-                if not context:
-                    continue
-                hidden = np.zeros(syn0.shape[1], dtype=np.float32)
-                for c in context:
-                    hidden += syn0[c]
-                hidden *= np.float32(1.0 / len(context))
-                grad = np.zeros_like(hidden)
-                loss += _negative_sampling(tables, syn1, hidden, buf[i], negative, a, grad, rng,
-                                           noise_threshold, noise_alias)
-                for c in context:
-                    syn0[c] += grad
-                examples += 1
+        for first in range(0, n, step):
+            spans = []
+            for i in range(first, min(first + step, n)):
+                reach = window - rng.below(window)
+                spans.append((max(0, i - reach), min(n, i + reach + 1)))
+            pairs = sum(hi - lo - 1 for lo, hi in spans)
+            n_draws = 0 if pairs == 0 else (pairs * negative if not cbow and not batched else negative)
+            negs = [draw_alias(rng.next(), noise_table) for _ in range(n_draws)]
+            if batched and not cbow:
+                l, e = _sg_batched(tables, syn0, syn1, buf, first, *spans[0], negs, a)
+            elif batched:
+                l, e = _cbow_batched(tables, syn0, syn1, buf, first, spans, negs, a)
+            elif cbow:
+                lo, hi = spans[0]
+                ctx = [buf[j] for j in range(lo, hi) if j != first]
+                l = e = 0
+                if ctx:
+                    hidden = _context_mean(syn0, ctx)
+                    grad = np.zeros_like(hidden)
+                    l = _negative_sampling(tables, syn1, hidden, buf[first], negs, a, grad)
+                    for c in ctx:
+                        syn0[c] += grad
+                    e = 1
             else:
-                for c in context:
+                lo, hi = spans[0]
+                ctx = [buf[j] for j in range(lo, hi) if j != first]
+                l = 0.0
+                for p, c in enumerate(ctx):
                     grad = np.zeros(syn0.shape[1], dtype=np.float32)
-                    hidden = syn0[c]  # a view: updated after the pair, as in the kernel
-                    loss += _negative_sampling(tables, syn1, hidden, buf[i], negative, a, grad, rng,
-                                               noise_threshold, noise_alias)
+                    l += _negative_sampling(tables, syn1, syn0[c], buf[first], negs[p * negative:(p + 1) * negative],
+                                            a, grad)
                     syn0[c] += grad
-                    examples += 1
+                e = len(ctx)
+            loss += l
+            examples += e
         words += n
     return words, examples, loss
 

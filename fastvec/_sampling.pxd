@@ -1,15 +1,16 @@
 # O(1) draws from the noise distribution with Walker/Vose alias tables.
-# threshold[i] = floor(p_i * 2**32) with alias[i] == i wherever p_i rounds to 1, so
-# one 64-bit random number gives both the column (high half) and the coin (low half).
+# Entry i packs alias[i] (high 32 bits) and threshold[i] = floor(p_i * 2**32) (low 32 bits),
+# with alias[i] == i wherever p_i rounds to 1, so a draw reads one 8-byte entry, and one
+# 64-bit random number gives both the column (high half) and the coin (low half).
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from fastvec._random cimport rng_next
 
-cdef inline int32_t draw_alias(uint64_t r, const uint32_t* threshold, const int32_t* alias,
-                               uint32_t n) noexcept nogil:
+cdef inline int32_t draw_alias(uint64_t r, const uint64_t* table, uint32_t n) noexcept nogil:
     cdef uint32_t column = <uint32_t>(((r >> 32) * <uint64_t>n) >> 32)
-    if <uint32_t>r < threshold[column]:
+    cdef uint64_t entry = table[column]
+    if <uint32_t>r < <uint32_t>entry:
         return <int32_t>column
-    return alias[column]
+    return <int32_t>(entry >> 32)
 
 cdef inline bint keep_word(uint64_t* rng, uint32_t threshold) noexcept nogil:
     """Frequent-word subsampling: keep with probability threshold / 2**32.

@@ -63,16 +63,16 @@ def build_alias_table(const double[::1] probs):
     return threshold_arr, alias_arr
 
 
-def draw_noise(const uint32_t[::1] threshold, const int32_t[::1] alias, Py_ssize_t n, uint64_t seed):
+def draw_noise(const uint64_t[::1] table, Py_ssize_t n, uint64_t seed):
     """Draw ``n`` noise words exactly as the training kernels do (test and benchmark hook)."""
     out_arr = np.empty(n, dtype=np.int32)
     cdef int32_t[::1] out = out_arr
     cdef uint64_t state = rng_for_item(seed, 0, 0)
-    cdef uint32_t vocab = <uint32_t>threshold.shape[0]
+    cdef uint32_t vocab = <uint32_t>table.shape[0]
     cdef Py_ssize_t i
     with nogil:
         for i in range(n):
-            out[i] = draw_alias(rng_next(&state), &threshold[0], &alias[0], vocab)
+            out[i] = draw_alias(rng_next(&state), &table[0], vocab)
     return out_arr
 
 

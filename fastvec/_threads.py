@@ -41,3 +41,15 @@ def resolve_workers(workers: int | None) -> int:
         warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)
         n = 1
     return n
+
+
+def single_threaded_blas():
+    """Context manager keeping BLAS on one thread inside our own parallel regions: each OpenMP
+    thread calls sgemm on tiny matrices, and a multi-threaded BLAS underneath would
+    oversubscribe the cores (threadpoolctl; a no-op context if it is missing)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

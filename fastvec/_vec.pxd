@@ -1,29 +1,9 @@
-# Short-vector float32 helpers. They are inlined into each kernel module and so compiled
-# with that module's ISA flags (baseline, AVX2, AVX-512); setup.py's -fassociative-math lets
-# the compiler vectorise the reduction in dot().
-cdef inline float dot(const float* x, const float* y, int n) noexcept nogil:
-    cdef float s = 0.0
-    cdef int i
-    for i in range(n):
-        s = s + x[i] * y[i]
-    return s
-
-cdef inline void axpy(float a, const float* x, float* y, int n) noexcept nogil:
-    cdef int i
-    for i in range(n):
-        y[i] = y[i] + a * x[i]
-
-cdef inline void scale(float a, float* x, int n) noexcept nogil:
-    cdef int i
-    for i in range(n):
-        x[i] = a * x[i]
-
-cdef inline void zero(float* x, int n) noexcept nogil:
-    cdef int i
-    for i in range(n):
-        x[i] = 0.0
-
-cdef inline void add(const float* x, float* y, int n) noexcept nogil:
-    cdef int i
-    for i in range(n):
-        y[i] = y[i] + x[i]
+# Short-vector float32 helpers for the kernels: thin names over fastvec/_fv_simd.h, whose
+# implementation is chosen at compile time by the ISA flags of the including module
+# (baseline, AVX2, AVX-512; see setup.py and fastvec/_dispatch.py).
+cdef extern from "_fv_simd.h" nogil:
+    float dot "fv_dot"(const float* x, const float* y, int n) noexcept
+    void axpy "fv_axpy"(float a, const float* x, float* y, int n) noexcept
+    void add "fv_add"(const float* x, float* y, int n) noexcept
+    void scale "fv_scale"(float a, float* x, int n) noexcept
+    void zero "fv_zero"(float* x, int n) noexcept

@@ -24,6 +24,8 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from fastvec._random cimport rng_below, rng_for_item, rng_next
 from fastvec._sampling cimport draw_alias, keep_word
 from fastvec._vec cimport add, axpy, dot, scale, zero
+from fastvec._blas cimport gemm_nn, gemm_nt, gemm_tn
+from libc.string cimport memcpy
 
 cdef extern from "_fv_platform.h" nogil:
     const char* FV_COMPILED_ISA
@@ -37,6 +39,7 @@ cdef enum:
 cdef float MAX_EXP = 6.0
 cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
 cdef float LOG_SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
+cdef float LOG_ONE_MINUS_SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
 
 
 cdef void _fill_tables() noexcept:
@@ -47,6 +50,7 @@ cdef void _fill_tables() noexcept:
         x = ((i + 0.5) / SIGMOID_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
         SIGMOID_TABLE[i] = <float>(1.0 / (1.0 + exp(-x)))
         LOG_SIGMOID_TABLE[i] = <float>(-log1p(exp(-x)))
+        LOG_ONE_MINUS_SIGMOID_TABLE[i] = <float>(-log1p(exp(x)))
 
 _fill_tables()
 
@@ -57,9 +61,10 @@ def compiled_isa() -> str:
 
 
 def sigmoid_tables():
-    """(max_exp, sigmoid table, log-sigmoid table) as used by the kernels (for the references)."""
+    """(max_exp, sigmoid, log sigmoid, log(1 - sigmoid)) tables as used by the kernels (for the references)."""
     return (float(MAX_EXP), np.array(<float[:SIGMOID_TABLE_SIZE + 1]>&SIGMOID_TABLE[0]),
-            np.array(<float[:SIGMOID_TABLE_SIZE + 1]>&LOG_SIGMOID_TABLE[0]))
+            np.array(<float[:SIGMOID_TABLE_SIZE + 1]>&LOG_SIGMOID_TABLE[0]),
+            np.array(<float[:SIGMOID_TABLE_SIZE + 1]>&LOG_ONE_MINUS_SIGMOID_TABLE[0]))
 
 
 cdef inline int _table_index(float f) noexcept nogil:
@@ -67,20 +72,23 @@ cdef inline int _table_index(float f) noexcept nogil:
     return <int>((f + MAX_EXP) * (SIGMOID_TABLE_SIZE / (2.0 * MAX_EXP)))
 
 
-cdef inline float sigmoid(float f) noexcept nogil:
-    """Clamped table sigmoid. NaN falls through to 0 (never indexes the table)."""
+cdef inline float gradient(float f, bint positive, float alpha, double* loss) noexcept nogil:
+    """(label - sigmoid(f)) * alpha for label 1 (positive) or 0, adding the example's loss
+    (-log sigmoid(f), or -log(1 - sigmoid(f))) to loss[0]. One table index serves both; outside
+    [-MAX_EXP, MAX_EXP] the gradient saturates and the loss is exact; NaN gives a NaN loss."""
+    cdef int i
     if f > -MAX_EXP and f < MAX_EXP:
-        return SIGMOID_TABLE[_table_index(f)]
-    if f >= MAX_EXP:
-        return 1.0
-    return 0.0
-
-
-cdef inline double neg_log_sigmoid(float f) noexcept nogil:
-    """-log(sigmoid(f)); exact outside the table range, NaN in -> NaN out (divergence check)."""
-    if f > -MAX_EXP and f < MAX_EXP:
-        return -LOG_SIGMOID_TABLE[_table_index(f)]
-    return log1p(exp(-<double>f))
+        i = _table_index(f)
+        if positive:
+            loss[0] -= LOG_SIGMOID_TABLE[i]
+            return (1.0 - SIGMOID_TABLE[i]) * alpha
+        loss[0] -= LOG_ONE_MINUS_SIGMOID_TABLE[i]
+        return -SIGMOID_TABLE[i] * alpha
+    if positive:
+        loss[0] += log1p(exp(-<double>f))
+        return alpha if not f >= MAX_EXP else 0.0
+    loss[0] += log1p(exp(<double>f))
+    return -alpha if f >= MAX_EXP else 0.0
 
 
 cdef struct Job:
@@ -91,8 +99,7 @@ cdef struct Job:
     const int32_t* ids
     const int64_t* items          # [start, end) token positions, two per item
     const uint32_t* keep          # subsampling thresholds (see _sampling.keep_word)
-    const uint32_t* noise_threshold
-    const int32_t* noise_alias
+    const uint64_t* noise_table      # packed alias table (see _sampling.pxd)
     uint32_t vocab_size
     int window
     int negative
@@ -122,119 +129,325 @@ cdef inline int subsample_item(const Job* job, int64_t item, uint64_t* rng, int3
     return n
 
 
+cdef enum:
+    MODE_SG = 0              # skip-gram, noise words per (centre, context) pair: word2vec.c
+    MODE_CBOW = 1            # CBOW, noise words per centre word: word2vec.c
+    MODE_SG_BATCHED = 2      # skip-gram, noise words shared by a window, sgemm (HogBatch)
+    MODE_CBOW_BATCHED = 3    # CBOW, noise words shared by a group of centre words, sgemm
+    MAX_GROUP = 16
+
+
+cdef struct Plan:
+    # The random decisions for one step (one centre word, or a group of them for batched CBOW),
+    # drawn before the step runs so that its rows are prefetched while the previous step trains.
+    int first               # position of the first centre word in the subsampled buffer
+    int count               # centre words in this step
+    int lo[MAX_GROUP]       # contexts of centre first + b are [lo[b], hi[b]) without first + b
+    int hi[MAX_GROUP]
+    int32_t* negatives      # noise words: `negative` per example (classic) or per step (batched)
+    int n_negatives
+
+
+cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
+    cdef int offset
+    for offset in range(0, dim, 16):  # one 64-byte line per 16 floats
+        fv_prefetch(row + offset)
+
+
+cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first, int mode, int group,
+                           uint64_t* rng, Plan* plan) noexcept nogil:
+    """Draw, in the reference's RNG order, the window reach of each centre word of the step and
+    then its noise words, and prefetch every row the step will touch."""
+    cdef int b, e, reach, pairs = 0, dim = job.dim
+    plan.first = first
+    plan.count = group if mode == MODE_CBOW_BATCHED else 1
+    if plan.count > n - first:
+        plan.count = n - first
+    for b in range(plan.count):
+        reach = job.window - <int>rng_below(rng, <uint32_t>job.window)
+        plan.lo[b] = first + b - reach if first + b >= reach else 0
+        plan.hi[b] = first + b + reach + 1 if first + b + reach + 1 <= n else n
+        pairs += plan.hi[b] - plan.lo[b] - 1
+        prefetch_row(job.syn1 + <int64_t>buf[first + b] * dim, dim)
+        # the window slides by one word: only its right end is new (the rest is in cache)
+        prefetch_row(job.syn0 + <int64_t>buf[plan.hi[b] - 1] * dim, dim)
+    if pairs == 0:
+        plan.n_negatives = 0
+    elif mode == MODE_SG:
+        plan.n_negatives = pairs * job.negative
+    else:
+        plan.n_negatives = job.negative
+    for e in range(plan.n_negatives):
+        plan.negatives[e] = draw_alias(rng_next(rng), job.noise_table, job.vocab_size)
+        prefetch_row(job.syn1 + <int64_t>plan.negatives[e] * dim, dim)
+
+
 cdef inline double negative_sampling(const Job* job, const float* hidden, int32_t positive,
-                                     float alpha, float* grad, uint64_t* rng) noexcept nogil:
-    """One positive and `negative` noise targets against `hidden` (word2vec.c order).
+                                     const int32_t* negatives, float alpha, float* grad) noexcept nogil:
+    """One positive and `negative` noise targets against `hidden` (word2vec.c order); noise words
+    equal to the positive are skipped.
 
     Updates the output rows in place (Hogwild) and accumulates the gradient for `hidden`
     into `grad`. Returns the loss -log s(u_o.h) - sum log s(-u_k.h)."""
     cdef int d, dim = job.dim
     cdef int32_t target
-    cdef float f, g, label
+    cdef float g
     cdef float* row
     cdef double loss = 0.0
     for d in range(job.negative + 1):
         if d == 0:
             target = positive
-            label = 1.0
         else:
-            target = draw_alias(rng_next(rng), job.noise_threshold, job.noise_alias, job.vocab_size)
+            target = negatives[d - 1]
             if target == positive:
                 continue
-            label = 0.0
         row = job.syn1 + <int64_t>target * dim
-        f = dot(hidden, row, dim)
-        g = (label - sigmoid(f)) * alpha
-        loss += neg_log_sigmoid(f) if d == 0 else neg_log_sigmoid(-f)
+        g = gradient(dot(hidden, row, dim), d == 0, alpha, &loss)
         axpy(g, row, grad, dim)
         axpy(g, hidden, row, dim)
     return loss
 
 
-cdef double sg_item(const Job* job, int64_t item, int32_t* buf, float* grad,
-                    int64_t* words, int64_t* examples) noexcept nogil:
-    """Skip-gram over one work item: each context word's input vector predicts the centre."""
-    cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)
-    cdef int n = subsample_item(job, item, &rng, buf)
-    cdef int i, j, lo, hi, reach, dim = job.dim
-    cdef float alpha = item_alpha(job, item)
+cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* grad,
+                    int64_t* examples) noexcept nogil:
+    """Classic skip-gram for one centre word: each context word's input vector predicts the centre."""
+    cdef int j, e = 0, dim = job.dim, centre = plan.first
     cdef float* hidden
     cdef double loss = 0.0
-    for i in range(n):
-        reach = job.window - <int>rng_below(&rng, <uint32_t>job.window)
-        lo = i - reach if i >= reach else 0
-        hi = i + reach + 1 if i + reach + 1 <= n else n
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            hidden = job.syn0 + <int64_t>buf[j] * dim
-            zero(grad, dim)
-            loss += negative_sampling(job, hidden, buf[i], alpha, grad, &rng)
-            add(grad, hidden, dim)
-            examples[0] += 1
-    words[0] += n
+    for j in range(plan.lo[0], plan.hi[0]):
+        if j == centre:
+            continue
+        hidden = job.syn0 + <int64_t>buf[j] * dim
+        zero(grad, dim)
+        loss += negative_sampling(job, hidden, buf[centre], plan.negatives + e * job.negative, alpha, grad)
+        add(grad, hidden, dim)
+        e += 1
+    examples[0] += e
     return loss
 
 
-cdef double cbow_item(const Job* job, int64_t item, int32_t* buf, float* hidden, float* grad,
-                      int64_t* words, int64_t* examples) noexcept nogil:
-    """CBOW over one work item: the mean of the context vectors predicts the centre; the
+cdef inline void context_mean(const Job* job, const int32_t* buf, int lo, int hi, int centre,
+                              float* hidden) noexcept nogil:
+    cdef int j, dim = job.dim
+    zero(hidden, dim)
+    for j in range(lo, hi):
+        if j != centre:
+            add(job.syn0 + <int64_t>buf[j] * dim, hidden, dim)
+    scale(1.0 / (hi - lo - 1), hidden, dim)
+
+
+cdef inline void add_to_contexts(const Job* job, const int32_t* buf, int lo, int hi, int centre,
+                                 const float* grad) noexcept nogil:
+    cdef int j, dim = job.dim
+    for j in range(lo, hi):
+        if j != centre:
+            add(grad, job.syn0 + <int64_t>buf[j] * dim, dim)
+
+
+cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* hidden,
+                      float* grad, int64_t* examples) noexcept nogil:
+    """Classic CBOW for one centre word: the mean of the context vectors predicts the centre; the
     error is added unscaled to every context vector (as word2vec.c and gensim do)."""
+    cdef int centre = plan.first
+    cdef double loss
+    if plan.hi[0] - plan.lo[0] <= 1:
+        return 0.0
+    context_mean(job, buf, plan.lo[0], plan.hi[0], centre, hidden)
+    zero(grad, job.dim)
+    loss = negative_sampling(job, hidden, buf[centre], plan.negatives, alpha, grad)
+    add_to_contexts(job, buf, plan.lo[0], plan.hi[0], centre, grad)
+    examples[0] += 1
+    return loss
+
+
+cdef inline double score_gradients(float* scores, int rows, int cols, int positive_col, float alpha,
+                                   const int32_t* mask_words, const int32_t* positives,
+                                   int mask_offset) noexcept nogil:
+    """Turn a rows x cols score matrix into gradients (label - sigmoid) * alpha in place and return
+    the loss. Column positive_col (if >= 0) has label 1, the others 0; a noise word equal to the
+    row's positive word (mask_words[col - mask_offset] == positives[row]) gets no gradient."""
+    cdef int r, c
+    cdef double loss = 0.0
+    for r in range(rows):
+        for c in range(cols):
+            if c != positive_col and mask_words[c - mask_offset] == positives[r]:
+                scores[r * cols + c] = 0.0
+            else:
+                scores[r * cols + c] = gradient(scores[r * cols + c], c == positive_col, alpha, &loss)
+    return loss
+
+
+cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* scratch,
+                            int64_t* examples) noexcept nogil:
+    """Skip-gram for one centre word, its k noise words shared by all its m context words
+    (HogBatch, Ji et al. 2016). C (m x dim): the context input rows; T ((k+1) x dim): the output
+    rows of the centre word and the noise words. With S = C T' and G = (labels - sigmoid(S)) alpha,
+    C += G T and T += G' C, both from the values before this step: three sgemm calls on rows
+    gathered into contiguous scratch."""
+    cdef int m = plan.hi[0] - plan.lo[0] - 1
+    cdef int dim = job.dim, k = plan.n_negatives, t, j, c, centre = plan.first
+    cdef int32_t centre_word = buf[centre]
+    cdef double loss
+    cdef float* C = scratch                       # m x dim
+    cdef float* T = C + 2 * job.window * dim      # (k + 1) x dim: centre word, then noise words
+    cdef float* S = T + (job.negative + 1) * dim  # m x (k + 1) scores, then gradients
+    cdef float* dC = S + 2 * job.window * (job.negative + 1)
+    cdef float* dT = dC + 2 * job.window * dim
+    cdef int32_t positives[2000]
+    if m <= 0:
+        return 0.0
+    memcpy(T, job.syn1 + <int64_t>centre_word * dim, dim * sizeof(float))
+    for t in range(k):
+        memcpy(T + (t + 1) * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim * sizeof(float))
+    c = 0
+    for j in range(plan.lo[0], plan.hi[0]):
+        if j != centre:
+            memcpy(C + c * dim, job.syn0 + <int64_t>buf[j] * dim, dim * sizeof(float))
+            positives[c] = centre_word
+            c += 1
+    gemm_nt(m, k + 1, dim, 1.0, C, T, 0.0, S)
+    loss = score_gradients(S, m, k + 1, 0, alpha, plan.negatives, positives, 1)
+    gemm_nn(m, dim, k + 1, 1.0, S, T, 0.0, dC)
+    gemm_tn(k + 1, dim, m, 1.0, S, C, 0.0, dT)
+    add(dT, job.syn1 + <int64_t>centre_word * dim, dim)
+    for t in range(k):
+        add(dT + (t + 1) * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim)
+    c = 0
+    for j in range(plan.lo[0], plan.hi[0]):
+        if j != centre:
+            add(dC + c * dim, job.syn0 + <int64_t>buf[j] * dim, dim)
+            c += 1
+    examples[0] += m
+    return loss
+
+
+cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha,
+                              float* scratch, int64_t* examples) noexcept nogil:
+    """CBOW for a group of up to MAX_GROUP consecutive centre words sharing k noise words.
+    H (g x dim): the context means; N (k x dim): the noise output rows. Positive scores are g
+    dots; S = H N' is one sgemm; then dH = G N (+ the positive terms), N += G' H, and every
+    context row of centre b gets dH_b unscaled (as classic CBOW), all from the values before
+    this step."""
+    cdef int dim = job.dim, k = plan.n_negatives, g = 0, b, t, centre
+    cdef float gp
+    cdef double loss = 0.0
+    cdef float* H = scratch                          # g x dim
+    cdef float* N = H + MAX_GROUP * dim              # k x dim
+    cdef float* S = N + job.negative * dim           # g x k
+    cdef float* dH = S + MAX_GROUP * job.negative    # g x dim
+    cdef float* dN = dH + MAX_GROUP * dim            # k x dim
+    cdef int32_t positives[MAX_GROUP]
+    cdef int slot[MAX_GROUP]
+    for b in range(plan.count):
+        if plan.hi[b] - plan.lo[b] > 1:
+            context_mean(job, buf, plan.lo[b], plan.hi[b], plan.first + b, H + g * dim)
+            positives[g] = buf[plan.first + b]
+            slot[g] = b
+            g += 1
+    if g == 0:
+        return 0.0
+    for t in range(k):
+        memcpy(N + t * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim * sizeof(float))
+    gemm_nt(g, k, dim, 1.0, H, N, 0.0, S)
+    loss = score_gradients(S, g, k, -1, alpha, plan.negatives, positives, 0)
+    gemm_nn(g, dim, k, 1.0, S, N, 0.0, dH)
+    gemm_tn(k, dim, g, 1.0, S, H, 0.0, dN)
+    for b in range(g):  # positive terms, one dot each: row b of H against its own centre word
+        gp = gradient(dot(H + b * dim, job.syn1 + <int64_t>positives[b] * dim, dim), True, alpha, &loss)
+        axpy(gp, job.syn1 + <int64_t>positives[b] * dim, dH + b * dim, dim)
+        axpy(gp, H + b * dim, job.syn1 + <int64_t>positives[b] * dim, dim)
+    for t in range(k):
+        add(dN + t * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim)
+    for b in range(g):
+        centre = plan.first + slot[b]
+        add_to_contexts(job, buf, plan.lo[slot[b]], plan.hi[slot[b]], centre, dH + b * dim)
+    examples[0] += g
+    return loss
+
+
+cdef double train_item(const Job* job, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
+                       float* scratch, int scratch_half, int64_t* words, int64_t* examples) noexcept nogil:
+    """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
+    made before step s is trained. RNG order: subsampling draws for the item, then per step the
+    reaches of its centre words and then its noise words."""
     cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)
     cdef int n = subsample_item(job, item, &rng, buf)
-    cdef int i, j, lo, hi, reach, count, dim = job.dim
+    cdef int step = group if mode == MODE_CBOW_BATCHED else 1
+    cdef int first, cur = 0, span = 2 * job.window * job.negative + job.negative
     cdef float alpha = item_alpha(job, item)
     cdef double loss = 0.0
-    for i in range(n):
-        reach = job.window - <int>rng_below(&rng, <uint32_t>job.window)
-        lo = i - reach if i >= reach else 0
-        hi = i + reach + 1 if i + reach + 1 <= n else n
-        count = hi - lo - 1
-        if count <= 0:
-            continue
-        zero(hidden, dim)
-        for j in range(lo, hi):
-            if j != i:
-                add(job.syn0 + <int64_t>buf[j] * dim, hidden, dim)
-        scale(1.0 / count, hidden, dim)
-        zero(grad, dim)
-        loss += negative_sampling(job, hidden, buf[i], alpha, grad, &rng)
-        for j in range(lo, hi):
-            if j != i:
-                add(grad, job.syn0 + <int64_t>buf[j] * dim, dim)
-        examples[0] += 1
+    cdef Plan plans[2]
+    if n == 0:
+        return 0.0
+    plans[0].negatives = negatives
+    plans[1].negatives = negatives + span
+    make_plan(job, buf, n, 0, mode, group, &rng, &plans[0])
+    first = 0
+    while first < n:
+        if first + step < n:
+            make_plan(job, buf, n, first + step, mode, group, &rng, &plans[1 - cur])
+        if mode == MODE_SG:
+            loss += sg_step(job, buf, &plans[cur], alpha, scratch, examples)
+        elif mode == MODE_CBOW:
+            loss += cbow_step(job, buf, &plans[cur], alpha, scratch, scratch + scratch_half, examples)
+        elif mode == MODE_SG_BATCHED:
+            loss += sg_batched_step(job, buf, &plans[cur], alpha, scratch, examples)
+        else:
+            loss += cbow_batched_step(job, buf, &plans[cur], alpha, scratch, examples)
+        cur = 1 - cur
+        first += step
     words[0] += n
     return loss
 
 
-def train_slice(*, bint cbow, float[:, ::1] syn0, float[:, ::1] syn1, const int32_t[::1] ids,
-                const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
-                const uint32_t[::1] keep_threshold, const uint32_t[::1] noise_threshold,
-                const int32_t[::1] noise_alias, int window, int negative, double alpha,
+def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float[:, ::1] syn1,
+                const int32_t[::1] ids, const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
+                const uint32_t[::1] keep_threshold, const uint64_t[::1] noise_table, int window, int negative, double alpha,
                 double alpha_slope, double min_alpha, int64_t position_base, uint64_t seed,
                 uint64_t epoch, int n_threads):
     """Train on work items [first_item, last_item) of one epoch.
 
     All arguments are validated by the caller (fastvec.word2vec); this function trusts
-    ids < vocabulary size, item bounds inside ``ids``, window >= 1, negative >= 0.
+    ids < vocabulary size, item bounds inside ``ids``, 1 <= window, 0 <= negative (scratch
+    memory per thread grows with window * negative).
 
     Returns (words kept after subsampling, training examples, summed loss)."""
     cdef Job job
-    cdef Py_ssize_t k, max_len = 1
+    cdef Py_ssize_t k, max_len = 1, scratch
     cdef int tid, dim = syn0.shape[1]
     cdef int stride = ((dim + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN) * VECTOR_STRIDE_ALIGN
     cdef double item_loss
+    cdef int mode
+    if cbow:
+        mode = MODE_CBOW_BATCHED if batched else MODE_CBOW
+    else:
+        mode = MODE_SG_BATCHED if batched else MODE_SG
+    if window < 1 or window > 1000 or negative < 0 or negative > 1000:
+        raise ValueError("window must be in [1, 1000] and negative in [0, 1000]")
+    if mode == MODE_CBOW_BATCHED and not 1 <= group <= MAX_GROUP:
+        raise ValueError(f"group must be in [1, {MAX_GROUP}]")
     if last_item <= first_item:
         return 0, 0, 0.0
     for k in range(first_item, last_item):
         if items[k, 1] - items[k, 0] > max_len:
             max_len = items[k, 1] - items[k, 0]
-    buffers_arr = np.empty((n_threads, max_len), dtype=np.int32)
-    vectors_arr = np.zeros((n_threads, 2 * stride), dtype=np.float32)
+    # per-thread scratch, rows padded to 64 bytes so that threads never share a cache line
+    if mode == MODE_SG_BATCHED:    # C, dC: 2 window x dim; T, dT: (k + 1) x dim; S: 2 window x (k + 1)
+        scratch = (4 * window + 2 * (negative + 1)) * dim + 2 * window * (negative + 1)
+    elif mode == MODE_CBOW_BATCHED:  # H, dH: group x dim; N, dN: k x dim; S: group x k
+        scratch = (2 * MAX_GROUP + 2 * negative) * dim + MAX_GROUP * negative
+    else:                          # hidden and grad
+        scratch = 2 * stride
+    scratch = ((scratch + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN + 1) * VECTOR_STRIDE_ALIGN
+    cdef Py_ssize_t span = 2 * window * negative + negative
+    buffers_arr = np.empty((n_threads, max_len + VECTOR_STRIDE_ALIGN), dtype=np.int32)
+    negatives_arr = np.empty((n_threads, 2 * span + VECTOR_STRIDE_ALIGN), dtype=np.int32)
+    vectors_arr = np.zeros((n_threads, scratch), dtype=np.float32)
     words_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
     examples_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
     loss_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.float64)
     cdef int32_t[:, ::1] buffers = buffers_arr
+    cdef int32_t[:, ::1] negatives = negatives_arr
     cdef float[:, ::1] vectors = vectors_arr
     cdef int64_t[::1] words = words_arr, examples = examples_arr
     cdef double[::1] loss = loss_arr
@@ -245,9 +458,8 @@ def train_slice(*, bint cbow, float[:, ::1] syn0, float[:, ::1] syn1, const int3
     job.ids = &ids[0]
     job.items = &items[0, 0]
     job.keep = &keep_threshold[0]
-    job.noise_threshold = &noise_threshold[0]
-    job.noise_alias = &noise_alias[0]
-    job.vocab_size = <uint32_t>noise_threshold.shape[0]
+    job.noise_table = &noise_table[0]
+    job.vocab_size = <uint32_t>noise_table.shape[0]
     job.window = window
     job.negative = negative
     job.alpha = alpha
@@ -260,11 +472,7 @@ def train_slice(*, bint cbow, float[:, ::1] syn0, float[:, ::1] syn1, const int3
     for k in prange(first_item, last_item, nogil=True, schedule="dynamic", chunksize=1,
                     num_threads=n_threads):
         tid = threadid()
-        if cbow:
-            item_loss = cbow_item(&job, k, &buffers[tid, 0], &vectors[tid, 0], &vectors[tid, stride],
-                                  &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
-        else:
-            item_loss = sg_item(&job, k, &buffers[tid, 0], &vectors[tid, 0],
-                                &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
+        item_loss = train_item(&job, k, mode, group, &buffers[tid, 0], &negatives[tid, 0], &vectors[tid, 0],
+                               stride, &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
         loss[tid * TALLY_STRIDE] += item_loss
     return int(words_arr.sum()), int(examples_arr.sum()), float(loss_arr.sum())

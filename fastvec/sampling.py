@@ -26,6 +26,12 @@ def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _sampling.build_alias_table(p)
 
 
+def noise_table(probabilities: np.ndarray) -> np.ndarray:
+    """The alias table packed as the kernels read it: uint64 entries alias << 32 | threshold."""
+    threshold, alias = alias_table(probabilities)
+    return (alias.astype(np.uint64) << np.uint64(32)) | threshold.astype(np.uint64)
+
+
 def keep_thresholds(keep_probabilities: np.ndarray) -> np.ndarray:
     """uint32 thresholds: keep iff a uniform 32-bit draw is below; ALWAYS_KEEP skips the draw."""
     p = np.asarray(keep_probabilities, dtype=np.float64)
@@ -35,9 +41,9 @@ def keep_thresholds(keep_probabilities: np.ndarray) -> np.ndarray:
     return out
 
 
-def draw_noise(threshold: np.ndarray, alias: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """Draw n indices with the kernels' own draw code (for tests and benchmarks)."""
-    return _sampling.draw_noise(threshold, alias, int(n), int(seed) & (2**64 - 1))
+def draw_noise(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Draw n indices from a ``noise_table`` with the kernels' own draw code (tests, benchmarks)."""
+    return _sampling.draw_noise(table, int(n), int(seed) & (2**64 - 1))
 
 
 def subsample_mask(ids: np.ndarray, thresholds: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastvec import _dispatch, _reference
-from fastvec.sampling import alias_table, keep_thresholds
+from fastvec.sampling import keep_thresholds, noise_table
 from fastvec.vocab import Vocabulary
 from fastvec.word2vec import work_items
 
@@ -21,22 +21,26 @@ def _problem(dim, seed=0, n_words=30, n_tokens=400, sample=1e-2, sentence=37):
     vocab = Vocabulary([f"w{i}" for i in range(n_words)], counts)
     offsets = np.r_[np.arange(0, n_tokens, sentence), n_tokens].astype(np.int64)
     items = work_items(offsets, max_tokens=25)
-    noise_threshold, noise_alias = alias_table(vocab.noise_distribution(0.75))
+    noise = noise_table(vocab.noise_distribution(0.75))
     keep = keep_thresholds(vocab.keep_probabilities(sample))
     syn0 = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     syn1 = (rng.standard_normal((n_words, dim)).astype(np.float32) * 0.1)
-    return dict(ids=ids, items=items, keep_threshold=keep, noise_threshold=noise_threshold,
-                noise_alias=noise_alias), syn0, syn1
+    return dict(ids=ids, items=items, keep_threshold=keep, noise_table=noise), syn0, syn1
+
+
+MODES = {"sg": dict(cbow=False, batched=False, group=1), "cbow": dict(cbow=True, batched=False, group=1),
+         "sg-batched": dict(cbow=False, batched=True, group=1),
+         "cbow-batched": dict(cbow=True, batched=True, group=3)}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("cbow", [False, True], ids=["sg", "cbow"])
+@pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("dim", [1, 13, 32, 100])
-def test_kernel_matches_reference(variant, cbow, dim):
+def test_kernel_matches_reference(variant, mode, dim):
     kernels = importlib.import_module(f"fastvec._word2vec_{variant}")
     args, syn0, syn1 = _problem(dim)
-    common = dict(cbow=cbow, window=3, negative=4, alpha=0.05, alpha_slope=1e-5, min_alpha=0.001,
-                  position_base=100, seed=99, epoch=2)
+    common = dict(window=3, negative=4, alpha=0.05, alpha_slope=1e-5, min_alpha=0.001,
+                  position_base=100, seed=99, epoch=2, **MODES[mode])
     ref0, ref1 = syn0.copy(), syn1.copy()
     got = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=len(args["items"]), n_threads=1,
                               **args, **common)
@@ -60,13 +64,14 @@ def test_one_update_matches_hand_computation(cbow):
     s0, s1 = syn0.copy(), syn1.copy()
     ids = np.array([0, 1], dtype=np.int32)
     items = np.array([[0, 2]], dtype=np.int64)
-    thr, alias = alias_table(np.array([0.5, 0.5]))
+    noise = noise_table(np.array([0.5, 0.5]))
     keep = np.full(2, 0xFFFFFFFF, dtype=np.uint32)
-    kernels.train_slice(cbow=cbow, syn0=syn0, syn1=syn1, ids=ids, items=items, first_item=0, last_item=1,
-                        keep_threshold=keep, noise_threshold=thr, noise_alias=alias, window=1, negative=0,
+    kernels.train_slice(cbow=cbow, batched=False, group=1, syn0=syn0, syn1=syn1, ids=ids, items=items,
+                        first_item=0, last_item=1,
+                        keep_threshold=keep, noise_table=noise, window=1, negative=0,
                         alpha=0.5, alpha_slope=0.0, min_alpha=0.0, position_base=0, seed=1, epoch=0, n_threads=1)
     # examples in order: centre 0 with context 1, then centre 1 with context 0
-    max_exp, table, _ = kernels.sigmoid_tables()
+    max_exp, table, _, _ = kernels.sigmoid_tables()
     for centre, ctx in ((0, 1), (1, 0)):
         f = np.float32(s0[ctx] @ s1[centre])
         idx = int(float(np.float32(f + np.float32(max_exp))) * (len(table) - 1) / (2 * max_exp))
@@ -79,11 +84,12 @@ def test_one_update_matches_hand_computation(cbow):
     np.testing.assert_allclose(syn1, s1, atol=1e-6)
 
 
-def test_multithreaded_kernel_trains_the_same_amount():
+@pytest.mark.parametrize("mode", list(MODES))
+def test_multithreaded_kernel_trains_the_same_amount(mode):
     kernels = _dispatch.kernels("word2vec")
     args, syn0, syn1 = _problem(16, n_tokens=5000)
-    common = dict(cbow=False, window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0,
-                  position_base=0, seed=5, epoch=0)
+    common = dict(window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0,
+                  position_base=0, seed=5, epoch=0, **MODES[mode])
     one = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
                               n_threads=1, **args, **common)
     two = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
@@ -95,17 +101,19 @@ def test_multithreaded_kernel_trains_the_same_amount():
 
 def test_sigmoid_table_is_accurate():
     kernels = _dispatch.kernels("word2vec")
-    max_exp, sig, logsig = kernels.sigmoid_tables()
+    max_exp, sig, logsig, log_one_minus = kernels.sigmoid_tables()
     x = ((np.arange(len(sig)) + 0.5) / (len(sig) - 1) * 2 - 1) * max_exp
     np.testing.assert_allclose(sig, 1 / (1 + np.exp(-x)), atol=1e-6)
     np.testing.assert_allclose(logsig, -np.log1p(np.exp(-x)), atol=1e-5)
+    np.testing.assert_allclose(log_one_minus, np.log(1 - 1 / (1 + np.exp(-x))), atol=1e-5)
 
 
 def test_slice_of_items_only_touches_its_items():
     kernels = _dispatch.kernels("word2vec")
     args, syn0, syn1 = _problem(8)
     before = syn1.copy()
-    out = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=3, last_item=3, n_threads=1, cbow=False, window=2,
+    out = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=3, last_item=3, n_threads=1, cbow=False,
+                              batched=False, group=1, window=2,
                               negative=2, alpha=0.05, alpha_slope=0, min_alpha=0, position_base=0, seed=1, epoch=0,
                               **args)
     assert out == (0, 0, 0.0)

@@ -193,3 +193,26 @@ def test_show_config(capsys):
     out = capsys.readouterr().out
     assert "openmp" in out and cfg["version"] == fastvec.__version__
     assert isinstance(cfg["openmp"], bool) and cfg["default_threads"] >= 1
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["sg", "cbow"])
+def test_batched_kernel_matches_classic_quality(bundled_text, sg):
+    """Shared noise words (sgemm) against per-pair noise words (word2vec.c), same data and seed."""
+    from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
+
+    def scores(kernel):
+        kv = Word2Vec(sg=sg, kernel=kernel, seed=1, progress=False, epochs=5).fit(bundled_text).wv
+        return (evaluate_word_analogies(kv).accuracy,
+                *(evaluate_word_pairs(kv, p).spearman for p in default_pairs().values()))
+
+    classic, batched = scores("classic"), scores("batched")
+    assert classic[0] > 0.02 and classic[1] > 0.25   # the comparison is between trained models
+    assert batched[0] >= classic[0] - 0.01, (batched, classic)
+    assert batched[1] >= classic[1] - 0.03 and batched[2] >= classic[2] - 0.03, (batched, classic)
+
+
+def test_kernel_choice():
+    assert Word2Vec(sg=True).kernel_ == "batched" and Word2Vec(sg=False).kernel_ == "classic"
+    assert Word2Vec(sg=True, kernel="classic").kernel_ == "classic"
+    with pytest.raises(ValueError, match="kernel"):
+        Word2Vec(kernel="fast").fit([["a", "b"]] * 10)
