@@ -38,7 +38,7 @@ DIRECTIVES = {
 }
 
 # Kernels that get per-ISA variants: module name -> shared implementation (.pxi)
-VARIANT_KERNELS = ["_word2vec"]
+VARIANT_KERNELS = ["_word2vec", "_glove"]
 # variant name -> flags per compiler family
 VARIANT_FLAGS = {
     "avx2": {"unix": ["-mavx2", "-mfma"], "msvc": ["/arch:AVX2"]},

@@ -56,11 +56,11 @@ def check_callbacks(callbacks: Iterable[Any]) -> tuple:
     return callbacks
 
 
-def _progress_bar(total: int, desc: str, enabled: bool):
+def _progress_bar(total: int, desc: str, enabled: bool, unit: str = "word"):
     if not enabled or not sys.stderr.isatty():
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit="word", unit_scale=True, dynamic_ncols=True, leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True, leave=False)
 
 
 class EpochLoop:
@@ -71,8 +71,9 @@ class EpochLoop:
     second), the progress bar moves, and NaN is caught early."""
 
     def __init__(self, model: Any, *, desc: str, work_per_epoch: int, n_epochs: int,
-                 check_weights: Callable[[], bool], hint: str):
+                 check_weights: Callable[[], bool], hint: str, unit: str = "word"):
         self.model = model
+        self.unit = unit
         self.desc = desc
         self.work_per_epoch = work_per_epoch
         self.n_epochs = n_epochs
@@ -88,7 +89,7 @@ class EpochLoop:
             end_epoch: Callable[[int, dict], None]) -> float:
         """Run the epochs; return training seconds. KeyboardInterrupt propagates after the
         progress bar is closed; completed epochs stay recorded."""
-        bar = _progress_bar(self.n_epochs * self.work_per_epoch, self.desc, self.model.progress)
+        bar = _progress_bar(self.n_epochs * self.work_per_epoch, self.desc, self.model.progress, self.unit)
         total_seconds = 0.0
         try:
             for epoch in range(self.n_epochs):

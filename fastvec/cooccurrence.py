@@ -187,11 +187,21 @@ class Cooccurrence:
         if indptr.ndim != 1 or len(indptr) != n + 1 or indices.shape != data.shape or indices.ndim != 1:
             raise FormatError(path, "the matrix arrays do not fit the vocabulary")
         try:
-            matrix = scipy.sparse.csr_array((data, indices, indptr), shape=(n, n), copy=False)
+            matrix = csr_from_arrays(data, indices, indptr, n)
             return cls(matrix, vocab, window=meta.get("window"), weighting=meta.get("weighting"),
                        symmetric=meta.get("symmetric"))
         except (ValueError, TypeError) as e:
             raise FormatError(path, f"invalid co-occurrence matrix ({e})") from None
+
+
+def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> scipy.sparse.csr_array:
+    """An n x n CSR array around these arrays without copying the non-zeros: scipy would
+    otherwise widen int32 column indices to int64 when indptr is int64 (8 more bytes per
+    non-zero). indptr is narrowed instead (n + 1 entries)."""
+    if len(indices) < 2**31 - 1:
+        indptr = np.asarray(indptr, dtype=np.int32)
+        indices = np.asarray(indices, dtype=np.int32)
+    return scipy.sparse.csr_array((data, indices, indptr), shape=(n, n), copy=False)
 
 
 def _check_csr(matrix, n: int) -> None:
@@ -296,7 +306,7 @@ class _Counter:
             del self._index
         if not ok:
             raise RuntimeError("the corpus changed while it was being counted")
-        return scipy.sparse.csr_array((data, indices, indptr), shape=(v, v), copy=False)
+        return csr_from_arrays(data, indices, indptr, v)
 
     def spilled(self, plan: list[tuple[int, int]], tmp_dir) -> tuple[scipy.sparse.csr_array, int]:
         """Count segment by segment, spill each sorted partial result, merge them; returns the
@@ -356,7 +366,7 @@ class _Counter:
         data = np.fromfile(path + ".data", dtype=np.float32)
         if len(indices) != indptr[-1] or len(data) != indptr[-1]:
             raise OSError(f"{path}: merged co-occurrences were not written completely")
-        return scipy.sparse.csr_array((data, indices, indptr), shape=(v, v), copy=False)
+        return csr_from_arrays(data, indices, indptr, v)
 
 
 class _Part:

@@ -1,0 +1,318 @@
+# GloVe epoch kernel: AdaGrad on f(X_ij) (w_i.w~_j + b_i + b~_j - log X_ij)^2 over the
+# non-zeros of a co-occurrence matrix in CSR form.
+#
+# Included by _glove_baseline.pyx, _glove_avx2.pyx and _glove_avx512.pyx, which differ only in
+# the ISA flags setup.py compiles them with; fastvec._dispatch picks the best one.
+#
+# Parameters live in one float32 array `state` of 2V rows (words, then contexts), each row
+#     [ vector: dpad | squared-gradient sums: dpad | bias, bias squared-gradient sum, 0... (16) ]
+# with dpad = vector_size rounded up to 16 floats. The padding lanes hold 0 in the vector and 1
+# in the sums, so they stay 0 and the update loops run over whole 64-byte lines without a tail.
+# One row per word keeps everything an update touches in 9 contiguous cache lines (dim 50).
+#
+# The update is the Stanford reference's (glove.c, current master): each gradient component
+# f*diff*w is clipped to [-clip, clip] and multiplied by eta, the step divides it by the square
+# root of the component's running sum (initialised to 1) before that sum grows by its square;
+# biases take the unclipped f*diff without eta. Word and context step both use the old vectors.
+# Float32 arithmetic, float64 loss tallies.
+#
+# Order of the non-zeros (a fresh one every epoch, cheap and cache-friendly): the CSR arrays are
+# cut into blocks of `block` consecutive non-zeros; a keyed Feistel network (4 rounds of
+# splitmix64, cycle-walking to the exact range; keys from seed and epoch) permutes the blocks;
+# a work item is `blocks_per_item` consecutive blocks of that permutation, which one thread
+# gathers into a private buffer (sequential 32-byte reads), shuffles there (Fisher-Yates with the
+# item's own random stream) and then trains, prefetching the parameter rows a few records ahead.
+# No per-epoch array is built, nothing is copied globally, and the order depends only on
+# (seed, epoch), never on the thread count.
+#
+# Concurrency (Hogwild, Recht et al. 2011): threads take work items from a dynamic schedule and
+# update the shared `state` without locks, as glove.c's pthreads do. Two threads may touch the
+# same row at the same moment; the lost update is noise of the order of one SGD step. Buffers,
+# random streams and the float64 loss tallies (one cache line per thread) are thread-owned.
+#
+# The NumPy twin of this kernel is fastvec/_reference_glove.py.
+
+import numpy as np
+
+from cython.parallel cimport prange, threadid
+from libc.math cimport expf, logf, sqrtf
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+
+from fastvec._random cimport mix64, rng_below, rng_for_item
+from fastvec._vec cimport dot
+
+cdef extern from "_fv_platform.h" nogil:
+    const char* FV_COMPILED_ISA
+    void fv_prefetch(const void* p) noexcept
+    void fv_prefetch_w(const void* p) noexcept
+
+cdef enum:
+    TALLY_STRIDE = 8         # 8 x 8 bytes = one cache line per thread
+    FEISTEL_ROUNDS = 4
+    PREFETCH_RECORDS = 8     # parameter rows fetched this many records ahead
+    PREFETCH_BLOCKS = 8      # CSR blocks fetched this many blocks ahead
+    ROW_EXTRA = 16           # floats after the two dpad parts: bias, its sum, padding
+
+cdef struct Record:
+    int32_t row
+    int32_t col
+    float x
+
+cdef struct Job:
+    float* state
+    int64_t row_len
+    int dpad
+    int64_t n_words
+    const int64_t* indptr
+    const int64_t* row_hint   # row of non-zero (q << hint_shift), q = 0 .. nnz >> hint_shift
+    int hint_shift
+    const int32_t* indices
+    const float* data
+    int64_t nnz
+    int64_t n_blocks
+    int64_t block
+    int64_t blocks_per_item
+    float x_max
+    float log_x_max
+    float alpha
+    float eta
+    float clip
+    int half_bits
+    uint64_t keys[FEISTEL_ROUNDS]
+    uint64_t seed
+    uint64_t epoch
+
+
+def compiled_isa() -> str:
+    """The instruction set this variant of the kernel was compiled for."""
+    return FV_COMPILED_ISA.decode()
+
+
+def row_length(int dpad) -> int:
+    """Floats per state row for a padded vector size."""
+    return 2 * dpad + ROW_EXTRA
+
+
+# -- epoch order ---------------------------------------------------------------------------------
+
+cdef inline uint64_t feistel(const Job* job, uint64_t x) noexcept nogil:
+    cdef uint64_t mask = ((<uint64_t>1) << job.half_bits) - 1
+    cdef uint64_t left = x >> job.half_bits, right = x & mask, t
+    cdef int r
+    for r in range(FEISTEL_ROUNDS):
+        t = right
+        right = left ^ (mix64(right ^ job.keys[r]) & mask)
+        left = t
+    return (left << job.half_bits) | right
+
+
+cdef inline int64_t block_at(const Job* job, int64_t pos) noexcept nogil:
+    """Block visited at position pos of this epoch's order (a bijection on [0, n_blocks))."""
+    cdef uint64_t b = feistel(job, <uint64_t>pos)
+    while b >= <uint64_t>job.n_blocks:
+        b = feistel(job, b)
+    return <int64_t>b
+
+
+cdef inline int64_t find_row(const Job* job, int64_t k) noexcept nogil:
+    """The row holding non-zero k: the last r < n_words with indptr[r] <= k (bisection between
+    the rows of the two nearest hints, usually a single row)."""
+    cdef int64_t q = k >> job.hint_shift
+    cdef int64_t lo = job.row_hint[q], hi = job.row_hint[q + 1] + 1, mid
+    if hi > job.n_words:
+        hi = job.n_words
+    while hi - lo > 1:
+        mid = lo + (hi - lo) // 2
+        if job.indptr[mid] <= k:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+cdef int gather_item(const Job* job, int64_t item, int64_t* blocks, Record* buf, uint64_t* rng) noexcept nogil:
+    """The records of one work item, shuffled; returns how many."""
+    cdef int64_t first = item * job.blocks_per_item, last = first + job.blocks_per_item
+    cdef int64_t pos, k, k_end, row, start
+    cdef int n = 0, nb, m, r
+    cdef Record tmp
+    if last > job.n_blocks:
+        last = job.n_blocks
+    nb = <int>(last - first)
+    for pos in range(nb):
+        blocks[pos] = block_at(job, first + pos)
+    for pos in range(nb):
+        if pos + PREFETCH_BLOCKS < nb:
+            start = blocks[pos + PREFETCH_BLOCKS] * job.block
+            fv_prefetch(job.indices + start)
+            fv_prefetch(job.data + start)
+        start = blocks[pos] * job.block
+        k_end = start + job.block
+        if k_end > job.nnz:
+            k_end = job.nnz
+        row = find_row(job, start)
+        for k in range(start, k_end):
+            while job.indptr[row + 1] <= k:
+                row += 1
+            buf[n].row = <int32_t>row
+            buf[n].col = job.indices[k]
+            buf[n].x = job.data[k]
+            n += 1
+    m = n - 1
+    while m > 0:
+        r = <int>rng_below(rng, <uint32_t>(m + 1))
+        tmp = buf[m]
+        buf[m] = buf[r]
+        buf[r] = tmp
+        m -= 1
+    return n
+
+
+# -- the update ----------------------------------------------------------------------------------
+
+cdef inline float clamp(float v, float c) noexcept nogil:
+    v = v if v < c else c
+    return v if v > -c else -c
+
+
+cdef inline double train_record(const Job* job, const Record* rec) noexcept nogil:
+    cdef int dpad = job.dpad, b
+    cdef float* w1 = job.state + <int64_t>rec.row * job.row_len
+    cdef float* w2 = job.state + (job.n_words + <int64_t>rec.col) * job.row_len
+    cdef float* g1 = w1 + dpad
+    cdef float* g2 = w2 + dpad
+    cdef float log_x = logf(rec.x)
+    cdef float diff = dot(w1, w2, dpad) + w1[2 * dpad] + w2[2 * dpad] - log_x
+    cdef float weight = 1.0 if rec.x >= job.x_max else expf(job.alpha * (log_x - job.log_x_max))
+    cdef float fdiff = weight * diff
+    cdef float eta = job.eta, clip = job.clip
+    cdef float v1, v2, t1, t2
+    for b in range(dpad):
+        v1 = w1[b]
+        v2 = w2[b]
+        t1 = clamp(fdiff * v2, clip) * eta
+        t2 = clamp(fdiff * v1, clip) * eta
+        w1[b] = v1 - t1 / sqrtf(g1[b])
+        w2[b] = v2 - t2 / sqrtf(g2[b])
+        g1[b] = g1[b] + t1 * t1
+        g2[b] = g2[b] + t2 * t2
+    w1[2 * dpad] -= fdiff / sqrtf(w1[2 * dpad + 1])
+    w2[2 * dpad] -= fdiff / sqrtf(w2[2 * dpad + 1])
+    w1[2 * dpad + 1] += fdiff * fdiff
+    w2[2 * dpad + 1] += fdiff * fdiff
+    return 0.5 * <double>fdiff * <double>diff
+
+
+cdef inline void prefetch_rows(const Job* job, const Record* rec) noexcept nogil:
+    cdef const float* w1 = job.state + <int64_t>rec.row * job.row_len
+    cdef const float* w2 = job.state + (job.n_words + <int64_t>rec.col) * job.row_len
+    cdef int64_t off
+    off = 0
+    while off < job.row_len:
+        fv_prefetch_w(w1 + off)
+        fv_prefetch_w(w2 + off)
+        off += 16
+
+
+cdef double train_item(const Job* job, int64_t item, int64_t* blocks, Record* buf, int64_t* done) noexcept nogil:
+    cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)
+    cdef int n = gather_item(job, item, blocks, buf, &rng), m
+    cdef double loss = 0.0
+    for m in range(n if n < PREFETCH_RECORDS else PREFETCH_RECORDS):
+        prefetch_rows(job, &buf[m])
+    for m in range(n):
+        if m + PREFETCH_RECORDS < n:
+            prefetch_rows(job, &buf[m + PREFETCH_RECORDS])
+        loss += train_record(job, &buf[m])
+    done[0] += n
+    return loss
+
+
+cdef void epoch_keys(Job* job) noexcept:
+    cdef int bits = 2, r
+    cdef uint64_t base
+    while ((<uint64_t>1) << bits) < <uint64_t>job.n_blocks:
+        bits += 1
+    bits += bits & 1
+    job.half_bits = bits // 2
+    base = mix64(job.seed ^ (job.epoch * <uint64_t>0xD1B54A32D192ED03ULL) ^ <uint64_t>0x6A09E667F3BCC909ULL)
+    for r in range(FEISTEL_ROUNDS):
+        job.keys[r] = mix64(base + <uint64_t>(r + 1) * <uint64_t>0x9E3779B97F4A7C15ULL)
+
+
+def row_hints(const int64_t[::1] indptr, int shift):
+    """Row of every (1 << shift)-th non-zero, plus a sentinel: the search table of find_row."""
+    cdef int64_t nnz = indptr[indptr.shape[0] - 1], n_words = indptr.shape[0] - 1
+    cdef int64_t q, n = (nnz >> shift) + 2, row = 0
+    hints_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] hints = hints_arr
+    for q in range(n):
+        while row + 1 < n_words and indptr[row + 1] <= (q << shift):
+            row += 1
+        hints[q] = row
+    return hints_arr
+
+
+def epoch_items(int64_t nnz, int64_t block, int64_t blocks_per_item) -> int:
+    """Work items of one epoch."""
+    cdef int64_t n_blocks = (nnz + block - 1) // block
+    return (n_blocks + blocks_per_item - 1) // blocks_per_item
+
+
+def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t[::1] row_hint, int hint_shift,
+                const int32_t[::1] indices, const float[::1] data, int64_t n_words, int dim_pad, int64_t first_item, int64_t last_item,
+                int64_t block, int64_t blocks_per_item, double x_max, double alpha, double eta, double clip,
+                uint64_t seed, uint64_t epoch, int n_threads):
+    """Train work items [first_item, last_item) of one epoch.
+
+    The caller (fastvec.glove) validated the matrix (indptr of n_words + 1 increasing entries
+    from 0 to nnz, column indices in [0, n_words), positive finite values) and the parameters;
+    ``row_hint`` is ``row_hints(indptr, hint_shift)``.
+    Returns (records trained, summed loss 0.5 * f(x) * diff**2)."""
+    cdef Job job
+    cdef int64_t nnz = indices.shape[0], k
+    cdef int tid, cap = <int>(block * blocks_per_item)
+    cdef double item_loss
+    if state.shape[0] != 2 * n_words or state.shape[1] != 2 * dim_pad + ROW_EXTRA or dim_pad % 16 != 0:
+        raise ValueError("state has the wrong shape for n_words and dim_pad")
+    if indptr.shape[0] != n_words + 1 or data.shape[0] != nnz or block < 1 or blocks_per_item < 1 \
+            or hint_shift < 0 or hint_shift > 40 or row_hint.shape[0] != (nnz >> hint_shift) + 2:
+        raise ValueError("inconsistent matrix or block arguments")
+    if nnz == 0 or last_item <= first_item:
+        return 0, 0.0
+    records_arr = np.empty((n_threads, 3 * cap), dtype=np.int32)
+    blocks_arr = np.empty((n_threads, blocks_per_item), dtype=np.int64)
+    done_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
+    loss_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.float64)
+    cdef int32_t[:, ::1] records = records_arr
+    cdef int64_t[:, ::1] blocks = blocks_arr
+    cdef int64_t[::1] done = done_arr
+    cdef double[::1] loss = loss_arr
+
+    job.state = &state[0, 0]
+    job.row_len = state.shape[1]
+    job.dpad = dim_pad
+    job.n_words = n_words
+    job.indptr = &indptr[0]
+    job.row_hint = &row_hint[0]
+    job.hint_shift = hint_shift
+    job.indices = &indices[0]
+    job.data = &data[0]
+    job.nnz = nnz
+    job.n_blocks = (nnz + block - 1) // block
+    job.block = block
+    job.blocks_per_item = blocks_per_item
+    job.x_max = <float>x_max
+    job.log_x_max = logf(<float>x_max)
+    job.alpha = <float>alpha
+    job.eta = <float>eta
+    job.clip = <float>clip
+    job.seed = seed
+    job.epoch = epoch
+    epoch_keys(&job)
+
+    for k in prange(first_item, last_item, nogil=True, schedule="dynamic", chunksize=1, num_threads=n_threads):
+        tid = threadid()
+        item_loss = train_item(&job, k, &blocks[tid, 0], <Record*>&records[tid, 0], &done[tid * TALLY_STRIDE])
+        loss[tid * TALLY_STRIDE] += item_loss
+    return int(done_arr.sum()), float(loss_arr.sum())

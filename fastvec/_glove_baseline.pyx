@@ -1,0 +1,3 @@
+# The GloVe epoch kernel compiled for the "baseline" instruction set (flags in setup.py).
+# All code is in _glove.pxi; fastvec._dispatch imports the best variant for this CPU.
+include "_glove.pxi"

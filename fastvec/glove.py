@@ -1,0 +1,357 @@
+"""The GloVe estimator (Pennington, Socher & Manning 2014), trained like the Stanford tool.
+
+``fit`` counts the co-occurrences of a corpus (fastvec.cooccurrence) or takes a counted
+:class:`~fastvec.cooccurrence.Cooccurrence`, initialises the parameters as glove.c does, and
+runs the AdaGrad epoch kernel (fastvec._glove_*) Hogwild-style on OpenMP threads. The kernel
+documents the update, the clipping and the per-epoch order of the non-zeros. No maths here.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Iterable
+
+import numpy as np
+
+from fastvec import _dispatch
+from fastvec._base import (
+    EpochLoop,
+    all_finite,
+    check_callbacks,
+    check_float,
+    check_int,
+    resolve_seed,
+    run_callbacks,
+)
+from fastvec._io import FormatError, load_container, save_container
+from fastvec._threads import resolve_workers
+from fastvec.cooccurrence import Cooccurrence, _check_csr
+from fastvec.corpus import Corpus, CorpusLike, Tokenizer
+from fastvec.exceptions import DivergenceError, NotFittedError
+from fastvec.keyedvectors import KeyedVectors
+from fastvec.vocab import Vocabulary
+
+#: non-zeros per block of the epoch order (64 bytes of CSR indices, 64 of values)
+BLOCK = 16
+#: blocks per work item: one thread gathers, shuffles and trains 4,096 non-zeros at a time
+BLOCKS_PER_ITEM = 256
+#: work items per kernel call (about 2M non-zeros): the progress bar and Ctrl-C act in between
+SLICE_ITEMS = 512
+#: the row of every 4096th non-zero is tabulated for the kernel's row lookup
+HINT_SHIFT = 12
+VECTOR_CHOICES = ("sum", "word", "context")
+
+_PARAMS = ("vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs", "workers", "seed",
+           "callbacks", "progress", "vectors", "grad_clip", "max_memory", "tokenizer")
+
+
+def padded_size(vector_size: int) -> int:
+    """Floats per vector in the kernel's state rows (a multiple of 16)."""
+    return -(-vector_size // 16) * 16
+
+
+class GloVe:
+    """GloVe: word vectors w_i and context vectors w~_j (with biases) fitted to the logarithm of
+    the co-occurrence counts X_ij by weighted least squares, weight ``(X_ij / x_max) ** alpha``
+    capped at 1, with AdaGrad (``learning_rate``, squared-gradient sums starting at 1) and each
+    gradient component clipped to ``[-grad_clip, grad_clip]``, as Stanford's glove.c.
+
+    Co-occurrences are counted in a symmetric ``window`` with 1/distance weights over words
+    occurring at least ``min_count`` times (counting uses at most ``max_memory`` bytes of
+    working memory when set, spilling to disk beyond). ``vectors`` chooses what ``wv`` holds:
+    ``"sum"`` (W + W~, the Stanford default), ``"word"`` or ``"context"``. ``workers`` threads
+    (None: all cores); ``seed`` with ``workers=1`` makes runs bit-reproducible. ``callbacks``
+    are called as ``cb(model, metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each
+    epoch.
+
+    Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
+    ``word_vectors_``, ``context_vectors_``, ``word_biases_``, ``context_biases_``,
+    ``loss_history_``, ``history_``, ``epochs_trained_``, ``train_seconds_``,
+    ``count_seconds_``, ``pairs_per_second_``, ``seed_``.
+
+    Example::
+
+        model = fastvec.GloVe(vector_size=50, window=15, x_max=10, epochs=15).fit("corpus.txt")
+        model.wv.most_similar("king", topn=5)
+    """
+
+    def __init__(self, *, vector_size: int = 50, window: int = 15, min_count: int = 5, x_max: float = 100.0,
+                 alpha: float = 0.75, learning_rate: float = 0.05, epochs: int = 15, workers: int | None = None,
+                 seed: int | None = None, callbacks: Iterable[Any] = (), progress: bool = True,
+                 vectors: str = "sum", grad_clip: float = 100.0, max_memory: int | None = None,
+                 tokenizer: Tokenizer | str | None = None):
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.x_max = x_max
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.workers = workers
+        self.seed = seed
+        self.callbacks = callbacks
+        self.progress = progress
+        self.vectors = vectors
+        self.grad_clip = grad_clip
+        self.max_memory = max_memory
+        self.tokenizer = tokenizer
+
+    # -- parameters ----------------------------------------------------------------------
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in _PARAMS}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
+        return f"GloVe({params})"
+
+    def _validate(self) -> None:
+        check_int("vector_size", self.vector_size, 1, 100_000)
+        check_int("window", self.window, 1, 10_000)
+        check_int("min_count", self.min_count, 1)
+        check_float("x_max", self.x_max, 0.0, low_open=True)
+        check_float("alpha", self.alpha, 0.0, 10.0)
+        check_float("learning_rate", self.learning_rate, 0.0, low_open=True)
+        check_int("epochs", self.epochs, 1)
+        check_float("grad_clip", self.grad_clip, 0.0, low_open=True)
+        if self.vectors not in VECTOR_CHOICES:
+            raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
+        if self.max_memory is not None:
+            check_int("max_memory", self.max_memory, 1)
+        check_callbacks(self.callbacks)
+        resolve_workers(self.workers)
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, corpus: CorpusLike | Cooccurrence) -> "GloVe":
+        """Count co-occurrences (unless given a :class:`Cooccurrence`), initialise the
+        parameters and train for ``epochs`` epochs.
+
+        ``corpus``: a text file path (one sentence or document per line; windows never cross
+        lines), a re-iterable of token lists, an encoded :class:`fastvec.Corpus`, or a
+        :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``."""
+        self._validate()
+        started = time.perf_counter()
+        cooc = self._cooccurrence(corpus, vocabulary=None)
+        self.count_seconds_ = time.perf_counter() - started if not isinstance(corpus, Cooccurrence) else 0.0
+        self.cooccurrence_stats_ = dict(cooc.stats_)
+        self.vocabulary_ = cooc.vocabulary
+        self.seed_ = resolve_seed(self.seed)
+        self._init_state()
+        self.loss_history_: list[float] = []
+        self.history_: list[dict] = []
+        self.epochs_trained_ = 0
+        self.train_seconds_ = 0.0
+        self.pairs_per_second_ = 0.0
+        self._diverged = False
+        self._schedule = {"epochs": int(self.epochs), "done": 0}
+        self._train(cooc, int(self.epochs))
+        return self
+
+    def train_more(self, corpus: CorpusLike | Cooccurrence, *, epochs: int | None = None) -> "GloVe":
+        """Continue training (AdaGrad state included) on the co-occurrences of ``corpus``,
+        counted with the model's vocabulary and window, or on a :class:`Cooccurrence` over the
+        same vocabulary.
+
+        ``epochs=None`` runs the epochs left of the last ``fit``/``train_more`` (after Ctrl-C,
+        or from a checkpoint), exactly as they would have run; ``epochs=k`` runs k more.
+        Returns ``self``."""
+        self._check_fitted()
+        self._validate()
+        if epochs is None:
+            n = self._schedule["epochs"] - self._schedule["done"]
+            if n <= 0:
+                raise ValueError("all scheduled epochs have run; pass epochs=k to train k more epochs")
+        else:
+            n = check_int("epochs", epochs, 1)
+            self._schedule = {"epochs": n, "done": 0}
+        self._train(self._cooccurrence(corpus, vocabulary=self.vocabulary_), n)
+        return self
+
+    def _cooccurrence(self, corpus, vocabulary: Vocabulary | None) -> Cooccurrence:
+        if isinstance(corpus, Cooccurrence):
+            cooc = corpus
+            if vocabulary is not None and cooc.vocabulary is not vocabulary \
+                    and cooc.vocabulary.index_to_key != vocabulary.index_to_key:
+                raise ValueError("the co-occurrences were counted over a different vocabulary than the model's")
+        else:
+            if vocabulary is None:
+                encoded = Corpus.build(corpus, min_count=self.min_count, tokenizer=self.tokenizer)
+            else:
+                encoded = Corpus.encode(corpus, vocabulary, tokenizer=self.tokenizer)
+            cooc = Cooccurrence.from_corpus(encoded, window=int(self.window), weighting="harmonic", symmetric=True,
+                                            max_memory=self.max_memory, workers=self.workers)
+            del encoded  # the encoded corpus is not needed for training: free it before training
+        if cooc.nnz == 0:
+            raise ValueError("the co-occurrence matrix is empty (no two words within the window): nothing to train on")
+        return cooc
+
+    def _init_state(self) -> None:
+        """glove.c's initialisation: vectors and biases uniform in [-0.5, 0.5) / (vector_size + 1),
+        squared-gradient sums 1 (the first steps are learning_rate-sized)."""
+        kernels = _dispatch.kernels("glove")
+        n, d = len(self.vocabulary_), int(self.vector_size)
+        dpad = padded_size(d)
+        state = np.zeros((2 * n, kernels.row_length(dpad)), dtype=np.float32)
+        rng = np.random.Generator(np.random.PCG64(self.seed_))
+        init = rng.random((2 * n, d + 1), dtype=np.float32)
+        init -= 0.5
+        init /= d + 1
+        state[:, :d] = init[:, :d]
+        state[:, 2 * dpad] = init[:, d]
+        state[:, dpad:2 * dpad] = 1.0
+        state[:, 2 * dpad + 1] = 1.0
+        self._state = state
+        self._dpad = dpad
+        self._wv: KeyedVectors | None = None
+
+    def _train(self, cooc: Cooccurrence, n_epochs: int) -> None:
+        kernels = _dispatch.kernels("glove")
+        threads = resolve_workers(self.workers)
+        n_words = len(self.vocabulary_)
+        matrix = cooc.matrix
+        _check_csr(matrix, n_words)
+        indptr = np.ascontiguousarray(matrix.indptr, dtype=np.int64)
+        indices = np.ascontiguousarray(matrix.indices, dtype=np.int32)
+        data = np.ascontiguousarray(matrix.data, dtype=np.float32)
+        if len(data) and float(data.min()) <= 0.0:
+            raise ValueError("GloVe fits log X: every stored co-occurrence value must be > 0")
+        nnz = len(indices)
+        hints = kernels.row_hints(indptr, HINT_SHIFT)
+        n_items = kernels.epoch_items(nnz, BLOCK, BLOCKS_PER_ITEM)
+        slices = [(a, min(a + SLICE_ITEMS, n_items)) for a in range(0, n_items, SLICE_ITEMS)]
+        params = dict(state=self._state, indptr=indptr, row_hint=hints, hint_shift=HINT_SHIFT, indices=indices,
+                      data=data, n_words=n_words, dim_pad=self._dpad, block=BLOCK, blocks_per_item=BLOCKS_PER_ITEM,
+                      x_max=float(self.x_max), alpha=float(self.alpha), eta=float(self.learning_rate),
+                      clip=float(self.grad_clip), seed=self.seed_, n_threads=threads)
+        callbacks = check_callbacks(self.callbacks)
+        self._wv = None
+
+        def run_epoch(_: int):
+            epoch = self.epochs_trained_
+            for first, last in slices:
+                done, loss = kernels.train_slice(first_item=first, last_item=last, epoch=epoch, **params)
+                yield done, done, loss
+
+        def end_epoch(_: int, metrics: dict) -> None:
+            self._schedule["done"] += 1
+            self.epochs_trained_ += 1
+            metrics["epoch"] = self.epochs_trained_
+            metrics["pairs_per_second"] = metrics["examples"] / metrics["seconds"] if metrics["seconds"] > 0 else 0.0
+            self.loss_history_.append(metrics["loss"])
+            self.history_.append(dict(metrics))
+            self._wv = None
+            run_callbacks(callbacks, self, metrics)
+
+        loop = EpochLoop(self, desc="glove", work_per_epoch=nnz, n_epochs=n_epochs, unit="pair",
+                         check_weights=lambda: all_finite(self._state),
+                         hint=f"The learning rate (learning_rate={self.learning_rate:g}) is probably too high.")
+        epochs_before = self.epochs_trained_
+        started = time.perf_counter()
+        try:
+            loop.run(run_epoch, end_epoch)
+        finally:
+            done = self.epochs_trained_ - epochs_before
+            seconds = time.perf_counter() - started
+            self.train_seconds_ += seconds
+            if done and seconds > 0:
+                self.pairs_per_second_ = done * nnz / seconds
+
+    # -- results ---------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_state"):
+            raise NotFittedError("this GloVe is not fitted yet; call fit(corpus) or GloVe.load(path)")
+        if getattr(self, "_diverged", False):
+            raise DivergenceError("this model diverged during training and its vectors are unusable; "
+                                  "fit again with a lower learning_rate")
+
+    def _part(self, contexts: bool) -> np.ndarray:
+        n = len(self.vocabulary_)
+        return self._state[n:] if contexts else self._state[:n]
+
+    @property
+    def word_vectors_(self) -> np.ndarray:
+        """W (one row per word; a view of the parameters)."""
+        self._check_fitted()
+        return self._part(False)[:, :int(self.vector_size)]
+
+    @property
+    def context_vectors_(self) -> np.ndarray:
+        """W~ (one row per context word; a view of the parameters)."""
+        self._check_fitted()
+        return self._part(True)[:, :int(self.vector_size)]
+
+    @property
+    def word_biases_(self) -> np.ndarray:
+        self._check_fitted()
+        return self._part(False)[:, 2 * self._dpad]
+
+    @property
+    def context_biases_(self) -> np.ndarray:
+        self._check_fitted()
+        return self._part(True)[:, 2 * self._dpad]
+
+    @property
+    def wv(self) -> KeyedVectors:
+        """The word vectors chosen by ``vectors`` (W + W~ by default) as :class:`KeyedVectors`.
+        They are computed from the parameters (a float32 copy), again after more training."""
+        self._check_fitted()
+        if self._wv is None:
+            if self.vectors == "sum":
+                vectors = self.word_vectors_ + self.context_vectors_
+            else:
+                vectors = np.ascontiguousarray(self.context_vectors_ if self.vectors == "context" else self.word_vectors_)
+            self._wv = KeyedVectors(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
+                                    key_to_index=self.vocabulary_.key_to_index)
+        return self._wv
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Save everything needed to continue training (AdaGrad sums included) to one file
+        (atomic; no pickle). The co-occurrences are not included: save them with
+        :meth:`Cooccurrence.save` if you want to continue without recounting."""
+        self._check_fitted()
+        arrays, meta = self.vocabulary_._to_arrays()
+        arrays["state"] = self._state
+        params = {k: v for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
+        params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
+        meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
+                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
+                    count_seconds=self.count_seconds_, pairs_per_second=self.pairs_per_second_)
+        save_container(path, "glove", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GloVe":
+        """Load a model saved with :meth:`save`."""
+        meta, arrays = load_container(path, "glove", required=("counts", "state"))
+        vocab = Vocabulary._from_arrays(path, meta, arrays)
+        params = meta.get("params")
+        if not isinstance(params, dict) or set(params) - set(_PARAMS):
+            raise FormatError(path, "bad or unknown model parameters")
+        try:
+            model = cls(**params)
+            model._validate()
+        except (TypeError, ValueError) as e:
+            raise FormatError(path, f"invalid model parameters ({e})") from None
+        dpad = padded_size(int(model.vector_size))
+        state = arrays["state"]
+        shape = (2 * len(vocab), _dispatch.kernels("glove").row_length(dpad))
+        if state.dtype != np.float32 or state.shape != shape:
+            raise FormatError(path, f"state must be float32 of shape {shape}, got {state.dtype} {state.shape}")
+        schedule = meta.get("schedule")
+        if not isinstance(schedule, dict) or set(schedule) != {"epochs", "done"} \
+                or not all(isinstance(v, int) for v in schedule.values()):
+            raise FormatError(path, "bad epoch schedule")
+        model.vocabulary_ = vocab
+        model._state = np.ascontiguousarray(state)
+        model._dpad = dpad
+        model._wv = None
+        model._diverged = False
+        model._schedule = schedule
+        model.seed_ = int(meta.get("seed_", 0))
+        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
+        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
+        model.history_ = list(meta.get("history", []))
+        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
+        model.count_seconds_ = float(meta.get("count_seconds", 0.0))
+        model.pairs_per_second_ = float(meta.get("pairs_per_second", 0.0))
+        model.cooccurrence_stats_ = {}
+        return model

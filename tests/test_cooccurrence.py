@@ -1,0 +1,194 @@
+"""Co-occurrence counting: brute-force counts, spilled == in memory, threads, persistence, errors."""
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import fastvec
+from fastvec import Cooccurrence, Corpus, Vocabulary
+from fastvec._reference_glove import count_cooccurrences
+from fastvec.cooccurrence import fixed_point_units
+
+
+def brute_force(sentences, vocab, window, weighting, symmetric):
+    """Literal definition: for every token i and every token j 1..window positions after it in
+    the same sentence, add weight(d) to X[i, j] (and to X[j, i] when symmetric)."""
+    counts = defaultdict(float)
+    for sentence in sentences:
+        ids = [vocab.key_to_index[w] for w in sentence if w in vocab.key_to_index]
+        for a in range(len(ids)):
+            for d in range(1, window + 1):
+                if a + d >= len(ids):
+                    break
+                w = 1.0 / d if weighting == "harmonic" else 1.0
+                counts[ids[a], ids[a + d]] += w
+                if symmetric:
+                    counts[ids[a + d], ids[a]] += w
+    dense = np.zeros((len(vocab), len(vocab)))
+    for (i, j), x in counts.items():
+        dense[i, j] = x
+    return dense
+
+
+def random_sentences(seed, n_sentences=40, n_words=25, max_len=60):
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, n_words + 1)
+    sentences = []
+    for _ in range(n_sentences):
+        n = int(rng.integers(0, max_len))
+        sentences.append([f"w{i}" for i in rng.choice(n_words, size=n, p=p / p.sum())])
+    sentences.append([f"w{i}" for i in rng.choice(n_words, size=400, p=p / p.sum())])  # one long line
+    sentences.append(["w0"])                                                         # and a one-word line
+    return sentences
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return random_sentences(0)
+
+
+@pytest.fixture(scope="module")
+def vocab(sentences):
+    return Vocabulary.build(sentences, min_count=3)   # some words are out of vocabulary
+
+
+# a budget this small forces many segments (and spills) on these corpora
+TINY_MEMORY = 8_000
+
+
+@pytest.mark.parametrize("weighting", ["harmonic", "uniform"])
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "asymmetric"])
+@pytest.mark.parametrize("window", [1, 2, 7])
+@pytest.mark.parametrize("max_memory", [None, TINY_MEMORY], ids=["in-memory", "spilled"])
+def test_counts_equal_brute_force(sentences, vocab, weighting, symmetric, window, max_memory):
+    cooc = Cooccurrence.from_corpus(sentences, vocab, window=window, weighting=weighting, symmetric=symmetric,
+                                    max_memory=max_memory, workers=1)
+    want = brute_force(sentences, vocab, window, weighting, symmetric)
+    got = cooc.matrix.toarray()
+    assert got.dtype == np.float32 and cooc.matrix.nnz == np.count_nonzero(want)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+    if max_memory is not None:
+        assert cooc.stats_["segments"] > 1 and cooc.stats_["spilled_bytes"] > 0
+    if symmetric:
+        assert (abs(cooc.matrix - cooc.matrix.T) > 1e-6 * cooc.matrix.max()).nnz == 0
+    # rows are in canonical form: sorted, no duplicates
+    assert cooc.matrix.has_sorted_indices and cooc.matrix.has_canonical_format
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_spilled_and_threads_give_the_same_matrix_bit_for_bit(small_text, symmetric):
+    corpus = Corpus.build(small_text, min_count=2)
+    kw = dict(window=10, symmetric=symmetric)
+    memory = Cooccurrence.from_corpus(corpus, workers=1, **kw).matrix
+    budget = 3 * 12 * len(corpus.vocabulary) + 200_000
+    spilled = Cooccurrence.from_corpus(corpus, workers=2, max_memory=budget, **kw)
+    assert spilled.stats_["segments"] > 2
+    two = Cooccurrence.from_corpus(corpus, workers=2, **kw).matrix
+    for other in (spilled.matrix, two):
+        np.testing.assert_array_equal(other.indptr, memory.indptr)
+        np.testing.assert_array_equal(other.indices, memory.indices)
+        np.testing.assert_array_equal(other.data, memory.data)
+
+
+def test_kernel_matches_numpy_reference(small_text):
+    corpus = Corpus.build(small_text, min_count=2)
+    got = Cooccurrence.from_corpus(corpus, window=5, workers=1).matrix
+    want = count_cooccurrences(corpus.ids, corpus.offsets, len(corpus.vocabulary), 5)
+    assert got.nnz == want.nnz > 10_000
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_allclose(got.data, want.data, rtol=1e-6)
+
+
+def test_distances_skip_dropped_words_and_stop_at_line_ends():
+    vocab = Vocabulary(["a", "b", "c"], [10, 10, 10])
+    cooc = Cooccurrence.from_corpus([["a", "zzz", "b"], ["c"], ["b", "a"]], vocab, window=1, workers=1)
+    x = cooc.matrix.toarray()
+    assert x[0, 1] == 2.0 and x[1, 0] == 2.0   # "a zzz b" counts at distance 1 once zzz is dropped
+    assert x[2].sum() == 0 and x[:, 2].sum() == 0
+
+
+def test_inputs_path_iterable_and_encoded_corpus_agree(small_text):
+    vocab = Vocabulary.build(small_text, min_count=3)
+    sentences = [line.split() for line in open(small_text, encoding="utf-8")]
+    a = Cooccurrence.from_corpus(small_text, vocab, window=3, workers=1).matrix
+    b = Cooccurrence.from_corpus(sentences, vocab, window=3, workers=1).matrix
+    c = Cooccurrence.from_corpus(vocab.encode(small_text), window=3, workers=1).matrix
+    assert (a != b).nnz == 0 and (a != c).nnz == 0
+
+
+def test_save_load_round_trip_without_pickle(tmp_path, small_text):
+    corpus = Corpus.build(small_text, min_count=2)
+    cooc = Cooccurrence.from_corpus(corpus, window=4, weighting="uniform", symmetric=False, workers=2)
+    path = tmp_path / "cooc.npz"
+    cooc.save(path)
+    for mmap in (False, True):
+        back = Cooccurrence.load(path, mmap=mmap)
+        assert (back.matrix != cooc.matrix).nnz == 0 and back.matrix.dtype == np.float32
+        assert back.vocabulary.index_to_key == cooc.vocabulary.index_to_key
+        assert (back.window, back.weighting, back.symmetric) == (4, "uniform", False)
+    with np.load(path, allow_pickle=False) as npz:   # plain NumPy can read the arrays
+        np.testing.assert_array_equal(npz["data"], cooc.matrix.data)
+    assert not list(tmp_path.glob(".*.tmp"))        # atomic write left no temporary file
+
+
+def test_load_rejects_corrupt_or_foreign_files(tmp_path, small_text):
+    corpus = Corpus.build(small_text, min_count=2)
+    Cooccurrence.from_corpus(corpus, window=2, workers=1).save(tmp_path / "c.npz")
+    raw = (tmp_path / "c.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(fastvec.FormatError):
+        Cooccurrence.load(tmp_path / "cut.npz")
+    corpus.vocabulary.save(tmp_path / "v.fv")
+    with pytest.raises(fastvec.FormatError, match="vocabulary"):
+        Cooccurrence.load(tmp_path / "v.fv")
+    np.savez(tmp_path / "plain.npz", data=np.ones(3))
+    with pytest.raises(fastvec.FormatError):
+        Cooccurrence.load(tmp_path / "plain.npz")
+
+
+def test_matrix_validation():
+    vocab = Vocabulary(["a", "b"], [5, 5])
+    ok = Cooccurrence(scipy.sparse.coo_array(([1.0, 2.0], ([0, 1], [1, 0])), shape=(2, 2)), vocab)
+    assert ok.matrix.format == "csr" and ok.matrix.dtype == np.float32 and ok.nnz == 2
+    with pytest.raises(ValueError, match="shape"):
+        Cooccurrence(scipy.sparse.csr_array((3, 3), dtype=np.float32), vocab)
+    with pytest.raises(ValueError, match=">= 0"):
+        Cooccurrence(scipy.sparse.csr_array(np.array([[0, -1.0], [0, 0]], dtype=np.float32)), vocab)
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        Cooccurrence(np.eye(2), vocab)
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(window=0), ValueError, "window"),
+    (dict(window=2.5), TypeError, "window"),
+    (dict(weighting="gaussian"), ValueError, "weighting"),
+    (dict(symmetric="yes"), TypeError, "symmetric"),
+    (dict(max_memory=0), ValueError, "max_memory"),
+    (dict(max_memory=100), ValueError, "too small"),
+    (dict(workers=0), ValueError, "workers"),
+])
+def test_bad_arguments(small_text, kwargs, error, match):
+    corpus = Corpus.build(small_text, min_count=2)
+    with pytest.raises(error, match=match):
+        Cooccurrence.from_corpus(corpus, **kwargs)
+
+
+def test_bad_corpora():
+    vocab = Vocabulary(["a", "b"], [5, 5])
+    with pytest.raises(TypeError, match="vocabulary"):
+        Cooccurrence.from_corpus([["a", "b"]])
+    with pytest.raises(ValueError, match="no in-vocabulary tokens"):
+        Cooccurrence.from_corpus([["x", "y"]], vocab)
+    other = Corpus.build([["a", "b", "c"]] * 5, min_count=1)
+    with pytest.raises(ValueError, match="different vocabulary"):
+        Cooccurrence.from_corpus(other, vocab)
+
+
+def test_fixed_point_scale_shrinks_before_it_could_overflow():
+    units, bits = fixed_point_units(15, "harmonic", 10**6)
+    assert bits == 32 and units[1] == 2**32 and units[3] == round(2**32 / 3) and units[0] == 0
+    _, bits_big = fixed_point_units(15, "harmonic", 10**13)
+    assert bits_big < 32 and 10**13 * 2.0**bits_big < 2.0**63
+    units_u, _ = fixed_point_units(4, "uniform", 10)
+    assert len(set(units_u[1:].tolist())) == 1
