@@ -210,6 +210,8 @@ def main() -> int:
     p.add_argument("--figures", default=str(HERE / "figures"), help="where to write the PNG figures")
     p.add_argument("--markdown", help="also write the tables to this file")
     p.add_argument("--loss-corpus", help="corpus for the online vs static loss check (default: the bundled sample)")
+    p.add_argument("--sections", default="geometry,timing,loss,figures",
+                   help="comma-separated parts to run after training (default: all of geometry,timing,loss,figures)")
     args = p.parse_args()
 
     corpus = args.corpus or str(wiki17m())
@@ -232,23 +234,35 @@ def main() -> int:
         f"({meta['words_per_second']:,.0f} words/s; evaluation time not included).",
         "### Training dynamics\n\n" + training_table(history),
     ]
-    table, variants = geometry_table(kv)
-    sections.append("### Isotropy before and after post-processing\n\n" + table)
-    sections.append("### Cost of the analysis functions on these vectors\n\n" + timing_table(kv))
+    wanted = set(args.sections.split(","))
+    unknown = wanted - {"geometry", "timing", "loss", "figures"}
+    if unknown:
+        p.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    variants = {}
+    if "geometry" in wanted or "figures" in wanted:
+        table, variants = geometry_table(kv)
+        if "geometry" in wanted:
+            sections.append("### Isotropy before and after post-processing\n\n" + table)
+    if "timing" in wanted:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        sections.append(f"### Cost of the analysis functions on these vectors (load average before: {load})\n\n"
+                        + timing_table(kv))
     from fastvec.cli import bundled_corpus
     loss_corpus = args.loss_corpus or bundled_corpus()
-    if loss_corpus.endswith(".xz"):  # decompress the bundled sample once into the cache
-        import lzma
-        plain = cache_dir() / "wiki1m.txt"
-        if not plain.exists():
-            with lzma.open(loss_corpus, "rb") as src, atomic_write(plain, "wb") as dst:
-                dst.write(src.read())
-        loss_corpus = str(plain)
-    sections.append(f"### Online vs static loss ({Path(loss_corpus).name}, {args.epochs} epochs, 1 thread)\n\n"
-                    + static_vs_online_loss(loss_corpus, args.epochs, args.seed, cache))
-    paths = figures(kv, history, variants, Path(args.figures))
-    sections.append("Figures: " + ", ".join(f"`{p.relative_to(HERE.parent) if p.is_relative_to(HERE.parent) else p}`"
-                                            for p in paths))
+    if "loss" in wanted:
+        if loss_corpus.endswith(".xz"):  # decompress the bundled sample once into the cache
+            import lzma
+            plain = cache_dir() / "wiki1m.txt"
+            if not plain.exists():
+                with lzma.open(loss_corpus, "rb") as src, atomic_write(plain, "wb") as dst:
+                    dst.write(src.read())
+            loss_corpus = str(plain)
+        sections.append(f"### Online vs static loss ({Path(loss_corpus).name}, {args.epochs} epochs, 1 thread)\n\n"
+                        + static_vs_online_loss(loss_corpus, args.epochs, args.seed, cache))
+    if "figures" in wanted:
+        paths = figures(kv, history, variants, Path(args.figures))
+        sections.append("Figures: " + ", ".join(
+            f"`{p.relative_to(HERE.parent) if p.is_relative_to(HERE.parent) else p}`" for p in paths))
     text = "\n\n".join(sections) + "\n"
     print(text)
     if args.markdown:
