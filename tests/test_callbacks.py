@@ -85,3 +85,12 @@ def test_verbose_prints_one_line_per_evaluation(small_text, capsys):
 def test_bad_arguments_fail_at_construction(kwargs, error, message):
     with pytest.raises(error, match=message):
         EvaluationLog(**kwargs)
+
+
+def test_works_with_glove_too(small_text):
+    log = EvaluationLog(analogies=False)
+    model = fastvec.GloVe(epochs=2, vector_size=16, min_count=3, seed=1, workers=1, progress=False,
+                          callbacks=[log]).fit(small_text)
+    assert [r["epoch"] for r in log.history] == [1, 2]
+    assert model.history_[-1]["wordsim353_spearman"] == log.history[-1]["wordsim353_spearman"]
+    assert log.history[-1]["simlex999_spearman"] == evaluate_word_pairs(model.wv, default_pairs()["simlex999"]).spearman
