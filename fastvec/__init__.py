@@ -6,22 +6,30 @@
 """
 from fastvec._config import show_config
 from fastvec._version import __version__
+from fastvec.cooccurrence import Cooccurrence
 from fastvec.corpus import Corpus, simple_tokenize
 from fastvec.exceptions import DivergenceError, FormatError, NotFittedError
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.formats import load_vectors
+from fastvec.glove import GloVe
+from fastvec.ppmi import ppmi
+from fastvec.svd import SVDEmbedding
 from fastvec.vocab import Vocabulary
 from fastvec.word2vec import Word2Vec
 
 __all__ = [
+    "Cooccurrence",
     "Corpus",
     "DivergenceError",
     "FormatError",
+    "GloVe",
     "KeyedVectors",
     "NotFittedError",
+    "SVDEmbedding",
     "Vocabulary",
     "Word2Vec",
     "load_vectors",
+    "ppmi",
     "__version__",
     "show_config",
     "simple_tokenize",

@@ -1,6 +1,6 @@
 """The ``fastvec`` command.
 
-    fastvec train [CORPUS] [-o OUT] [--model sg|cbow] [--dim N] ... [--format bin|txt|native]
+    fastvec train [CORPUS] [-o OUT] [--model sg|cbow|glove|ppmi-svd] [--dim N] ... [--format bin|txt|native]
     fastvec eval VECTORS [--analogies FILE] [--pairs FILE ...] [--json]
     fastvec similar VECTORS WORD [--topn N]
     fastvec analogy VECTORS A B C [--topn N]
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 import os
 import sys
 import time
@@ -57,6 +58,13 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
 def save_vectors(kv, path: str, fmt: str) -> None:
     if fmt == "native":
         kv.save(path)
@@ -81,9 +89,55 @@ def _print_report(kv, out=sys.stdout) -> None:
               file=out)
 
 
+#: per-model defaults of the options that differ (word2vec.c's and Stanford GloVe's)
+MODEL_DEFAULTS = {
+    "sg": dict(dim=100, window=5, epochs=5), "cbow": dict(dim=100, window=5, epochs=5),
+    "glove": dict(dim=50, window=15, epochs=15), "ppmi-svd": dict(dim=100, window=15, epochs=None),
+}
+
+
+def _apply_model_defaults(args: argparse.Namespace) -> None:
+    for name, value in MODEL_DEFAULTS[args.model].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
+    """GloVe or PPMI-SVD: count co-occurrences, then fit."""
+    from fastvec.glove import GloVe
+    from fastvec.svd import SVDEmbedding
+
+    if args.model == "glove":
+        model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
+                      x_max=args.x_max, learning_rate=args.alpha if args.alpha is not None else 0.05,
+                      workers=args.threads, seed=args.seed, progress=not args.quiet)
+    else:
+        model = SVDEmbedding(vector_size=args.dim, window=args.window, min_count=args.min_count, workers=args.threads,
+                             seed=args.seed)
+    started = time.perf_counter()
+    model.fit(corpus)
+    seconds = time.perf_counter() - started
+    vocab = model.vocabulary_
+    if args.model == "glove":
+        print(f"trained GloVe: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
+              f"{model.count_seconds_:.1f} s, {model.epochs_trained_} epochs in {model.train_seconds_:.1f} s "
+              f"({model.pairs_per_second_:,.0f} pairs/s); {seconds:.1f} s in all; final loss {model.loss_history_[-1]:.4f}")
+    else:
+        print(f"trained PPMI-SVD: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
+              f"{model.count_seconds_:.1f} s, PPMI ({model.ppmi_nnz_:,} non-zeros) and SVD in {model.svd_seconds_:.1f} s; "
+              f"{seconds:.1f} s in all")
+    if args.output:
+        save_vectors(model.wv, args.output, args.format)
+        print(f"saved {FORMATS[args.format]} vectors to {args.output}")
+    if args.report or args.corpus is None:
+        _print_report(model.wv)
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from fastvec.word2vec import Word2Vec
 
+    _apply_model_defaults(args)
     corpus = args.corpus
     if corpus is None:
         corpus = bundled_corpus()
@@ -93,14 +147,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UserError(f"{args.output}: is a directory; -o takes a file name")
     if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
         raise UserError(f"{args.output}: the output directory does not exist")
+    if args.model in ("glove", "ppmi-svd"):
+        return _train_count_model(args, corpus)
     model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
                      sample=args.sample, min_count=args.min_count, epochs=args.epochs, workers=args.threads,
-                     seed=args.seed, alpha=args.alpha, progress=not args.quiet)
+                     seed=args.seed, alpha=args.alpha, progress=not args.quiet,
+                     checkpoint_every=args.checkpoint_every, checkpoint_path=args.checkpoint)
     started = time.perf_counter()
     model.fit(corpus)
     seconds = time.perf_counter() - started
     vocab = model.vocabulary_
-    print(f"trained {'skip-gram' if model.sg else 'CBOW'}: {len(vocab)} words, {vocab.total_words} tokens x "
+    print(f"trained {'skip-gram' if model.sg else 'CBOW'} ({model.kernel_} kernel, "
+          f"~{model.memory_estimate_['total'] / 2**20:.0f} MB): {len(vocab)} words, {vocab.total_words} tokens x "
           f"{model.epochs_trained_} epochs in {seconds:.1f} s (training {model.train_seconds_:.1f} s, "
           f"{model.words_per_second_:,.0f} words/s); final loss {model.loss_history_[-1]:.4f}")
     if args.output:
@@ -239,23 +297,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    t = sub.add_parser("train", help="train word2vec (skip-gram or CBOW) on a text file")
+    t = sub.add_parser("train", help="train word2vec (skip-gram or CBOW), GloVe or PPMI-SVD on a text file")
     t.add_argument("corpus", nargs="?", help="text file, one sentence per line (.gz/.bz2/.xz ok); "
                                              "default: the bundled 1M-token sample")
     t.add_argument("-o", "--output", help="where to write the vectors (default: not saved)")
-    t.add_argument("--model", choices=("sg", "cbow"), default="sg")
-    t.add_argument("--dim", type=_positive_int, default=100, help="vector size (default 100)")
-    t.add_argument("--window", type=_positive_int, default=5)
+    t.add_argument("--model", choices=("sg", "cbow", "glove", "ppmi-svd"), default="sg")
+    t.add_argument("--dim", type=_positive_int, default=None, help="vector size (default 100; glove 50)")
+    t.add_argument("--window", type=_positive_int, default=None, help="default 5; glove and ppmi-svd 15")
     t.add_argument("--negative", type=_positive_int, default=5)
     t.add_argument("--sample", type=_non_negative_float, default=1e-3)
     t.add_argument("--min-count", type=_positive_int, default=5)
-    t.add_argument("--epochs", type=_positive_int, default=5)
+    t.add_argument("--epochs", type=_positive_int, default=None, help="default 5; glove 15")
     t.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--alpha", type=_non_negative_float, default=None,
-                   help="initial learning rate (default 0.025 for sg, 0.05 for cbow)")
+                   help="initial learning rate (default 0.025 for sg, 0.05 for cbow and glove)")
+    t.add_argument("--x-max", type=_positive_float, default=100.0,
+                   help="glove: co-occurrence count where the weight reaches 1 (default 100)")
     t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
     t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")
+    t.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
+                   help="save the model to --checkpoint every N epochs (sg/cbow)")
+    t.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="checkpoint file; continue with Word2Vec.load(PATH).train_more(corpus)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
@@ -317,9 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"fastvec: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.showwarning = _one_line_warning
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

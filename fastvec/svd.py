@@ -1,0 +1,152 @@
+"""Count-based embeddings: truncated SVD of the (shifted) PPMI matrix, the baseline of Levy,
+Goldberg & Dagan (2015, "Improving distributional similarity with lessons learned from word
+embeddings").
+
+The SVD is randomized (Halko, Martinsson & Tropp 2011: a Gaussian sketch with oversampling,
+a few power iterations with QR re-orthonormalisation, then an exact SVD of the small projected
+matrix), in float32, seeded, and its BLAS calls limited to ``workers`` threads.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.linalg
+
+from fastvec._base import check_float, check_int, resolve_seed
+from fastvec._threads import resolve_workers
+from fastvec.cooccurrence import Cooccurrence
+from fastvec.corpus import Corpus, CorpusLike, Tokenizer
+from fastvec.exceptions import NotFittedError
+from fastvec.keyedvectors import KeyedVectors
+from fastvec.ppmi import ppmi
+
+VECTOR_CHOICES = ("word", "sum")
+
+
+def randomized_svd(matrix, k: int, *, oversamples: int = 20, power_iterations: int = 5,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` leading singular triplets (U, s, Vt) of a sparse or dense matrix, float32."""
+    n_rows, n_cols = matrix.shape
+    width = min(k + oversamples, n_rows, n_cols)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    sketch = rng.standard_normal((n_cols, width), dtype=np.float32)
+    q = _orthonormal(matrix @ sketch)
+    for _ in range(power_iterations):
+        q = _orthonormal(matrix.T @ q)
+        q = _orthonormal(matrix @ q)
+    small = np.ascontiguousarray((matrix.T @ q).T)           # width x n_cols
+    u_small, s, vt = scipy.linalg.svd(small, full_matrices=False, check_finite=False)
+    u = q @ u_small
+    return u[:, :k], s[:k], vt[:k]
+
+
+def _orthonormal(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    q, _ = scipy.linalg.qr(a, mode="economic", check_finite=False)
+    return q.astype(np.float32, copy=False)
+
+
+class SVDEmbedding:
+    """Word vectors ``U_k * s_k ** eig_weight`` from the truncated SVD of the shifted PPMI
+    matrix of the co-occurrences (``cds`` context distribution smoothing, ``shift`` = log-k
+    shift; see :func:`fastvec.ppmi`). ``eig_weight`` is Levy et al.'s p (1: classic
+    ``U * s``; 0.5 or 0 usually better on similarity tasks). With ``vectors="sum"``, the
+    context vectors ``V_k * s_k ** eig_weight`` are added ("w + c").
+
+    Co-occurrences are counted as for :class:`fastvec.GloVe` (symmetric ``window`` with
+    1/distance weights, words occurring ``min_count`` times), or passed in as a
+    :class:`Cooccurrence`. The randomized SVD uses ``power_iterations`` passes and
+    ``oversamples`` extra directions, seeded by ``seed``, on ``workers`` BLAS threads.
+
+    Learned attributes: ``wv`` (:class:`KeyedVectors`), ``singular_values_`` (the spectrum, in
+    decreasing order), ``context_vectors_``, ``vocabulary_``, ``ppmi_nnz_``,
+    ``count_seconds_``, ``svd_seconds_``, ``seed_``."""
+
+    def __init__(self, *, vector_size: int = 100, eig_weight: float = 0.5, cds: float = 0.75, shift: float = 1.0,
+                 window: int = 15, min_count: int = 5, vectors: str = "word", power_iterations: int = 5,
+                 oversamples: int = 20, workers: int | None = None, seed: int | None = None,
+                 max_memory: int | None = None, tokenizer: Tokenizer | str | None = None):
+        self.vector_size = vector_size
+        self.eig_weight = eig_weight
+        self.cds = cds
+        self.shift = shift
+        self.window = window
+        self.min_count = min_count
+        self.vectors = vectors
+        self.power_iterations = power_iterations
+        self.oversamples = oversamples
+        self.workers = workers
+        self.seed = seed
+        self.max_memory = max_memory
+        self.tokenizer = tokenizer
+
+    def __repr__(self) -> str:
+        return (f"SVDEmbedding(vector_size={self.vector_size!r}, eig_weight={self.eig_weight!r}, cds={self.cds!r}, "
+                f"shift={self.shift!r}, window={self.window!r}, min_count={self.min_count!r})")
+
+    def _validate(self) -> None:
+        check_int("vector_size", self.vector_size, 1, 100_000)
+        check_float("eig_weight", self.eig_weight, -10.0, 10.0)
+        check_float("cds", self.cds, 0.0, 10.0, low_open=True)
+        check_float("shift", self.shift, 0.0, low_open=True)
+        check_int("window", self.window, 1, 10_000)
+        check_int("min_count", self.min_count, 1)
+        check_int("power_iterations", self.power_iterations, 0, 100)
+        check_int("oversamples", self.oversamples, 0, 10_000)
+        if self.vectors not in VECTOR_CHOICES:
+            raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
+        if self.max_memory is not None:
+            check_int("max_memory", self.max_memory, 1)
+        resolve_workers(self.workers)
+
+    def fit(self, corpus: CorpusLike | Cooccurrence) -> "SVDEmbedding":
+        """Count (unless given a :class:`Cooccurrence`), take the PPMI, factorise. Returns ``self``."""
+        self._validate()
+        threads = resolve_workers(self.workers)
+        started = time.perf_counter()
+        if isinstance(corpus, Cooccurrence):
+            cooc = corpus
+        else:
+            encoded = Corpus.build(corpus, min_count=self.min_count, tokenizer=self.tokenizer)
+            cooc = Cooccurrence.from_corpus(encoded, window=int(self.window), max_memory=self.max_memory,
+                                            workers=threads)
+            del encoded
+        self.count_seconds_ = time.perf_counter() - started
+        n = len(cooc.vocabulary)
+        k = int(self.vector_size)
+        if k >= n:
+            raise ValueError(f"vector_size={k} must be smaller than the vocabulary ({n} words)")
+        started = time.perf_counter()
+        matrix = ppmi(cooc, cds=self.cds, shift=self.shift)
+        if matrix.nnz == 0:
+            raise ValueError("the PPMI matrix is empty (no positive association): nothing to factorise")
+        self.ppmi_nnz_ = int(matrix.nnz)
+        self.seed_ = resolve_seed(self.seed)
+        from threadpoolctl import threadpool_limits
+        # BLAS threads pay off on large sketches only (and hurt on small ones when cores are busy)
+        blas_threads = threads if n * (k + int(self.oversamples)) >= 1 << 23 else 1
+        with threadpool_limits(limits=blas_threads, user_api="blas"):
+            u, s, vt = randomized_svd(matrix, k, oversamples=int(self.oversamples),
+                                      power_iterations=int(self.power_iterations), seed=self.seed_)
+        del matrix
+        weight = np.power(s, float(self.eig_weight)).astype(np.float32)
+        words = u * weight
+        contexts = np.ascontiguousarray((vt.T * weight).astype(np.float32))
+        self.singular_values_ = s.astype(np.float64)
+        self.context_vectors_ = contexts
+        vectors = words + contexts if self.vectors == "sum" else words
+        self.vocabulary_ = cooc.vocabulary
+        self._wv = KeyedVectors(cooc.vocabulary.index_to_key, np.ascontiguousarray(vectors, dtype=np.float32),
+                                counts=cooc.vocabulary.counts, key_to_index=cooc.vocabulary.key_to_index)
+        self.svd_seconds_ = time.perf_counter() - started
+        return self
+
+    @property
+    def wv(self) -> KeyedVectors:
+        if not hasattr(self, "_wv"):
+            raise NotFittedError("this SVDEmbedding is not fitted yet; call fit(corpus)")
+        return self._wv
+
+
+__all__ = ["SVDEmbedding", "randomized_svd"]
