@@ -5,7 +5,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -13,7 +12,6 @@ pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import imread  # noqa: E402
 
-import fastvec  # noqa: E402
 from fastvec import plot  # noqa: E402
 from fastvec.cli import main  # noqa: E402
 
