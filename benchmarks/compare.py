@@ -41,6 +41,9 @@ JOBS = {
 }
 for _s in JOBS.values():
     _s["min_alpha"] = 0.0001 * _s["alpha"] / 0.025
+# GloVe settings of ../shared/BENCHMARKS.md; PPMI-SVD counts its co-occurrences the same way
+JOBS["glove"] = dict(dim=50, window=15, min_count=5, x_max=10.0, alpha=0.75, learning_rate=0.05, epochs=15)
+JOBS["ppmi-svd"] = dict(dim=50, window=15, min_count=5, cds=0.75, shift=1.0, eig_weight=0.5, epochs=1)
 
 #: job name -> implementation name -> runner(settings, corpus, threads, out_path) -> dict
 RUNNERS: dict[str, dict] = {job: {} for job in JOBS}
@@ -148,6 +151,33 @@ def run_fasttext(s, corpus, threads, out):
     # fastText builds its vocabulary inside train_unsupervised: train_seconds includes it
     return {"whole_seconds": whole, "train_seconds": t1 - t0, "raw_tokens": 0, "version": _version("fasttext-wheel")
             or _version("fasttext"), "note": "train includes vocabulary; noise distribution count^0.5"}
+
+
+@runner(["glove"], "fastvec")
+def run_fastvec_glove(s, corpus, threads, out):
+    import fastvec
+    t0 = time.perf_counter()
+    model = fastvec.GloVe(vector_size=s["dim"], window=s["window"], min_count=s["min_count"], x_max=s["x_max"],
+                          alpha=s["alpha"], learning_rate=s["learning_rate"], epochs=s["epochs"], workers=threads,
+                          seed=1, progress=False).fit(corpus)
+    model.wv.save_word2vec_format(out, binary=True)
+    whole = time.perf_counter() - t0
+    return {"whole_seconds": whole, "train_seconds": model.train_seconds_, "count_seconds": model.count_seconds_,
+            "epoch_seconds": [h["seconds"] for h in model.history_], "nnz": model.history_[0]["examples"],
+            "raw_tokens": model.vocabulary_.raw_tokens, "version": fastvec.__version__}
+
+
+@runner(["ppmi-svd"], "fastvec")
+def run_fastvec_ppmi_svd(s, corpus, threads, out):
+    import fastvec
+    t0 = time.perf_counter()
+    model = fastvec.SVDEmbedding(vector_size=s["dim"], window=s["window"], min_count=s["min_count"], cds=s["cds"],
+                                 shift=s["shift"], eig_weight=s["eig_weight"], workers=threads, seed=1).fit(corpus)
+    model.wv.save_word2vec_format(out, binary=True)
+    whole = time.perf_counter() - t0
+    return {"whole_seconds": whole, "train_seconds": model.svd_seconds_, "count_seconds": model.count_seconds_,
+            "nnz": model.ppmi_nnz_, "raw_tokens": model.vocabulary_.raw_tokens, "version": fastvec.__version__,
+            "note": "train = PPMI + randomized SVD"}
 
 
 def _version(dist: str) -> str:
