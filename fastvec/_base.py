@@ -39,6 +39,43 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
     return value
 
 
+def check_checkpoint(every: Any, path: Any) -> None:
+    """Validate checkpoint_every / checkpoint_path before training starts (not after epoch N)."""
+    if every is None:
+        return
+    check_int("checkpoint_every", every, 1)
+    if path is None:
+        raise ValueError("checkpoint_every needs checkpoint_path (where to save the model)")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"checkpoint_path {path}: is a directory; give a file name")
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"checkpoint_path {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"checkpoint_path {path}: directory {directory} is not writable")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(estimate: dict, what: str, advice: str) -> None:
+    """Refuse to start (before allocating) when the estimate exceeds the memory available."""
+    available = available_memory()
+    if available is not None and estimate["total"] > available:
+        raise MemoryError(f"{what} needs about {estimate['total'] / 2**30:.1f} GiB but only "
+                          f"{available / 2**30:.1f} GiB are available; {advice}")
+
+
 def resolve_seed(seed: int | None) -> int:
     """The 64-bit seed actually used (fresh entropy when seed is None)."""
     if seed is None:
@@ -60,7 +97,14 @@ def _progress_bar(total: int, desc: str, enabled: bool, unit: str = "word"):
     if not enabled or not sys.stderr.isatty():
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True, leave=False)
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    # a terminal that reports no size (some ptys, CI runners) would get no bar at all
+    known = size.columns > 0 and size.lines > 0
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False,
+                dynamic_ncols=known, ncols=None if known else 100, nrows=None if known else 24)
 
 
 class EpochLoop:

@@ -26,6 +26,7 @@ def config() -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "openmp": _runtime.openmp_enabled(),
+        "debug_build": _runtime.debug_build(),
         "default_threads": _threads.default_threads() if _runtime.openmp_enabled() else 1,
         "available_cores": _threads.available_cores(),
         "simd_supported": _dispatch.supported_variants(),
@@ -42,6 +43,7 @@ def show_config(file=None) -> dict:
                  f"\n  blas library:    {blas['filepath']}" if blas else "not found")
     print(f"fastvec {c['version']} (Python {c['python']}, {c['platform']})\n"
           f"  openmp:          {'on' if c['openmp'] else 'off'}\n"
+          f"  debug build:     {'yes (bounds and index checks on)' if c['debug_build'] else 'no'}\n"
           f"  default threads: {c['default_threads']} (available cores: {c['available_cores']})\n"
           f"  simd kernels:    {c['simd_kernels']} (cpu supports: {', '.join(c['simd_supported'])})\n"
           f"  blas:            {blas_line}", file=file or sys.stdout)

@@ -42,6 +42,24 @@ static inline int fv_cpu_has_avx512(void) { return 0; }
 #define fv_prefetch_w(p) ((void)(p))
 #endif
 
+/* Debug builds (FASTVEC_DEBUG=1, see setup.py) check indices inside the kernels, where Cython's
+ * bounds checks cannot see (raw pointers): a violated check aborts the process loudly. The
+ * checks compile to nothing in normal builds. */
+#ifdef FASTVEC_DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+#define FV_DEBUG 1
+static inline void fv_check(int ok, const char *what) {
+    if (!ok) {
+        fprintf(stderr, "fastvec debug check failed: %s\n", what);
+        abort();
+    }
+}
+#else
+#define FV_DEBUG 0
+static inline void fv_check(int ok, const char *what) { (void)ok; (void)what; }
+#endif
+
 /* Which ISA the including translation unit was compiled for (reported by show_config). */
 #if defined(__AVX512F__)
 #define FV_COMPILED_ISA "avx512"

@@ -34,26 +34,102 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+_UNNAMED_OK: dict[int, bool] = {}
+
+
+def _unnamed_file(directory: str) -> int | None:
+    """A file with no name in ``directory`` (Linux O_TMPFILE), or None where unsupported. If the
+    process dies while writing it, nothing at all is left on disk. Whether a filesystem can
+    both create and later link such files (overlayfs, for one, cannot link them) is probed once
+    per device."""
+    if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        device = os.stat(directory).st_dev
+        if device not in _UNNAMED_OK:
+            probe = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600)
+            try:
+                name = _link_unnamed(probe, directory, "fastvec-probe")
+                os.unlink(name)
+                _UNNAMED_OK[device] = True
+            except OSError:
+                _UNNAMED_OK[device] = False
+            finally:
+                os.close(probe)
+        if not _UNNAMED_OK[device]:
+            return None
+        return os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o666 & ~_UMASK)
+    except OSError:  # e.g. a filesystem without O_TMPFILE support
+        return None
+
+
+def _link_unnamed(fd: int, directory: str, base: str) -> str:
+    """Give the unnamed file a temporary name (to be renamed over the target)."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{base}.{os.urandom(6).hex()}.tmp")
+        try:
+            os.link(f"/proc/self/fd/{fd}", tmp, follow_symlinks=True)
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary name beside {os.path.join(directory, base)}")
+
+
+def _remove_orphans(directory: str, base: str) -> None:
+    """Delete temporary files of earlier writes to ``base`` whose writer process is gone (killed
+    before it could clean up). Names are .<base>.<pid>.<random>.tmp."""
+    prefix = f".{base}."
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+        except (PermissionError, OverflowError):
+            continue
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs: Any) -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
     An interrupted or failed write leaves any previous file at ``path`` untouched and no
-    partial file under that name."""
+    partial file under that name. On Linux the data first goes to an unnamed file (O_TMPFILE),
+    so even a killed process leaves no temporary file behind; elsewhere a named temporary
+    file is removed on any Python-level failure."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    base = os.path.basename(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory")
+    fd = _unnamed_file(directory)
+    tmp = None
     try:
-        with os.fdopen(fd, mode, **open_kwargs) as f:
+        if fd is None:
+            _remove_orphans(directory, base)
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}.", suffix=".tmp", dir=directory)
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, mode, closefd=False, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        if tmp is None:
+            tmp = _link_unnamed(fd, directory, base)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        tmp = None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def check_readable_file(path: str | os.PathLike, what: str = "file") -> str:

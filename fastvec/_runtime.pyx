@@ -3,6 +3,7 @@
 cdef extern from "_fv_platform.h" nogil:
     const int FV_OPENMP
     const int FV_HAVE_CPU_CHECK
+    const int FV_DEBUG
     int fv_omp_max_threads() noexcept
     int fv_omp_num_procs() noexcept
     int fv_cpu_has_avx2() noexcept
@@ -12,6 +13,11 @@ cdef extern from "_fv_platform.h" nogil:
 def openmp_enabled() -> bool:
     """True when the extensions were compiled with OpenMP."""
     return bool(FV_OPENMP)
+
+
+def debug_build() -> bool:
+    """True for FASTVEC_DEBUG=1 builds (bounds and index checks on)."""
+    return bool(FV_DEBUG)
 
 
 def openmp_max_threads() -> int:

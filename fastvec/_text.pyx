@@ -1,7 +1,8 @@
 """Byte-level tokenising, counting and encoding: the fast path for text corpora.
 
 A token is a maximal run of bytes that are not ASCII whitespace (space, \\t, \\n, \\v, \\f,
-\\r); a newline ends a sentence. The reader (fastvec.corpus) hands over blocks that are valid
+\\r) or NUL (a NUL byte separates tokens, so that no word contains one); a newline ends a
+sentence. The reader (fastvec.corpus) hands over blocks that are valid
 UTF-8 and end at whitespace, so a block boundary is always a token boundary. Tokens longer than
 ``MAX_TOKEN_BYTES`` are skipped and counted, never truncated.
 
@@ -26,7 +27,7 @@ cdef struct Slot:
 
 
 cdef inline bint is_space(unsigned char c) noexcept nogil:
-    return c == 32 or (9 <= c <= 13)
+    return c == 32 or (9 <= c <= 13) or c == 0
 
 
 cdef inline uint64_t hash_bytes(const unsigned char* s, int64_t n) noexcept nogil:

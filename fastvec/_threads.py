@@ -22,15 +22,23 @@ def default_threads() -> int:
     return available_cores()
 
 
+def check_workers(workers: int | None) -> None:
+    """Validate ``workers`` (None or an int >= 1) without resolving it."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be an int or None, not {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+
+
 def resolve_workers(workers: int | None) -> int:
-    """Validate ``workers`` and return the thread count to pass to a kernel."""
+    """Validate ``workers`` and return the thread count to pass to a kernel (warning, once per
+    call, if more threads than cores were asked for or OpenMP is missing)."""
+    check_workers(workers)
     if workers is None:
         n = default_threads()
     else:
-        if isinstance(workers, bool) or not isinstance(workers, int):
-            raise TypeError(f"workers must be an int or None, not {type(workers).__name__}")
-        if workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
         n = workers
         cores = available_cores()
         if n > cores:

@@ -30,6 +30,7 @@ from libc.string cimport memcpy
 cdef extern from "_fv_platform.h" nogil:
     const char* FV_COMPILED_ISA
     void fv_prefetch(const void* p) noexcept
+    void fv_check(int ok, const char* what) noexcept
 
 cdef enum:
     SIGMOID_TABLE_SIZE = 2048
@@ -123,6 +124,7 @@ cdef inline int subsample_item(const Job* job, int64_t item, uint64_t* rng, int3
     cdef int32_t w
     for p in range(job.items[2 * item], job.items[2 * item + 1]):
         w = job.ids[p]
+        fv_check(0 <= w < <int64_t>job.vocab_size, "word id out of range")
         if keep_word(rng, job.keep[w]):
             buf[n] = w
             n += 1
@@ -167,6 +169,7 @@ cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first,
         reach = job.window - <int>rng_below(rng, <uint32_t>job.window)
         plan.lo[b] = first + b - reach if first + b >= reach else 0
         plan.hi[b] = first + b + reach + 1 if first + b + reach + 1 <= n else n
+        fv_check(0 <= plan.lo[b] <= first + b < plan.hi[b] <= n, "window outside the item")
         pairs += plan.hi[b] - plan.lo[b] - 1
         prefetch_row(job.syn1 + <int64_t>buf[first + b] * dim, dim)
         # the window slides by one word: only its right end is new (the rest is in cache)
@@ -179,6 +182,7 @@ cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first,
         plan.n_negatives = job.negative
     for e in range(plan.n_negatives):
         plan.negatives[e] = draw_alias(rng_next(rng), job.noise_table, job.vocab_size)
+        fv_check(0 <= plan.negatives[e] < <int64_t>job.vocab_size, "noise word out of range")
         prefetch_row(job.syn1 + <int64_t>plan.negatives[e] * dim, dim)
 
 

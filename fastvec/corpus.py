@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from fastvec.vocab import Vocabulary
 
 BLOCK_BYTES = 1 << 23
-_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00")  # NUL separates tokens too
 _WORD_RE = re.compile(r"\w+")
 
 Tokenizer = Callable[[str], Iterable[str]]
@@ -58,6 +58,7 @@ class ReadStats:
     lines: int = 0
     bytes: int = 0
     replaced_sequences: int = 0
+    nul_bytes: int = 0
     skipped_long_tokens: int = 0
     sources: list = field(default_factory=list)
 
@@ -66,6 +67,8 @@ class ReadStats:
         if self.replaced_sequences:
             warnings.warn(f"{where}: replaced {self.replaced_sequences} undecodable byte sequence(s) "
                           "with U+FFFD (input is not valid UTF-8)", stacklevel=3)
+        if self.nul_bytes:
+            warnings.warn(f"{where}: treated {self.nul_bytes} NUL byte(s) as spaces", stacklevel=3)
         if self.skipped_long_tokens:
             warnings.warn(f"{where}: skipped {self.skipped_long_tokens} token(s) longer than "
                           f"{MAX_TOKEN_BYTES} bytes", stacklevel=3)
@@ -137,6 +140,8 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
             stats.bytes += len(chunk)
             if not chunk:
                 break
+            if b"\x00" in chunk:
+                stats.nul_bytes += chunk.count(b"\x00")
             data = carry + chunk if carry else chunk
             carry = b""
             if skipping:

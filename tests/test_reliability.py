@@ -1,0 +1,345 @@
+"""Failure behaviour that must not regress: interruptions, killed writers, checkpoints, memory
+limits, huge lines, millions of distinct words, hostile native files, debug-build checks.
+(tests/RELIABILITY.md lists every case with the behaviour observed.)"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import fastvec
+from fastvec import FormatError, KeyedVectors, Word2Vec, _runtime
+from fastvec._io import save_container
+
+PY = sys.executable
+
+
+def run_py(code: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([PY, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600, **kw)
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------------
+
+CTRL_C_CHILD = """
+import os, sys, time, fastvec
+started = None
+def on_epoch(model, metrics):
+    print("epoch", metrics["epoch"], flush=True)
+model = fastvec.Word2Vec(epochs=1000, seed=1, progress=True, workers=2, callbacks=[on_epoch], min_count=2)
+try:
+    model.fit(sys.argv[1])
+except KeyboardInterrupt:
+    print("interrupted", model.epochs_trained_, flush=True)
+    print("neighbours", model.wv.most_similar("the", topn=3)[0][0], flush=True)
+    model.save(sys.argv[2])
+    print("saved", flush=True)
+"""
+
+
+def test_ctrl_c_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundled_text):
+    """SIGINT while training (with the progress bar drawn on a pseudo-terminal)."""
+    import pty
+    import select
+
+    script = tmp_path / "child.py"
+    script.write_text(CTRL_C_CHILD)
+    master, slave = pty.openpty()  # stderr is a TTY (of unknown width): the progress bar is on
+    proc = subprocess.Popen([PY, str(script), bundled_text, str(tmp_path / "m.fv")], stdout=subprocess.PIPE,
+                            stderr=slave, text=True)
+    os.close(slave)
+    terminal = b""
+
+    def drain():
+        nonlocal terminal
+        while select.select([master], [], [], 0)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            terminal += chunk
+
+    try:
+        line = proc.stdout.readline()
+        drain()
+        assert line.startswith("epoch 1"), line
+        time.sleep(0.3)  # now in the middle of epoch 2
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        line = proc.stdout.readline()
+        while line.startswith("epoch"):
+            line = proc.stdout.readline()
+        stopped = time.perf_counter() - sent
+        assert line.startswith("interrupted"), line
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        drain()
+        os.close(master)
+    assert stopped < 1.0, f"took {stopped:.2f} s to stop"
+    assert int(line.split()[1]) >= 1                       # completed epochs recorded
+    assert "neighbours" in rest and "saved" in rest        # the model answers queries and saves
+    assert b"Traceback" not in terminal
+    assert b"word" in terminal                             # the bar was drawn (words/s) ...
+    model = Word2Vec.load(tmp_path / "m.fv")               # ... and the saved model loads
+    assert model.epochs_trained_ == int(line.split()[1])
+
+
+# -- killed writers -------------------------------------------------------------------------------
+
+WRITER_CHILD = """
+import sys, numpy as np, fastvec
+rng = np.random.default_rng(0)
+kv1 = fastvec.KeyedVectors([f"w{i}" for i in range(2000)], rng.standard_normal((2000, 50)).astype(np.float32))
+kv1.save_word2vec_format(sys.argv[1])
+print("first", flush=True)
+kv2 = fastvec.KeyedVectors([f"x{i}" for i in range(400_000)], rng.standard_normal((400_000, 100)).astype(np.float32))
+kv2.save_word2vec_format(sys.argv[1])
+print("second", flush=True)
+"""
+
+
+def test_killed_writer_never_leaves_a_partial_file(tmp_path):
+    target = tmp_path / "vectors.txt"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER_CHILD)
+    proc = subprocess.Popen([PY, str(script), str(target)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "first"
+    first = target.read_bytes()
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the second write is under way
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        if any(p.stat().st_size > 1_000_000 for p in temps) or proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert target.read_bytes() == first, "the target changed although the second write never finished"
+    assert KeyedVectors.load_word2vec_format(target).index_to_key[:2] == ["w0", "w1"]
+    # a killed process cannot clean up a named temporary file (where O_TMPFILE is unavailable);
+    # the next save to the same target removes it
+    KeyedVectors(["a"], np.ones((1, 3), dtype=np.float32)).save_word2vec_format(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.txt", "writer.py"]
+
+
+# -- checkpoints ----------------------------------------------------------------------------------
+
+class StopAfter:
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, model, metrics):
+        if metrics["epoch"] == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_checkpoint_every_and_resume(tmp_path, small_text):
+    kw = dict(epochs=4, seed=5, workers=1, progress=False, min_count=2)
+    straight = Word2Vec(**kw).fit(small_text)
+    ckpt = tmp_path / "ckpt.fv"
+    crashing = Word2Vec(checkpoint_every=2, checkpoint_path=ckpt, callbacks=[StopAfter(3)], **kw)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.fit(small_text)
+    resumed = Word2Vec.load(ckpt)           # written after epoch 2, before the "crash" in epoch 3
+    assert resumed.epochs_trained_ == 2
+    resumed.train_more(small_text)
+    np.testing.assert_array_equal(resumed.wv.vectors, straight.wv.vectors)
+    assert resumed.loss_history_ == straight.loss_history_
+
+
+def test_checkpoint_parameters_are_checked_before_training(tmp_path, small_text):
+    with pytest.raises(ValueError, match="checkpoint_path"):
+        Word2Vec(checkpoint_every=1).fit(small_text)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Word2Vec(checkpoint_every=1, checkpoint_path=tmp_path / "no" / "c.fv").fit(small_text)
+    with pytest.raises(IsADirectoryError):
+        Word2Vec(checkpoint_every=1, checkpoint_path=tmp_path).fit(small_text)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        Word2Vec(checkpoint_every=0, checkpoint_path=tmp_path / "c.fv").fit(small_text)
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+def test_memory_is_estimated_before_allocating(monkeypatch, small_text):
+    model = Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text)
+    est = model.memory_estimate_
+    assert est["input_vectors"] == model.wv.vectors.nbytes and est["output_vectors"] == model.output_vectors_.nbytes
+    assert est["corpus_ids"] == 4 * model.history_[0]["work"]  # int32 ids of every corpus token
+    assert est["total"] == sum(v for k, v in est.items() if k != "total")
+    plan = Word2Vec(vector_size=300).estimate_memory(n_words=3_000_000, n_tokens=10**9)
+    assert plan["input_vectors"] == 3_000_000 * 300 * 4
+
+    import fastvec._base as base
+    monkeypatch.setattr(base, "available_memory", lambda: 1000)
+    fresh = Word2Vec(epochs=1, progress=False, min_count=2)
+    with pytest.raises(MemoryError, match="needs about .* GiB but only"):
+        fresh.fit(small_text)
+    assert not hasattr(fresh, "_syn0")  # refused before the weights were allocated
+
+
+def _peak_rss_mb() -> str:
+    return "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) // 1024"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to read peak RSS")
+def test_max_vocab_size_bounds_counting_of_5_million_distinct_words(tmp_path):
+    path = tmp_path / "distinct.txt"
+    with open(path, "w") as f:  # 5M words seen once, and 3 words seen 2,000 times per 100,000 tokens
+        for start in range(0, 5_000_000, 100_000):
+            f.write(" ".join(f"t{i}" if i % 50 else f"t{i} the of and" for i in range(start, start + 100_000)) + "\n")
+    code = f"""
+        import fastvec
+        base = {_peak_rss_mb()}
+        v = fastvec.Vocabulary.build({str(path)!r}, min_count=1, max_vocab_size={{limit}})
+        print(len(v), {_peak_rss_mb()} - base, v.counts[:3].tolist())
+    """
+    bounded = run_py(code.replace("{limit}", "100_000"))
+    unbounded = run_py(code.replace("{limit}", "None"))
+    assert bounded.returncode == 0, bounded.stderr
+    n_bounded, growth_bounded, top = bounded.stdout.split(maxsplit=2)
+    n_all, growth_all, _ = unbounded.stdout.split(maxsplit=2)
+    assert int(n_all) == 5_000_003 and int(n_bounded) <= 100_000
+    assert top.strip() == "[100000, 100000, 100000]"   # frequent words survive pruning, counts exact
+    assert int(growth_bounded) < 60, growth_bounded      # MB: independent of the 5M distinct words
+    assert int(growth_all) > 4 * int(growth_bounded)
+
+
+def test_single_200mb_line_is_read_whole(tmp_path):
+    path = tmp_path / "one_line.txt"
+    words = [f"word{i:02d}" for i in range(50)]
+    chunk = (" ".join(words) + " ").encode()
+    repeats = 200 * 2**20 // len(chunk)
+    with open(path, "wb") as f:
+        for _ in range(repeats // 1000):
+            f.write(chunk * 1000)
+    code = f"""
+        import fastvec
+        base = {_peak_rss_mb()}
+        c = fastvec.Corpus.build({str(path)!r}, min_count=1)
+        print(len(c), c.n_tokens, c.vocabulary.raw_tokens, {_peak_rss_mb()} - base - c.ids.nbytes // 2**20)
+    """
+    out = run_py(code)
+    assert out.returncode == 0, out.stderr
+    sentences, tokens, raw, extra_mb = map(int, out.stdout.split())
+    expected = 50 * (repeats // 1000) * 1000
+    assert (sentences, tokens, raw) == (1, expected, expected)
+    assert extra_mb < 100, f"{extra_mb} MB beyond the encoded ids: the line was buffered whole?"
+
+
+# -- hostile native files -------------------------------------------------------------------------
+
+def _zip(path, members: dict[str, bytes], compress=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compress) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _npy(arr) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=True)
+    return buf.getvalue()
+
+
+META = json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["a", "b"]}).encode()
+
+
+@pytest.mark.parametrize("members,match", [
+    ({}, "no meta.json"),
+    ({"meta.json": b"{not json"}, "unreadable meta.json"),
+    ({"meta.json": b"[1, 2]"}, "bad or missing format tag"),
+    ({"meta.json": json.dumps({"format": "fastvec", "kind": "word2vec", "version": 1}).encode()}, "holds a 'word2vec'"),
+    ({"meta.json": json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 9}).encode()}, "version"),
+    ({"meta.json": META}, "missing array member"),
+    ({"meta.json": META, "vectors.npy": _npy(np.zeros((3, 4), np.float32))}, "2 keys but 3 vectors"),
+    ({"meta.json": META, "vectors.npy": _npy(np.zeros((2, 4), np.int64))}, "float32/float64"),
+    ({"meta.json": META, "vectors.npy": _npy(np.array([[None, 1], [2, 3]], dtype=object))}, "non-numeric dtype"),
+    ({"meta.json": META, "vectors.npy": _npy(np.zeros((2, 4), np.float32))[:-8]}, "declares 32 bytes"),
+    ({"meta.json": META, "vectors.npy": _npy(np.zeros((2, 4), np.float32)), "evil.pkl": b"x"}, "unexpected member"),
+    ({"meta.json": json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": [1, 2]}).encode(),
+      "vectors.npy": _npy(np.zeros((2, 4), np.float32))}, "list of strings"),
+    ({"meta.json": json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["a", "a"]}).encode(),
+      "vectors.npy": _npy(np.zeros((2, 4), np.float32))}, "duplicate key"),
+])
+def test_hostile_native_files_are_refused(tmp_path, members, match):
+    path = tmp_path / "bad.fv"
+    _zip(path, members)
+    with pytest.raises(FormatError, match=match) as info:
+        KeyedVectors.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_native_loader_refuses_huge_declared_shapes_and_compression(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10**12, 100)})
+    path = tmp_path / "huge.fv"
+    _zip(path, {"meta.json": META, "vectors.npy": header.getvalue() + b"\0" * 64})
+    for mmap in (False, True):  # refused from the sizes alone, before any allocation
+        with pytest.raises(FormatError, match="declares"):
+            KeyedVectors.load(path, mmap=mmap)
+    _zip(path, {"meta.json": META, "vectors.npy": _npy(np.zeros((2, 4), np.float32))}, compress=zipfile.ZIP_DEFLATED)
+    with pytest.raises(FormatError, match="compressed"):
+        KeyedVectors.load(path)
+    path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(FormatError):
+        KeyedVectors.load(path)
+
+
+def test_truncated_native_file(tmp_path):
+    kv = KeyedVectors(["a", "b"], np.ones((2, 1000), dtype=np.float32))
+    kv.save(tmp_path / "ok.fv")
+    data = (tmp_path / "ok.fv").read_bytes()
+    for cut in (len(data) // 2, len(data) - 30, 40):
+        (tmp_path / "cut.fv").write_bytes(data[:cut])
+        with pytest.raises(FormatError):
+            KeyedVectors.load(tmp_path / "cut.fv")
+
+
+def test_model_file_with_wrong_shapes_is_refused(tmp_path, small_text):
+    model = Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text)
+    model.save(tmp_path / "m.fv")
+    with zipfile.ZipFile(tmp_path / "m.fv") as zf:
+        meta = json.loads(zf.read("meta.json"))
+        arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")}
+    meta = {k: v for k, v in meta.items() if k not in ("format", "kind", "version")}
+    broken = dict(arrays, syn1=arrays["syn1"][:-1])
+    save_container(tmp_path / "bad.fv", "word2vec", meta, broken)
+    with pytest.raises(FormatError, match="syn1 must be float32 of shape"):
+        Word2Vec.load(tmp_path / "bad.fv")
+    save_container(tmp_path / "bad2.fv", "word2vec", dict(meta, params={**meta["params"], "window": -3}), arrays)
+    with pytest.raises(FormatError, match="invalid model parameters"):
+        Word2Vec.load(tmp_path / "bad2.fv")
+
+
+# -- debug build ------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not _runtime.debug_build(), reason="index checks exist only in FASTVEC_DEBUG=1 builds (CI runs one)")
+def test_debug_build_catches_bad_indices_inside_kernels():
+    out = run_py("""
+        import numpy as np
+        from fastvec import _dispatch
+        from fastvec.sampling import noise_table
+        k = _dispatch.kernels("word2vec")
+        syn0 = np.zeros((4, 8), np.float32); syn1 = np.zeros((4, 8), np.float32)
+        k.train_slice(cbow=False, batched=False, group=1, syn0=syn0, syn1=syn1,
+                      ids=np.array([0, 1, 9], np.int32), items=np.array([[0, 3]], np.int64), first_item=0,
+                      last_item=1, keep_threshold=np.full(4, 0xFFFFFFFF, np.uint32),
+                      noise_table=noise_table(np.ones(4)), window=2, negative=2, alpha=0.1, alpha_slope=0.0,
+                      min_alpha=0.0, position_base=0, seed=1, epoch=0, n_threads=1)
+    """)
+    assert out.returncode != 0 and "fastvec debug check failed: word id out of range" in out.stderr
+
+
+def test_show_config_reports_the_build():
+    assert fastvec.show_config(file=io.StringIO())["debug_build"] == _runtime.debug_build()
