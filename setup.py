@@ -111,6 +111,14 @@ class BuildExt(build_ext):
     """Adds optimisation, OpenMP and per-variant ISA flags once the compiler is known."""
 
     def build_extensions(self):
+        # a switch between debug and release builds must rebuild every extension
+        marker = os.path.join(self.build_temp, "fastvec-build-mode")
+        mode = "debug" if DEBUG else "release"
+        if not os.path.exists(marker) or open(marker).read() != mode:
+            self.force = True
+        os.makedirs(self.build_temp, exist_ok=True)
+        with open(marker, "w") as f:
+            f.write(mode)
         family = _compiler_family(self.compiler)
         openmp = _detect_openmp(self.compiler)
         print(f"fastvec build: compiler={self.compiler.compiler_type} openmp={'on' if openmp else 'off'} "
@@ -148,8 +156,10 @@ def _extensions():
             ext = Extension(f"fastvec.{kernel}_{variant}", [f"fastvec/{kernel}_{variant}.pyx"], **common)
             ext.fastvec_variant = None if variant == "baseline" else variant
             exts.append(ext)
+    # Generated C goes to a directory per build mode: the directives (bounds checks) are baked
+    # into it, and timestamps alone would otherwise reuse the other mode's C.
     built = cythonize(exts, compiler_directives=DIRECTIVES, compile_time_env={}, quiet=True,
-                      include_path=["fastvec"])
+                      include_path=["fastvec"], build_dir=os.path.join("build", "cython-debug" if DEBUG else "cython"))
     # cythonize returns new Extension objects; carry our attribute over by name
     by_name = {e.name: getattr(e, "fastvec_variant", None) for e in exts}
     for e in built:
