@@ -20,6 +20,7 @@ import textwrap
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 DEBUG = os.environ.get("FASTVEC_DEBUG", "0") not in ("", "0")
 MACHINE = platform.machine().lower()
@@ -167,4 +168,17 @@ def _extensions():
     return built
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})
+class SDist(sdist):
+    """The sdist carries the Cython sources (.pyx/.pxd/.pxi/.h, as package data) and the tests,
+    never generated C: cythonize() lists the .c files as the extensions' sources, and a shipped
+    .c (made by whatever Cython the packager had) would be compiled instead of the .pyx."""
+
+    def make_distribution(self):
+        files = self.filelist
+        files.exclude_pattern(r"^fastvec[/\\][^/\\]+\.(c|cpp|html)$", is_regex=True)
+        files.graft("tests")
+        files.global_exclude("*.py[cod]")
+        super().make_distribution()
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt, "sdist": SDist})
