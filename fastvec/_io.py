@@ -8,11 +8,13 @@ arrays because stored members lie contiguously in the file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import struct
 import tempfile
 import zipfile
+import zlib
 from typing import IO, Any, Iterator, Mapping
 
 import numpy as np
@@ -177,6 +179,23 @@ def load_container(path: str | os.PathLike, kind: str, *, mmap: bool = False,
     has a plain (non-object) dtype and exactly the bytes its header declares, and every name in
     ``required`` is present. Shapes and dtypes specific to ``kind`` are the caller's to check."""
     path = check_readable_file(path)
+    try:
+        return _load_container(path, kind, mmap, required)
+    except FormatError:
+        raise
+    except _CORRUPT as e:  # what zipfile / numpy raise on corrupt structures
+        raise FormatError(path, f"not a valid fastvec {kind} file ({type(e).__name__}: {e})") from None
+    except OSError as e:
+        if e.errno in (errno.EINVAL, errno.EOVERFLOW):  # seek to an offset read from corrupt data
+            raise FormatError(path, f"not a valid fastvec {kind} file ({e})") from None
+        raise
+
+
+_CORRUPT = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, NotImplementedError,
+            zlib.error, UnicodeDecodeError, KeyError, RuntimeError, OverflowError, IndexError)
+
+
+def _load_container(path: str, kind: str, mmap: bool, required: tuple[str, ...]) -> tuple[dict, dict]:
     file_size = os.path.getsize(path)
     try:
         zf = zipfile.ZipFile(path, "r")

@@ -289,10 +289,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (plus a pointer to --help), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from fastvec._version import __version__
 
-    parser = argparse.ArgumentParser(prog="fastvec", description="Train, query and evaluate word embeddings.")
+    parser = _Parser(prog="fastvec", description="Train, query and evaluate word embeddings.")
     parser.add_argument("--version", action="version", version=f"fastvec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -67,3 +67,47 @@ def test_main_job_without_corpus_runs_as_a_command(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "bundled sample" in proc.stderr
     assert "nearest neighbours" in proc.stdout and "analogies" in proc.stdout and "wordsim353" in proc.stdout
+
+
+BAD_CORPORA = {
+    "empty": b"",
+    "whitespace": b"   \n\t\n  \r\n",
+    "rare words": b"each word here occurs once only\n",
+    "binary": bytes(range(256)) * 64,
+    "nul bytes": b"\x00" * 5000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CORPORA))
+def test_bad_corpora_give_one_line(capsys, tmp_path, name):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(BAD_CORPORA[name])
+    code, out, err = run(capsys, "train", str(path), "-q")
+    assert code == 1 and err.startswith("fastvec: error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--dim", "0"], ["train", "--window", "x"], ["train", "--sample", "-1"], ["train", "--epochs", "0"],
+    ["train", "--model", "bert"], ["similar"], ["nosuchcommand"],
+])
+def test_bad_arguments_give_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "error:" in err and "Traceback" not in err
+
+
+def test_divergence_and_thread_warnings(capsys, small_text, tmp_path):
+    code, out, err = run(capsys, "train", small_text, "--alpha", "1e30", "--epochs", "1", "--min-count", "2", "-q")
+    assert code == 1 and "diverged" in err and err.count("\n") == 1
+    code, out, err = run(capsys, "train", small_text, "--threads", "999", "--epochs", "1", "--min-count", "2", "-q")
+    assert code == 0 and err.count("\n") == 1 and err.startswith("fastvec: warning: workers=999")
+
+
+@pytest.mark.parametrize("content", [b"", b"3 2\na 1 2\n", b"2 2\na 1 2\nb x y\n", b"PK\x03\x04garbage"])
+def test_bad_vector_files_give_one_line(capsys, tmp_path, content):
+    path = tmp_path / "v.bin"
+    path.write_bytes(content)
+    for argv in (["eval", str(path)], ["similar", str(path), "a"], ["analogy", str(path), "a", "b", "c"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and err.startswith("fastvec: error: ") and err.count("\n") == 1, (argv, err)

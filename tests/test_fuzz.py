@@ -1,0 +1,193 @@
+"""Property-based fuzzing (hypothesis) of the tokenizer/counter and of every file reader.
+
+Readers get arbitrary bytes and mutated valid files: they must return sensible vectors or raise
+FormatError (a ValueError) naming the file; never another exception type, a crash or a hang.
+The tokenizer is checked against an independent Python implementation, with tiny read blocks
+so that tokens and multi-byte characters straddle block boundaries."""
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fastvec import FormatError, KeyedVectors, Vocabulary
+from fastvec import corpus as corpus_mod
+from fastvec.formats import detect_format, load_vectors
+
+FUZZ = settings(max_examples=int(os.environ.get("FASTVEC_FUZZ_EXAMPLES", "400")), deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # repairs are reported by design
+SEPARATORS = b" \t\n\x0b\x0c\r\x00"
+
+# byte soups biased towards what matters: separators, ASCII words, multi-byte UTF-8, invalid bytes
+pieces = st.one_of(
+    st.sampled_from([b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\x0b", b"  "]),
+    st.sampled_from([b"the", b"cat", b"a", b"x" * 40, "é".encode(), "日本".encode(), "\U0001f600".encode()]),
+    st.binary(min_size=1, max_size=6),
+    st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\x80\x80"]),
+)
+soups = st.lists(pieces, max_size=200).map(b"".join)
+
+
+def reference_counts(data: bytes) -> collections.Counter:
+    """Independent tokenizer: repair UTF-8, split on ASCII whitespace and NUL, drop long tokens."""
+    text = data.decode("utf-8", "replace").encode("utf-8")
+    tokens = []
+    current = bytearray()
+    for byte in text:
+        if byte in SEPARATORS:
+            if current:
+                tokens.append(bytes(current))
+            current = bytearray()
+        else:
+            current.append(byte)
+    if current:
+        tokens.append(bytes(current))
+    return collections.Counter(t.decode("utf-8") for t in tokens if len(t) <= corpus_mod.MAX_TOKEN_BYTES)
+
+
+def _write(data: bytes, suffix: str = ".txt") -> str:
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
+
+
+@FUZZ
+@given(data=soups, block=st.integers(min_value=1, max_value=64))
+def test_counting_matches_reference_tokenizer(data, block):
+    path = _write(data)
+    old = corpus_mod.BLOCK_BYTES
+    corpus_mod.BLOCK_BYTES = block
+    try:
+        try:
+            vocab = Vocabulary.build(path, min_count=1)
+        except ValueError as e:
+            message = str(e)
+            assert path in message
+            assert ("empty" in message and not reference_counts(data)) or "does not look like a text file" in message
+            return
+        got = dict(zip(vocab.index_to_key, vocab.counts.tolist()))
+        assert got == dict(reference_counts(data))
+        encoded = vocab.encode(path)
+        assert encoded.n_tokens == sum(got.values())
+        lines = [line for line in data.decode("utf-8", "replace").split("\n")]
+        assert len(encoded) == sum(1 for line in lines if reference_counts(line.encode()))
+    finally:
+        corpus_mod.BLOCK_BYTES = old
+        os.unlink(path)
+
+
+def _check_loaded(kv: KeyedVectors) -> None:
+    assert len(kv.index_to_key) == kv.vectors.shape[0] == len(set(kv.index_to_key))
+    assert np.isfinite(kv.vectors).all()
+    assert all(isinstance(k, str) and k for k in kv.index_to_key)
+
+
+def _load_or_format_error(loader, path) -> None:
+    try:
+        kv = loader(path)
+    except FormatError as e:
+        assert path in str(e)
+        return
+    _check_loaded(kv)
+
+
+@FUZZ
+@given(data=st.binary(max_size=400))
+def test_readers_on_arbitrary_bytes(data):
+    path = _write(data)
+    try:
+        _load_or_format_error(lambda p: KeyedVectors.load_word2vec_format(p, binary=False), path)
+        _load_or_format_error(lambda p: KeyedVectors.load_word2vec_format(p, binary=True), path)
+        _load_or_format_error(KeyedVectors.load_glove_format, path)
+        _load_or_format_error(KeyedVectors.load, path)
+        try:
+            detect_format(path)
+            _load_or_format_error(load_vectors, path)
+        except FormatError:
+            pass
+    finally:
+        os.unlink(path)
+
+
+def _valid_files() -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    kv = KeyedVectors(["the", "naïve", "日本", "x"], rng.standard_normal((4, 3)).astype(np.float32),
+                      counts=np.array([4, 3, 2, 1]))
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, save in (("txt", lambda p: kv.save_word2vec_format(p)),
+                           ("bin", lambda p: kv.save_word2vec_format(p, binary=True)),
+                           ("glove", kv.save_glove_format), ("native", kv.save)):
+            path = os.path.join(tmp, name)
+            save(path)
+            with open(path, "rb") as f:
+                out[name] = f.read()
+    return out
+
+
+VALID = _valid_files()
+LOADERS = {
+    "txt": lambda p: KeyedVectors.load_word2vec_format(p, binary=False),
+    "bin": lambda p: KeyedVectors.load_word2vec_format(p, binary=True),
+    "glove": KeyedVectors.load_glove_format,
+    "native": KeyedVectors.load,
+}
+
+
+@st.composite
+def mutations(draw):
+    kind = draw(st.sampled_from(sorted(VALID)))
+    data = bytearray(VALID[kind])
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["flip", "truncate", "insert", "delete", "duplicate"]))
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "truncate":
+            del data[i:]
+        elif op == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=8))
+        elif op == "delete":
+            del data[i:i + draw(st.integers(1, 8))]
+        else:
+            data[i:i] = data[i:i + draw(st.integers(1, 16))]
+    return kind, bytes(data)
+
+
+@FUZZ
+@given(case=mutations())
+def test_readers_on_mutated_valid_files(case):
+    kind, data = case
+    path = _write(data)
+    try:
+        _load_or_format_error(LOADERS[kind], path)
+        if kind == "native":
+            _load_or_format_error(lambda p: KeyedVectors.load(p, mmap=True), path)
+    finally:
+        os.unlink(path)
+
+
+@pytest.mark.parametrize("kind", sorted(VALID))
+def test_unmutated_files_load(kind):
+    path = _write(VALID[kind])
+    try:
+        kv = LOADERS[kind](path)
+        assert kv.index_to_key == ["the", "naïve", "日本", "x"]
+    finally:
+        os.unlink(path)
+
+
+@FUZZ
+@given(text=st.text(max_size=200))
+def test_simple_tokenizer_never_fails(text):
+    from fastvec.corpus import simple_tokenize
+    tokens = simple_tokenize(text)
+    assert all(t and t == t.lower() and not any(c.isspace() for c in t) for t in tokens)
