@@ -111,3 +111,14 @@ def test_bad_vector_files_give_one_line(capsys, tmp_path, content):
     for argv in (["eval", str(path)], ["similar", str(path), "a"], ["analogy", str(path), "a", "b", "c"]):
         code, out, err = run(capsys, *argv)
         assert code == 1 and err.startswith("fastvec: error: ") and err.count("\n") == 1, (argv, err)
+
+
+def test_ctrl_c_in_the_command(tmp_path, small_text):
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "fastvec", "train", small_text, "--epochs", "100000",
+                             "--min-count", "2", "-q"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err == "fastvec: interrupted\n", err
