@@ -171,11 +171,12 @@ def _extensions():
 class SDist(sdist):
     """The sdist carries the Cython sources (.pyx/.pxd/.pxi/.h, as package data) and the tests,
     never generated C: cythonize() lists the .c files as the extensions' sources, and a shipped
-    .c (made by whatever Cython the packager had) would be compiled instead of the .pyx."""
+    .c (made by whatever Cython the packager had) would be compiled instead of the .pyx. fastvec
+    has no hand-written C files (only headers), so every .c is generated."""
 
     def make_distribution(self):
         files = self.filelist
-        files.exclude_pattern(r"^fastvec[/\\][^/\\]+\.(c|cpp|html)$", is_regex=True)
+        files.exclude_pattern(r"\.(c|cpp|html)$", is_regex=True)
         files.graft("tests")
         files.global_exclude("*.py[cod]")
         super().make_distribution()
