@@ -4,6 +4,13 @@
 >>> model = fastvec.Word2Vec(vector_size=100).fit("corpus.txt")    # doctest: +SKIP
 >>> model.wv.most_similar("king", topn=3)                          # doctest: +SKIP
 """
+import os as _os
+
+# Our wheels carry their own OpenMP runtime (README "OpenMP runtimes in one process"), and two
+# copies of LLVM/Intel OpenMP in one process abort at start-up ("OMP: Error #15") unless this is
+# set, e.g. fastvec's libomp next to PyTorch's on macOS. As scikit-learn does; a user's value wins.
+_os.environ.setdefault("KMP_DUPLICATE_LIB_OK", "True")
+
 from fastvec._config import show_config
 from fastvec._version import __version__
 from fastvec.cooccurrence import Cooccurrence
