@@ -117,7 +117,8 @@ def test_ctrl_c_in_the_command(tmp_path, small_text):
     import signal
     import time
     proc = subprocess.Popen([sys.executable, "-m", "fastvec", "train", small_text, "--epochs", "100000",
-                             "--min-count", "2", "-q"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                             "--min-count", "2", "-q"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

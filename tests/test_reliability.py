@@ -24,7 +24,11 @@ PY = sys.executable
 
 
 def run_py(code: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600, **kw)
+    """Run code in a fresh interpreter, outside the source tree (so it imports the installed fastvec)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as cwd:
+        return subprocess.run([PY, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600,
+                              cwd=cwd, **kw)
 
 
 # -- Ctrl-C -------------------------------------------------------------------------------------
@@ -54,7 +58,7 @@ def test_ctrl_c_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundle
     script.write_text(CTRL_C_CHILD)
     master, slave = pty.openpty()  # stderr is a TTY (of unknown width): the progress bar is on
     proc = subprocess.Popen([PY, str(script), bundled_text, str(tmp_path / "m.fv")], stdout=subprocess.PIPE,
-                            stderr=slave, text=True)
+                            stderr=slave, text=True, cwd=tmp_path)
     os.close(slave)
     terminal = b""
 
@@ -115,7 +119,7 @@ def test_killed_writer_never_leaves_a_partial_file(tmp_path):
     target = tmp_path / "vectors.txt"
     script = tmp_path / "writer.py"
     script.write_text(WRITER_CHILD)
-    proc = subprocess.Popen([PY, str(script), str(target)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([PY, str(script), str(target)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     assert proc.stdout.readline().strip() == "first"
     first = target.read_bytes()
     deadline = time.time() + 60
