@@ -76,7 +76,8 @@ def run_fastvec(s, corpus, threads, out):
     model.wv.save_word2vec_format(out, binary=True)
     whole = time.perf_counter() - t0
     return {"whole_seconds": whole, "train_seconds": model.train_seconds_,
-            "raw_tokens": model.vocabulary_.raw_tokens, "version": fastvec.__version__}
+            "raw_tokens": model.vocabulary_.raw_tokens, "version": fastvec.__version__, "kernel": model.kernel_,
+            "examples": sum(h["examples"] for h in model.history_)}
 
 
 @runner(["sg", "cbow"], "gensim")
@@ -254,6 +255,35 @@ def spawn(job: str, impl: str, corpus: str, threads: int, workdir: str) -> dict:
     return result
 
 
+def sgemm_gflops(repeat: int = 5) -> float:
+    """The machine's single-thread float32 matrix-product rate: NumPy 2048x2048 @ 2048x2048."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
+    b = a.T.copy()
+    times = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        a @ b
+        for _ in range(repeat):
+            t = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - t)
+    return 2 * 2048**3 / sorted(times)[len(times) // 2] / 1e9
+
+
+def flops_per_example(job: str) -> float:
+    """Floating-point operations of the algorithm per training example (any implementation):
+    skip-gram, per (centre, context) pair: (k + 1) targets x (dot 2d + two axpy 4d) + d to apply
+    the context gradient; CBOW, per centre word with m ~ window + 1 context words: the mean
+    (m + 1) d, the same (k + 1) x 6d, and the gradient added to the m context rows, m d."""
+    s = JOBS[job]
+    d, k = s["dim"], s["negative"]
+    if s["sg"]:
+        return (k + 1) * 6 * d + d
+    m = s["window"] + 1
+    return (m + 1) * d + (k + 1) * 6 * d + m * d
+
+
 def markdown(rows: list[dict], corpus_tokens: int) -> str:
     head = ("| job | threads | implementation | whole job (s) | train (s) | words/s | peak RSS (MB) | "
             "analogy % (sem / syn) | WS-353 | SimLex-999 | whole-job ratio fastvec/peer |")
@@ -276,6 +306,26 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
         lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {r['whole_seconds']:.1f} | "
                      f"{r['train_seconds']:.1f} | {words / 1e3:,.0f}k | {r['peak_rss_mb']:.0f} | {quality} | "
                      f"{r.get('wordsim353', float('nan')):.3f} | {r.get('simlex999', float('nan')):.3f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def efficiency(rows: list[dict], peak: float) -> str:
+    """Training-loop GFLOP/s (algorithmic flops, see flops_per_example; the number of examples is
+    fastvec's, the same algorithm on the same data) as a fraction of one core's sgemm rate, and
+    the training speed-up from 1 thread to the most threads measured."""
+    examples = {(r["job"], r["threads"]): r["examples"] for r in rows if r["impl"] == "fastvec" and "examples" in r}
+    lines = ["| job | implementation | threads | train (s) | GFLOP/s | % of 1-thread sgemm (x threads) | "
+             "speed-up vs 1 thread |", "|---|---|---|---|---|---|---|"]
+    one = {(r["job"], r["impl"]): r["train_seconds"] for r in rows if r["threads"] == 1 and "train_seconds" in r}
+    for r in rows:
+        key = (r["job"], r["threads"])
+        if "train_seconds" not in r or key not in examples or r["job"] not in ("sg", "cbow"):
+            continue
+        gflops = examples[key] * flops_per_example(r["job"]) / r["train_seconds"] / 1e9
+        speedup = one.get((r["job"], r["impl"]))
+        speedup = f"{speedup / r['train_seconds']:.2f}x" if speedup and r["threads"] > 1 else ""
+        lines.append(f"| {r['job']} | {r['impl']} | {r['threads']} | {r['train_seconds']:.1f} | {gflops:.1f} | "
+                     f"{100 * gflops / (peak * r['threads']):.1f}% | {speedup} |")
     return "\n".join(lines)
 
 
@@ -320,12 +370,16 @@ def main(argv=None) -> int:
                                   epochs=JOBS.get(job, {}).get("epochs", result.get("epochs", 1)))
                     rows.append(result)
                     print(json.dumps({k: v for k, v in result.items() if k != "vectors"}), file=sys.stderr, flush=True)
+    peak = sgemm_gflops()
     print(f"corpus: {corpus} ({corpus_tokens:,} tokens); machine: {machine()}; "
-          f"date: {time.strftime('%Y-%m-%d')}\n")
+          f"date: {time.strftime('%Y-%m-%d')}; single-thread sgemm (NumPy 2048^3 float32): {peak:.0f} GFLOP/s\n")
     print(markdown(rows, corpus_tokens))
+    print()
+    print(efficiency(rows, peak))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"corpus": corpus, "tokens": corpus_tokens, "machine": machine(), "rows": rows}, f, indent=2)
+            json.dump({"corpus": corpus, "tokens": corpus_tokens, "machine": machine(), "sgemm_gflops": peak,
+                       "rows": rows}, f, indent=2)
     return 0
 
 
