@@ -16,7 +16,15 @@
 
 #if defined(__AVX512F__)
 
-static inline __mmask16 fv_tail_mask(int r) { return (__mmask16)((1u << r) - 1u); }
+/* Tails are handled with 8- and 4-wide unmasked operations, not AVX-512 masks: rows written by
+ * one training step are read by the next, and a masked load cannot be forwarded from a pending
+ * store (it waits for the store to retire). Rows of 100 floats end in a 4-float tail. */
+
+static inline float fv_hsum128(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
 
 static inline float fv_dot(const float *x, const float *y, int n) {
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
@@ -32,11 +40,20 @@ static inline float fv_dot(const float *x, const float *y, int n) {
         a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a1);
         __m512 t = a0; a0 = a1; a1 = t;  /* alternate accumulators */
     }
-    if (i < n) {
-        __mmask16 m = fv_tail_mask(n - i);
-        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i), a2);
+    __m512 acc = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1));
+    if (i + 8 <= n) {
+        h = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), h);
+        i += 8;
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    if (i + 4 <= n) {
+        q = _mm_fmadd_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i), q);
+        i += 4;
+    }
+    float s = fv_hsum128(q);
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
 }
 
 static inline void fv_axpy(float a, const float *x, float *y, int n) {
@@ -44,32 +61,34 @@ static inline void fv_axpy(float a, const float *x, float *y, int n) {
     int i = 0;
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    if (i < n) {
-        __mmask16 m = fv_tail_mask(n - i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i),
-                                                        _mm512_maskz_loadu_ps(m, y + i)));
+    if (i + 8 <= n) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(_mm512_castps512_ps256(va), _mm256_loadu_ps(x + i),
+                                                _mm256_loadu_ps(y + i)));
+        i += 8;
     }
+    if (i + 4 <= n) {
+        _mm_storeu_ps(y + i, _mm_fmadd_ps(_mm512_castps512_ps128(va), _mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+        i += 4;
+    }
+    for (; i < n; i++) y[i] += a * x[i];
 }
 
 static inline void fv_add(const float *x, float *y, int n) {
     int i = 0;
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    if (i < n) {
-        __mmask16 m = fv_tail_mask(n - i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i),
-                                                      _mm512_maskz_loadu_ps(m, y + i)));
+    if (i + 8 <= n) {
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        i += 8;
     }
+    if (i + 4 <= n) {
+        _mm_storeu_ps(y + i, _mm_add_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+        i += 4;
+    }
+    for (; i < n; i++) y[i] += x[i];
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
-
-static inline float fv_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-    return _mm_cvtss_f32(s);
-}
 
 static inline float fv_dot(const float *x, const float *y, int n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
@@ -85,7 +104,15 @@ static inline float fv_dot(const float *x, const float *y, int n) {
         a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a1);
         __m256 t = a0; a0 = a1; a1 = t;
     }
-    float s = fv_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    __m256 acc = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    if (i + 4 <= n) {
+        q = _mm_fmadd_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i), q);
+        i += 4;
+    }
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    q = _mm_add_ss(q, _mm_shuffle_ps(q, q, 0x55));
+    float s = _mm_cvtss_f32(q);
     for (; i < n; i++) s += x[i] * y[i];
     return s;
 }
@@ -95,6 +122,10 @@ static inline void fv_axpy(float a, const float *x, float *y, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    if (i + 4 <= n) {
+        _mm_storeu_ps(y + i, _mm_fmadd_ps(_mm256_castps256_ps128(va), _mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+        i += 4;
+    }
     for (; i < n; i++) y[i] += a * x[i];
 }
 
@@ -102,6 +133,10 @@ static inline void fv_add(const float *x, float *y, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    if (i + 4 <= n) {
+        _mm_storeu_ps(y + i, _mm_add_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+        i += 4;
+    }
     for (; i < n; i++) y[i] += x[i];
 }
 
