@@ -5,11 +5,16 @@
 # the ISA flags setup.py compiles them with; fastvec._dispatch picks the best one.
 #
 # Parameters live in one float32 array `state` of 2V rows (words, then contexts), each row
-#     [ vector: dpad | squared-gradient sums: dpad | bias, bias squared-gradient sum, 0... (16) ]
-# with dpad = vector_size rounded up to 16 floats. The padding lanes hold 0 in the vector and 1
-# in the sums, so they stay 0 and the update loops run over whole 64-byte lines without a tail.
-# One row per word keeps everything an update touches in 9 contiguous cache lines (dim 50).
-#
+#     [ vector | A, B | 0... (dpad lanes) || squared-gradient sums (dpad lanes, padding 1) ]
+# with dpad = vector_size + 2 rounded up to 16 floats and A = vector_size, B = A + 1. A word row
+# holds its bias in lane A and the constant 1 in lane B; a context row the constant in A and its
+# bias in B. The dot product over all dpad lanes is then w.w~ + b + b~, and the gradient of a
+# bias lane is f*diff, so one loop of whole SIMD vectors updates vectors and biases alike, with
+# per-lane learning rates (eta for vector lanes, 1 for bias lanes, 0 for the constant lanes and
+# the padding) and clipping bounds (+inf for bias lanes). Padding lanes stay 0. Everything one
+# update touches lies in 2 * dpad / 16 contiguous cache lines (8 for vector_size 50): the kernel
+# is bound by fetching these rows, so every line counts.
+
 # The update is the Stanford reference's (glove.c, current master): each gradient component
 # f*diff*w is clipped to [-clip, clip] and multiplied by eta, the step divides it by the square
 # root of the component's running sum (initialised to 1) before that sum grows by its square;
@@ -35,11 +40,15 @@
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.math cimport expf, logf, sqrtf
+from libc.math cimport expf, logf
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 from fastvec._random cimport mix64, rng_below, rng_for_item
 from fastvec._vec cimport dot
+
+cdef extern from "_fv_glove.h" nogil:
+    void fv_glove_update(float* w1, float* w2, float* g1, float* g2, const float* eta1, const float* eta2,
+                         const float* clip, float fdiff, int n) noexcept
 
 cdef extern from "_fv_platform.h" nogil:
     const char* FV_COMPILED_ISA
@@ -50,8 +59,7 @@ cdef enum:
     TALLY_STRIDE = 8         # 8 x 8 bytes = one cache line per thread
     FEISTEL_ROUNDS = 4
     PREFETCH_RECORDS = 8     # parameter rows fetched this many records ahead
-    PREFETCH_BLOCKS = 8      # CSR blocks fetched this many blocks ahead
-    ROW_EXTRA = 16           # floats after the two dpad parts: bias, its sum, padding
+    PREFETCH_NNZ = 64        # CSR non-zeros fetched this many ahead while gathering
 
 cdef struct Record:
     int32_t row
@@ -62,6 +70,9 @@ cdef struct Job:
     float* state
     int64_t row_len
     int dpad
+    const float* eta_word    # per-lane learning rates of word rows (dpad)
+    const float* eta_context # ... of context rows
+    const float* lane_clip   # per-lane clipping bounds
     int64_t n_words
     const int64_t* indptr
     const int64_t* row_hint   # row of non-zero (q << hint_shift), q = 0 .. nnz >> hint_shift
@@ -75,8 +86,6 @@ cdef struct Job:
     float x_max
     float log_x_max
     float alpha
-    float eta
-    float clip
     int half_bits
     uint64_t keys[FEISTEL_ROUNDS]
     uint64_t seed
@@ -88,9 +97,28 @@ def compiled_isa() -> str:
     return FV_COMPILED_ISA.decode()
 
 
+def padded_size(int vector_size) -> int:
+    """Lanes per part of a state row: vector_size + 2 (bias and constant) rounded up to 16."""
+    return (vector_size + 2 + 15) // 16 * 16
+
+
 def row_length(int dpad) -> int:
-    """Floats per state row for a padded vector size."""
-    return 2 * dpad + ROW_EXTRA
+    """Floats per state row: the vector part and the squared-gradient part."""
+    return 2 * dpad
+
+
+def lane_parameters(int vector_size, double eta, double clip):
+    """Per-lane (eta of word rows, eta of context rows, clipping bound), float32 arrays of
+    padded_size(vector_size) lanes, as the kernel uses them."""
+    cdef int dpad = padded_size(vector_size)
+    eta_word = np.zeros(dpad, dtype=np.float32)
+    eta_word[:vector_size] = eta
+    eta_context = eta_word.copy()
+    eta_word[vector_size] = 1.0            # word bias in lane A, constant in lane B
+    eta_context[vector_size + 1] = 1.0     # context constant in lane A, bias in lane B
+    lane_clip = np.full(dpad, clip, dtype=np.float32)
+    lane_clip[vector_size:vector_size + 2] = np.inf
+    return eta_word, eta_context, lane_clip
 
 
 # -- epoch order ---------------------------------------------------------------------------------
@@ -134,6 +162,7 @@ cdef int gather_item(const Job* job, int64_t item, int64_t* blocks, Record* buf,
     """The records of one work item, shuffled; returns how many."""
     cdef int64_t first = item * job.blocks_per_item, last = first + job.blocks_per_item
     cdef int64_t pos, k, k_end, row, start
+    cdef int64_t ahead = (PREFETCH_NNZ + job.block - 1) // job.block
     cdef int n = 0, nb, m, r
     cdef Record tmp
     if last > job.n_blocks:
@@ -141,9 +170,12 @@ cdef int gather_item(const Job* job, int64_t item, int64_t* blocks, Record* buf,
     nb = <int>(last - first)
     for pos in range(nb):
         blocks[pos] = block_at(job, first + pos)
+    for pos in range(nb if nb < ahead else ahead):
+        fv_prefetch(job.indices + blocks[pos] * job.block)
+        fv_prefetch(job.data + blocks[pos] * job.block)
     for pos in range(nb):
-        if pos + PREFETCH_BLOCKS < nb:
-            start = blocks[pos + PREFETCH_BLOCKS] * job.block
+        if pos + ahead < nb:
+            start = blocks[pos + ahead] * job.block
             fv_prefetch(job.indices + start)
             fv_prefetch(job.data + start)
         start = blocks[pos] * job.block
@@ -170,36 +202,16 @@ cdef int gather_item(const Job* job, int64_t item, int64_t* blocks, Record* buf,
 
 # -- the update ----------------------------------------------------------------------------------
 
-cdef inline float clamp(float v, float c) noexcept nogil:
-    v = v if v < c else c
-    return v if v > -c else -c
-
-
 cdef inline double train_record(const Job* job, const Record* rec) noexcept nogil:
-    cdef int dpad = job.dpad, b
+    cdef int dpad = job.dpad
     cdef float* w1 = job.state + <int64_t>rec.row * job.row_len
     cdef float* w2 = job.state + (job.n_words + <int64_t>rec.col) * job.row_len
-    cdef float* g1 = w1 + dpad
-    cdef float* g2 = w2 + dpad
     cdef float log_x = logf(rec.x)
-    cdef float diff = dot(w1, w2, dpad) + w1[2 * dpad] + w2[2 * dpad] - log_x
+    cdef float diff = dot(w1, w2, dpad) - log_x          # includes b + b~ (lanes A and B)
     cdef float weight = 1.0 if rec.x >= job.x_max else expf(job.alpha * (log_x - job.log_x_max))
     cdef float fdiff = weight * diff
-    cdef float eta = job.eta, clip = job.clip
-    cdef float v1, v2, t1, t2
-    for b in range(dpad):
-        v1 = w1[b]
-        v2 = w2[b]
-        t1 = clamp(fdiff * v2, clip) * eta
-        t2 = clamp(fdiff * v1, clip) * eta
-        w1[b] = v1 - t1 / sqrtf(g1[b])
-        w2[b] = v2 - t2 / sqrtf(g2[b])
-        g1[b] = g1[b] + t1 * t1
-        g2[b] = g2[b] + t2 * t2
-    w1[2 * dpad] -= fdiff / sqrtf(w1[2 * dpad + 1])
-    w2[2 * dpad] -= fdiff / sqrtf(w2[2 * dpad + 1])
-    w1[2 * dpad + 1] += fdiff * fdiff
-    w2[2 * dpad + 1] += fdiff * fdiff
+    # the AdaGrad step itself, per ISA: fastvec/_fv_glove.h
+    fv_glove_update(w1, w2, w1 + dpad, w2 + dpad, job.eta_word, job.eta_context, job.lane_clip, fdiff, dpad)
     return 0.5 * <double>fdiff * <double>diff
 
 
@@ -260,7 +272,8 @@ def epoch_items(int64_t nnz, int64_t block, int64_t blocks_per_item) -> int:
 
 
 def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t[::1] row_hint, int hint_shift,
-                const int32_t[::1] indices, const float[::1] data, int64_t n_words, int dim_pad, int64_t first_item, int64_t last_item,
+                const int32_t[::1] indices, const float[::1] data, int64_t n_words, int vector_size,
+                int64_t first_item, int64_t last_item,
                 int64_t block, int64_t blocks_per_item, double x_max, double alpha, double eta, double clip,
                 uint64_t seed, uint64_t epoch, int n_threads):
     """Train work items [first_item, last_item) of one epoch.
@@ -273,8 +286,11 @@ def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t
     cdef int64_t nnz = indices.shape[0], k
     cdef int tid, cap = <int>(block * blocks_per_item)
     cdef double item_loss
-    if state.shape[0] != 2 * n_words or state.shape[1] != 2 * dim_pad + ROW_EXTRA or dim_pad % 16 != 0:
-        raise ValueError("state has the wrong shape for n_words and dim_pad")
+    cdef int dim_pad = padded_size(vector_size)
+    if vector_size < 1 or state.shape[0] != 2 * n_words or state.shape[1] != row_length(dim_pad):
+        raise ValueError("state has the wrong shape for n_words and vector_size")
+    eta_word_arr, eta_context_arr, clip_arr = lane_parameters(vector_size, eta, clip)
+    cdef float[::1] eta_word = eta_word_arr, eta_context = eta_context_arr, lane_clip = clip_arr
     if indptr.shape[0] != n_words + 1 or data.shape[0] != nnz or block < 1 or blocks_per_item < 1 \
             or hint_shift < 0 or hint_shift > 40 or row_hint.shape[0] != (nnz >> hint_shift) + 2:
         raise ValueError("inconsistent matrix or block arguments")
@@ -292,6 +308,9 @@ def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t
     job.state = &state[0, 0]
     job.row_len = state.shape[1]
     job.dpad = dim_pad
+    job.eta_word = &eta_word[0]
+    job.eta_context = &eta_context[0]
+    job.lane_clip = &lane_clip[0]
     job.n_words = n_words
     job.indptr = &indptr[0]
     job.row_hint = &row_hint[0]
@@ -305,8 +324,6 @@ def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t
     job.x_max = <float>x_max
     job.log_x_max = logf(<float>x_max)
     job.alpha = <float>alpha
-    job.eta = <float>eta
-    job.clip = <float>clip
     job.seed = seed
     job.epoch = epoch
     epoch_keys(&job)

@@ -96,33 +96,55 @@ def item_records(indptr, indices, data, order: list[int], item: int, block: int,
 
 # -- the AdaGrad update --------------------------------------------------------------------------
 
-def glove_update(state: np.ndarray, n_words: int, dpad: int, i: int, j: int, x: float, x_max: float,
-                 alpha: float, eta: float, clip: float) -> float:
-    """One record in float32, as the kernel: returns the loss 0.5 f(x) (w.c + b + b~ - log x)^2.
+def layout(vector_size: int) -> int:
+    """dpad of the kernel's state rows: vector_size + 2 rounded up to 16. Lane A = vector_size
+    holds a word's bias (context rows: the constant 1), lane B = A + 1 the constant (context
+    rows: the bias)."""
+    return (vector_size + 2 + 15) // 16 * 16
 
-    ``state`` rows: [vector (dpad) | squared-gradient sums (dpad) | bias, bias squared-gradient sum]."""
+
+def glove_update(state: np.ndarray, n_words: int, vector_size: int, i: int, j: int, x: float, x_max: float,
+                 alpha: float, eta: float, clip: float) -> float:
+    """One record in float32, as the kernel (but with the biases written out separately):
+    returns the loss 0.5 f(x) (w.c + b + b~ - log x)^2."""
     f32 = np.float32
+    dpad = layout(vector_size)
+    a, b = vector_size, vector_size + 1
     w1, w2 = state[i], state[n_words + j]
-    v1, v2 = w1[:dpad].copy(), w2[:dpad].copy()
-    g1, g2 = w1[dpad:2 * dpad], w2[dpad:2 * dpad]
+    v1, v2 = w1[:vector_size].copy(), w2[:vector_size].copy()
+    g1, g2 = w1[dpad:dpad + vector_size], w2[dpad:dpad + vector_size]
     log_x = np.log(f32(x), dtype=f32)
-    diff = f32(np.dot(v1, v2) + w1[2 * dpad] + w2[2 * dpad] - log_x)
+    diff = f32(np.dot(v1, v2) + w1[a] * w2[a] + w1[b] * w2[b] - log_x)   # w1[b] = w2[a] = 1
     weight = f32(1.0) if x >= x_max else f32(np.exp(f32(alpha) * (log_x - np.log(f32(x_max), dtype=f32)), dtype=f32))
     fdiff = f32(weight * diff)
     t1 = np.clip(fdiff * v2, -f32(clip), f32(clip)).astype(f32) * f32(eta)
     t2 = np.clip(fdiff * v1, -f32(clip), f32(clip)).astype(f32) * f32(eta)
-    w1[:dpad] = v1 - t1 / np.sqrt(g1)
-    w2[:dpad] = v2 - t2 / np.sqrt(g2)
+    w1[:vector_size] = v1 - t1 / np.sqrt(g1)
+    w2[:vector_size] = v2 - t2 / np.sqrt(g2)
     g1 += t1 * t1
     g2 += t2 * t2
-    w1[2 * dpad] -= fdiff / np.sqrt(w1[2 * dpad + 1])
-    w2[2 * dpad] -= fdiff / np.sqrt(w2[2 * dpad + 1])
-    w1[2 * dpad + 1] += fdiff * fdiff
-    w2[2 * dpad + 1] += fdiff * fdiff
+    # biases: the unclipped f*diff without eta (glove.c)
+    w1[a] -= fdiff / np.sqrt(w1[dpad + a])
+    w2[b] -= fdiff / np.sqrt(w2[dpad + b])
+    w1[dpad + a] += fdiff * fdiff
+    w2[dpad + b] += fdiff * fdiff
     return 0.5 * float(fdiff) * float(diff)
 
 
-def train_items(*, state, indptr, indices, data, n_words, dpad, first_item, last_item, block, blocks_per_item,
+def initial_state(n_words: int, vector_size: int, vectors: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """A state array from vectors (2V x vector_size) and biases (2V): sums 1, constants 1."""
+    dpad = layout(vector_size)
+    state = np.zeros((2 * n_words, 2 * dpad), dtype=np.float32)
+    state[:, :vector_size] = vectors
+    state[:n_words, vector_size] = biases[:n_words]
+    state[:n_words, vector_size + 1] = 1.0
+    state[n_words:, vector_size] = 1.0
+    state[n_words:, vector_size + 1] = biases[n_words:]
+    state[:, dpad:] = 1.0
+    return state
+
+
+def train_items(*, state, indptr, indices, data, n_words, vector_size, first_item, last_item, block, blocks_per_item,
                 x_max, alpha, eta, clip, seed, epoch) -> tuple[int, float]:
     """Twin of ``train_slice`` at one thread: (records trained, summed loss)."""
     n_blocks = -(-len(indices) // block)
@@ -130,6 +152,6 @@ def train_items(*, state, indptr, indices, data, n_words, dpad, first_item, last
     done, loss = 0, 0.0
     for item in range(first_item, last_item):
         for i, j, x in item_records(indptr, indices, data, order, item, block, blocks_per_item, seed, epoch):
-            loss += glove_update(state, n_words, dpad, i, j, x, x_max, alpha, eta, clip)
+            loss += glove_update(state, n_words, vector_size, i, j, x, x_max, alpha, eta, clip)
             done += 1
     return done, loss

@@ -50,8 +50,9 @@ def test_save_load_round_trip(model, tmp_path):
 def test_related_words_rank_high(model):
     kv = model.wv
     ranks = {pair: _rank(kv, *pair) for pair in SANITY_PAIRS}
-    # out of ~14,700 words: an untrained model puts these around rank 7,000
-    assert all(r < 30 for r in ranks.values()), ranks
+    # out of ~14,700 words: an untrained model puts these around rank 7,000. (Seen for GloVe over
+    # seeds: 0 to 8, except film/movie at 15 to 44; skip-gram: 0 to 16.)
+    assert all(r < 100 for r in ranks.values()), ranks
     assert np.median(list(ranks.values())) < 8, ranks
 
 

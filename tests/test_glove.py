@@ -10,7 +10,6 @@ import fastvec
 from fastvec import Cooccurrence, Corpus, DivergenceError, GloVe, NotFittedError, Vocabulary
 from fastvec import _dispatch
 from fastvec import _reference_glove as ref
-from fastvec.glove import padded_size
 
 VARIANTS = [v for v in _dispatch.supported_variants()
             if importlib.util.find_spec(f"fastvec._glove_{v}") is not None]
@@ -26,28 +25,27 @@ def _matrix(seed=0, n_words=30, n_tokens=2000):
 
 def _state(kernels, n_words, dim, seed=1):
     rng = np.random.default_rng(seed)
-    dpad = padded_size(dim)
-    state = np.zeros((2 * n_words, kernels.row_length(dpad)), dtype=np.float32)
-    state[:, :dim] = (rng.random((2 * n_words, dim)) - 0.5) / (dim + 1)
-    state[:, dpad:2 * dpad] = 1.0 + rng.random((2 * n_words, dpad))   # sums already grown a little
-    state[:, 2 * dpad] = (rng.random(2 * n_words) - 0.5) / (dim + 1)
-    state[:, 2 * dpad + 1] = 1.0
+    state = ref.initial_state(n_words, dim, (rng.random((2 * n_words, dim)) - 0.5) / (dim + 1),
+                              (rng.random(2 * n_words) - 0.5) / (dim + 1))
+    dpad = kernels.padded_size(dim)
+    assert state.shape == (2 * n_words, kernels.row_length(dpad))
+    state[:, dpad:] += rng.random((2 * n_words, dpad)).astype(np.float32)   # sums already grown a little
     return state, dpad
 
 
-def _run(kernels, state, indptr, indices, data, dpad, *, block, per_item, first=0, last=None, clip=100.0,
+def _run(kernels, state, indptr, indices, data, dim, *, block, per_item, first=0, last=None, clip=100.0,
          seed=5, epoch=3, threads=1, x_max=10.0):
     n_words = len(indptr) - 1
     if last is None:
         last = kernels.epoch_items(len(indices), block, per_item)
     return kernels.train_slice(state=state, indptr=indptr, row_hint=kernels.row_hints(indptr, 3), hint_shift=3,
-                               indices=indices, data=data, n_words=n_words, dim_pad=dpad, first_item=first,
+                               indices=indices, data=data, n_words=n_words, vector_size=dim, first_item=first,
                                last_item=last, block=block, blocks_per_item=per_item, x_max=x_max, alpha=0.75,
                                eta=0.05, clip=clip, seed=seed, epoch=epoch, n_threads=threads)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("dim", [1, 13, 50])
+@pytest.mark.parametrize("dim", [1, 13, 16, 50, 63])
 @pytest.mark.parametrize("block,per_item", [(1, 7), (8, 4), (16, 256)])
 def test_kernel_matches_reference(variant, dim, block, per_item):
     kernels = importlib.import_module(f"fastvec._glove_{variant}")
@@ -55,31 +53,34 @@ def test_kernel_matches_reference(variant, dim, block, per_item):
     state, dpad = _state(kernels, len(indptr) - 1, dim)
     before = state.copy()
     want_state = state.copy()
-    got = _run(kernels, state, indptr, indices, data, dpad, block=block, per_item=per_item)
+    got = _run(kernels, state, indptr, indices, data, dim, block=block, per_item=per_item)
     want = ref.train_items(state=want_state, indptr=indptr, indices=indices, data=data, n_words=len(indptr) - 1,
-                           dpad=dpad, first_item=0, last_item=kernels.epoch_items(len(indices), block, per_item),
+                           vector_size=dim, first_item=0, last_item=kernels.epoch_items(len(indices), block, per_item),
                            block=block, blocks_per_item=per_item, x_max=10.0, alpha=0.75, eta=0.05, clip=100.0,
                            seed=5, epoch=3)
     assert got[0] == want[0] == len(indices)        # every non-zero exactly once per epoch
     np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
     np.testing.assert_allclose(state, want_state, rtol=1e-5, atol=1e-6)
     assert not np.array_equal(state, before)
-    # padding lanes stay 0 in the vectors and 1 + (initial) in the sums: they never move
-    np.testing.assert_array_equal(state[:, dim:dpad], 0.0)
+    # padding lanes stay 0 and constant lanes 1; biases learn
+    n = len(indptr) - 1
+    np.testing.assert_array_equal(state[:, dim + 2:dpad], 0.0)
+    np.testing.assert_array_equal(state[:n, dim + 1], 1.0)
+    np.testing.assert_array_equal(state[n:, dim], 1.0)
+    assert not np.array_equal(state[:n, dim], before[:n, dim]) and not np.array_equal(state[n:, dim + 1], before[n:, dim + 1])
 
 
 def test_one_adagrad_step_by_hand():
     """One non-zero X[0, 1] = 3, vector size 3: glove.c's update computed with NumPy in float64."""
     kernels = _dispatch.kernels("glove")
-    dim, dpad = 3, padded_size(3)
-    state = np.zeros((4, kernels.row_length(dpad)), dtype=np.float32)
+    dpad = kernels.padded_size(3)
     w, c = np.array([0.1, -0.2, 0.3]), np.array([0.4, 0.1, -0.5])
-    state[0, :3], state[3, :3] = w, c                       # word 0, context 1 (row V + 1)
-    state[0, dpad:dpad + 3] = [1.0, 2.0, 4.0]
+    vectors = np.zeros((4, 3))
+    vectors[0], vectors[3] = w, c                           # word 0, context 1 (row V + 1)
+    state = ref.initial_state(2, 3, vectors, np.array([0.05, 0, 0, -0.02]))
+    state[0, dpad:dpad + 4] = [1.0, 2.0, 4.0, 2.0]          # the word's sums (bias sum last)
     state[3, dpad:dpad + 3] = [1.0, 1.5, 3.0]
-    state[0, 2 * dpad:2 * dpad + 2] = [0.05, 2.0]
-    state[3, 2 * dpad:2 * dpad + 2] = [-0.02, 1.0]
-    state[[1, 2], dpad:2 * dpad] = state[[0, 3], dpad:2 * dpad] = np.maximum(state[[0, 3], dpad:2 * dpad], 1.0)
+    untouched = state[[1, 2]].copy()
     indptr = np.array([0, 1, 1], dtype=np.int64)
     indices, data = np.array([1], dtype=np.int32), np.array([3.0], dtype=np.float32)
     x_max, alpha, eta = 10.0, 0.75, 0.05
@@ -87,28 +88,30 @@ def test_one_adagrad_step_by_hand():
     fdiff = (3.0 / x_max) ** alpha * diff
     gw, gc = np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.5, 3.0])
     t_w, t_c = fdiff * c * eta, fdiff * w * eta
-    done, loss = _run(kernels, state, indptr, indices, data, dpad, block=1, per_item=1, x_max=x_max)
+    done, loss = _run(kernels, state, indptr, indices, data, 3, block=1, per_item=1, x_max=x_max)
     assert done == 1 and loss == pytest.approx(0.5 * fdiff * diff, rel=1e-5)
     np.testing.assert_allclose(state[0, :3], w - t_w / np.sqrt(gw), rtol=1e-5)
     np.testing.assert_allclose(state[3, :3], c - t_c / np.sqrt(gc), rtol=1e-5)
     np.testing.assert_allclose(state[0, dpad:dpad + 3], gw + t_w**2, rtol=1e-6)
     np.testing.assert_allclose(state[3, dpad:dpad + 3], gc + t_c**2, rtol=1e-6)
-    # biases: the unclipped f*diff without the learning rate, as glove.c
-    np.testing.assert_allclose(state[0, 2 * dpad:2 * dpad + 2], [0.05 - fdiff / np.sqrt(2.0), 2.0 + fdiff**2], rtol=1e-5)
-    np.testing.assert_allclose(state[3, 2 * dpad:2 * dpad + 2], [-0.02 - fdiff, 1.0 + fdiff**2], rtol=1e-5)
+    # biases: the unclipped f*diff without the learning rate, as glove.c; constants stay 1
+    np.testing.assert_allclose(state[0, [3, dpad + 3]], [0.05 - fdiff / np.sqrt(2.0), 2.0 + fdiff**2], rtol=1e-5)
+    np.testing.assert_allclose(state[3, [4, dpad + 4]], [-0.02 - fdiff, 1.0 + fdiff**2], rtol=1e-5)
+    assert state[0, 4] == state[3, 3] == 1.0 and state[0, dpad + 4] == state[3, dpad + 3] == 1.0
+    np.testing.assert_array_equal(state[[1, 2]], untouched)   # nothing else moved
+    np.testing.assert_array_equal(state[[0, 3], 5:dpad], 0.0)
 
 
 def test_gradient_components_are_clipped():
     kernels = _dispatch.kernels("glove")
-    dpad = padded_size(4)
-    state = np.zeros((4, kernels.row_length(dpad)), dtype=np.float32)
-    state[:, dpad:2 * dpad + 2] = 1.0
-    state[0, :4] = [5.0, -5.0, 0.001, 0.0]
-    state[3, :4] = [5.0, 5.0, 0.0, -0.001]
+    vectors = np.zeros((4, 4))
+    vectors[0] = [5.0, -5.0, 0.001, 0.0]
+    vectors[3] = [5.0, 5.0, 0.0, -0.001]
+    state = ref.initial_state(2, 4, vectors, np.zeros(4))
     indptr = np.array([0, 1, 1], dtype=np.int64)
     indices, data = np.array([1], dtype=np.int32), np.array([20.0], dtype=np.float32)
     before = state.copy()
-    _run(kernels, state, indptr, indices, data, dpad, block=1, per_item=1, clip=0.01)
+    _run(kernels, state, indptr, indices, data, 4, block=1, per_item=1, clip=0.01)
     step = before[0, :4] - state[0, :4]
     # fdiff = w.c - log 20 ~ -3: components fdiff*c = -15, -15 clip to -0.01; tiny ones pass
     np.testing.assert_allclose(step[:2], [-0.01 * 0.05] * 2, atol=1e-6)  # float32 steps on 5.0
