@@ -256,7 +256,7 @@ class Corpus:
         """Encode a file or iterable of token lists with an existing vocabulary."""
         from fastvec.vocab import encode_source
         if isinstance(corpus, Corpus):
-            if corpus.vocabulary is vocabulary:
+            if corpus.vocabulary is vocabulary or corpus.vocabulary.index_to_key == vocabulary.index_to_key:
                 return corpus
             raise ValueError("this Corpus was encoded with a different vocabulary; encode the text again")
         return encode_source(corpus, vocabulary, tokenizer=_resolve_tokenizer(tokenizer))

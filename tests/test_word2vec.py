@@ -134,6 +134,18 @@ def test_interrupted_training_continues_exactly_after_save_and_load(tmp_path, sm
         resumed.train_more(small_text)
 
 
+def test_train_more_accepts_a_saved_corpus_with_the_same_vocabulary(tmp_path, small_text):
+    corpus = Corpus.build(small_text, min_count=2)
+    corpus.save(tmp_path / "c.fvc")
+    model = Word2Vec(epochs=1, seed=1, progress=False, min_count=2).fit(corpus)
+    model.save(tmp_path / "m.fv")
+    resumed = Word2Vec.load(tmp_path / "m.fv").train_more(Corpus.load(tmp_path / "c.fvc"), epochs=1)
+    assert resumed.epochs_trained_ == 2
+    other = Corpus.build([["x", "y"]] * 3, min_count=1)
+    with pytest.raises(ValueError, match="different vocabulary"):
+        resumed.train_more(other, epochs=1)
+
+
 def test_train_more_with_new_epochs_starts_a_new_schedule(small_text):
     m = Word2Vec(epochs=1, seed=1, progress=False, min_count=2).fit(small_text)
     before = m.wv.vectors.copy()
