@@ -424,8 +424,9 @@ def main(argv=None) -> int:
             tar.extractall(unpacked, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
         (src,) = unpacked.iterdir()
         raw = workdir / "raw-wheel"
+        # as [tool.cibuildwheel] environment in pyproject.toml
         proc = run([tools, "-m", "build", "--wheel", "--outdir", raw, src], log="wheel",
-                   env=clean_env(FASTVEC_OPENMP="1"))
+                   env=clean_env(FASTVEC_OPENMP="1", CFLAGS="-g0"))
         build_line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("fastvec build:")), "")
         (raw_wheel,) = raw.glob("*.whl")
         done(t, f"{raw_wheel.name}; {build_line}")
