@@ -14,21 +14,22 @@
 # the padding) and clipping bounds (+inf for bias lanes). Padding lanes stay 0. Everything one
 # update touches lies in 2 * dpad / 16 contiguous cache lines (8 for vector_size 50): the kernel
 # is bound by fetching these rows, so every line counts.
-
+#
 # The update is the Stanford reference's (glove.c, current master): each gradient component
 # f*diff*w is clipped to [-clip, clip] and multiplied by eta, the step divides it by the square
 # root of the component's running sum (initialised to 1) before that sum grows by its square;
 # biases take the unclipped f*diff without eta. Word and context step both use the old vectors.
-# Float32 arithmetic, float64 loss tallies.
+# Float32 arithmetic (the step itself per ISA in fastvec/_fv_glove.h), float64 loss tallies.
 #
 # Order of the non-zeros (a fresh one every epoch, cheap and cache-friendly): the CSR arrays are
-# cut into blocks of `block` consecutive non-zeros; a keyed Feistel network (4 rounds of
+# cut into blocks of `block` consecutive non-zeros (fastvec.glove uses 1: a uniformly random
+# order; see its BLOCK for what larger blocks cost); a keyed Feistel network (4 rounds of
 # splitmix64, cycle-walking to the exact range; keys from seed and epoch) permutes the blocks;
 # a work item is `blocks_per_item` consecutive blocks of that permutation, which one thread
-# gathers into a private buffer (sequential 32-byte reads), shuffles there (Fisher-Yates with the
-# item's own random stream) and then trains, prefetching the parameter rows a few records ahead.
-# No per-epoch array is built, nothing is copied globally, and the order depends only on
-# (seed, epoch), never on the thread count.
+# gathers into a private buffer (the CSR reads prefetched 64 non-zeros ahead), shuffles there
+# (Fisher-Yates with the item's own random stream) and then trains, prefetching the parameter
+# rows 8 records ahead. No per-epoch array is built, nothing is copied globally, the order
+# depends only on (seed, epoch), never on the thread count, and the buffer (48 KB) stays in L1/L2.
 #
 # Concurrency (Hogwild, Recht et al. 2011): threads take work items from a dynamic schedule and
 # update the shared `state` without locks, as glove.c's pthreads do. Two threads may touch the
