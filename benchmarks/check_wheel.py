@@ -12,7 +12,8 @@ the environment that runs this script, and the checkout is only read):
  1. build the sdist (PEP 517, isolated) and check it: every .pyx/.pxd/.pxi/.h and the tests in,
     no generated C, no compiled objects;
  2. build a wheel from the unpacked sdist, i.e. from scratch;
- 3. repair it with auditwheel to a manylinux tag (libgomp is copied into the wheel);
+ 3. repair it with auditwheel to a manylinux tag (libgomp is copied into the wheel, debug info
+    stripped);
  4. install it into a fresh environment with binaries only (CC/CXX point at `false`), remove
     setuptools/wheel, and check that Cython is not importable;
  5. run the test suite against it from a directory outside the source tree;
@@ -426,7 +427,7 @@ def main(argv=None) -> int:
         raw = workdir / "raw-wheel"
         # as [tool.cibuildwheel] environment in pyproject.toml
         proc = run([tools, "-m", "build", "--wheel", "--outdir", raw, src], log="wheel",
-                   env=clean_env(FASTVEC_OPENMP="1", CFLAGS="-g0"))
+                   env=clean_env(FASTVEC_OPENMP="1"))
         build_line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("fastvec build:")), "")
         (raw_wheel,) = raw.glob("*.whl")
         done(t, f"{raw_wheel.name}; {build_line}")
@@ -434,7 +435,8 @@ def main(argv=None) -> int:
         t = step("3. auditwheel repair")
         show = run([tools, "-m", "auditwheel", "show", raw_wheel], log="auditwheel-show")
         wheelhouse = workdir / "wheelhouse"
-        run([tools, "-m", "auditwheel", "repair", "-w", wheelhouse, raw_wheel], log="auditwheel-repair",
+        # --strip as in pyproject.toml [tool.cibuildwheel.linux]: debug info out, code unchanged
+        run([tools, "-m", "auditwheel", "repair", "--strip", "-w", wheelhouse, raw_wheel], log="auditwheel-repair",
             env=clean_env(PATH=f"{tools.parent}{os.pathsep}{os.environ.get('PATH', '')}"))
         (wheel,) = wheelhouse.glob("*.whl")
         facts = wheel_facts(wheel)
