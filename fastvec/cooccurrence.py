@@ -98,6 +98,9 @@ class Cooccurrence:
         n = len(vocabulary)
         if matrix.shape != (n, n):
             raise ValueError(f"matrix has shape {matrix.shape}, expected ({n}, {n}) for a vocabulary of {n} words")
+        _check_dtype(matrix)
+        if symmetric is not None and not isinstance(symmetric, (bool, np.bool_)):
+            raise TypeError(f"symmetric must be True, False or None, not {symmetric!r}")
         if matrix.format != "csr" or matrix.dtype != np.float32:
             matrix = scipy.sparse.csr_array(matrix, dtype=np.float32)
             matrix.sum_duplicates()
@@ -147,6 +150,9 @@ class Cooccurrence:
         if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, numbers.Integral)
                                        or max_memory <= 0):
             raise ValueError(f"max_memory must be a positive number of bytes or None, got {max_memory!r}")
+        if tmp_dir is not None and not os.path.isdir(tmp_dir):
+            raise (NotADirectoryError if os.path.exists(tmp_dir) else FileNotFoundError)(
+                f"tmp_dir {os.fspath(tmp_dir)}: no such directory (where spilled partial results go)")
         threads = resolve_workers(workers)
         encoded = _encoded(corpus, vocabulary)
         vocab = encoded.vocabulary
@@ -204,8 +210,19 @@ def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n
     return scipy.sparse.csr_array((data, indices, indptr), shape=(n, n), copy=False)
 
 
+def _check_dtype(matrix) -> None:
+    """Counts are real numbers: refuse complex, object or string values (never cast them)."""
+    if matrix.dtype.kind not in "biuf":
+        raise TypeError(f"co-occurrence values must be real numbers, got dtype {matrix.dtype}")
+
+
 def _check_csr(matrix, n: int) -> None:
-    """Structure and values of a CSR matrix, checked once so that kernels can trust them."""
+    """Structure and values of a CSR matrix, checked once so that kernels can trust them
+    (also when ``Cooccurrence.matrix`` was replaced after construction)."""
+    if not scipy.sparse.issparse(matrix) or matrix.format != "csr":
+        raise TypeError(f"the co-occurrence matrix must be a scipy.sparse CSR matrix, not {type(matrix).__name__}")
+    if matrix.shape != (n, n):
+        raise ValueError(f"the co-occurrence matrix has shape {matrix.shape} but the vocabulary has {n} words")
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
     if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(data) != len(indices):
         raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
