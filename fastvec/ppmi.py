@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse
 
 from fastvec._base import check_float
-from fastvec.cooccurrence import Cooccurrence
+from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype
 
 #: non-zeros per float64 chunk (bounds the temporary memory to a few tens of MB)
 CHUNK = 1 << 22
@@ -28,8 +28,10 @@ ZERO_TOLERANCE = 1e-9
 
 def _csr(cooc: Any) -> scipy.sparse.csr_array:
     if isinstance(cooc, Cooccurrence):
+        _check_csr(cooc.matrix, len(cooc.vocabulary))
         return cooc.matrix
     if scipy.sparse.issparse(cooc):
+        _check_dtype(cooc)
         m = scipy.sparse.csr_array(cooc)
         if m.shape[0] != m.shape[1]:
             raise ValueError(f"a co-occurrence matrix is square, got shape {m.shape}")
@@ -86,6 +88,9 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
         log_rows = np.log(rows)
         log_cols = cds * np.log(cols)
     smoothed = np.power(cols[cols > 0], cds).sum()
+    if not (np.isfinite(rows).all() and np.isfinite(cols).all() and np.isfinite(smoothed)):
+        raise ValueError("co-occurrence counts too large: their row or column sums overflow float64 "
+                         "(PMI does not change when every count is divided by the same number)")
     offset = (np.log(smoothed) if smoothed > 0 else 0.0) - np.log(shift)
     out_indices = np.empty(len(data), dtype=np.int32)   # upper bound; untouched pages cost nothing
     out_data = np.empty(len(data), dtype=np.float32)
