@@ -14,7 +14,7 @@ import numpy as np
 import scipy.linalg
 
 from fastvec._base import check_float, check_int, resolve_seed
-from fastvec._threads import resolve_workers
+from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
 from fastvec.exceptions import NotFittedError
@@ -98,7 +98,9 @@ class SVDEmbedding:
             raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
         if self.max_memory is not None:
             check_int("max_memory", self.max_memory, 1)
-        resolve_workers(self.workers)
+        check_workers(self.workers)   # resolved (and warned about) once, in fit
+        if self.seed is not None:
+            resolve_seed(self.seed)   # a bad seed is refused before counting
 
     def fit(self, corpus: CorpusLike | Cooccurrence) -> "SVDEmbedding":
         """Count (unless given a :class:`Cooccurrence`), take the PPMI, factorise. Returns ``self``."""
