@@ -148,6 +148,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
         raise UserError(f"{args.output}: the output directory does not exist")
     if args.model in ("glove", "ppmi-svd"):
+        if args.checkpoint_every is not None or args.checkpoint is not None:  # not silently ignored
+            raise UserError(f"--checkpoint-every and --checkpoint work with --model sg or cbow, not {args.model}")
         return _train_count_model(args, corpus)
     model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
                      sample=args.sample, min_count=args.min_count, epochs=args.epochs, workers=args.threads,
