@@ -1,17 +1,21 @@
 """What every estimator shares: parameter checks, the epoch loop with progress bar,
-callbacks, Ctrl-C handling and divergence checks. No kernels and no model maths here."""
+callbacks, Ctrl-C handling, divergence checks, and the Estimator base class (epoch schedule,
+history, checkpoints, persistence). No kernels and no model maths here."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
 import sys
 import time
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from fastvec.exceptions import DivergenceError
+from fastvec._io import FormatError, load_container, save_container
+from fastvec.exceptions import DivergenceError, NotFittedError
+from fastvec.vocab import Vocabulary
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -175,3 +179,181 @@ def run_callbacks(callbacks: tuple, model: Any, metrics: dict) -> None:
 
 def all_finite(*arrays: np.ndarray) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+_E = TypeVar("_E", bound="Estimator")
+
+
+class Estimator:
+    """Base of the trained estimators (Word2Vec, GloVe): parameters, the fitted check, the epoch
+    schedule and history kept across ``fit``/``train_more``/``save``/``load``, checkpoints.
+
+    A subclass stores its parameters in ``__init__``, names them in ``_PARAMS`` and supplies
+    ``_validate``, ``_new_schedule`` and ``_array_shape``; its ``_train`` builds the kernel
+    arguments and an :class:`EpochLoop` and hands them to :meth:`_run_epochs`."""
+
+    #: parameter names, in ``get_params`` order
+    _PARAMS: tuple[str, ...] = ()
+    #: the ``kind`` of the saved container (fastvec._io)
+    _FORMAT = ""
+    #: saved array name -> attribute holding the trained weights (the first one marks "fitted")
+    _ARRAYS: dict[str, str] = {}
+    #: the learning-rate parameter named when the model diverged
+    _RATE_PARAM = ""
+    #: the throughput statistic: attribute ``_RATE + "_"``, also each epoch's metric ``_RATE``
+    _RATE = ""
+    #: float statistics kept as attributes ``name_`` and saved as ``name`` (``_RATE`` among them)
+    _STATS: tuple[str, ...] = ()
+    #: keys and value types of a valid saved schedule, and the error for an invalid one
+    _SCHEDULE_KEYS: frozenset[str] = frozenset()
+    _SCHEDULE_TYPES: type | tuple[type, ...] = int
+    _SCHEDULE_ERROR = ""
+    #: the error for ``train_more(epochs=None)`` when the schedule has run
+    _SCHEDULE_COMPLETE = ""
+
+    tokenizer: Any
+    vocabulary_: Vocabulary
+    _wv: Any
+
+    def _validate(self) -> None:
+        raise NotImplementedError
+
+    def _new_schedule(self, n_epochs: int) -> dict:
+        """The schedule of a new run of ``n_epochs`` epochs (``done`` counts those completed)."""
+        raise NotImplementedError
+
+    def _array_shape(self, n_words: int) -> tuple[int, ...]:
+        """The shape every array in ``_ARRAYS`` has for a vocabulary of ``n_words``."""
+        raise NotImplementedError
+
+    # -- parameters ----------------------------------------------------------------------
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
+        return f"{type(self).__name__}({params})"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, next(iter(self._ARRAYS.values()))):
+            name = type(self).__name__
+            raise NotFittedError(f"this {name} is not fitted yet; call fit(corpus) or {name}.load(path)")
+        if getattr(self, "_diverged", False):
+            raise DivergenceError("this model diverged during training and its vectors are unusable; "
+                                  f"fit again with a lower {self._RATE_PARAM}")
+
+    # -- training bookkeeping ------------------------------------------------------------------
+    def _start_history(self) -> None:
+        """A fresh record for ``fit``: no epochs trained, a new schedule over ``epochs``."""
+        self.loss_history_: list[float] = []
+        self.history_: list[dict] = []
+        self.epochs_trained_ = 0
+        self.train_seconds_ = 0.0
+        setattr(self, self._RATE + "_", 0.0)
+        self._diverged = False
+        self._schedule = self._new_schedule(int(self.epochs))
+
+    def _epochs_to_run(self, epochs: int | None) -> int:
+        """For ``train_more``: the epochs left of the schedule (``epochs=None``), or ``epochs``
+        more on a new schedule."""
+        self._check_fitted()
+        self._validate()
+        if epochs is None:
+            n = self._schedule["epochs"] - self._schedule["done"]
+            if n <= 0:
+                raise ValueError(self._SCHEDULE_COMPLETE)
+            return n
+        n = check_int("epochs", epochs, 1)
+        self._schedule = self._new_schedule(n)
+        return n
+
+    def _weights_changed(self) -> None:
+        """Drop what was derived from the weights (here the word vectors, a copy)."""
+        self._wv = None
+
+    def _run_epochs(self, loop: EpochLoop, run_epoch: Callable[[int], Iterator[tuple[int, int, float]]],
+                    epoch_metrics: Callable[[dict], dict],
+                    context: Callable[[], ContextManager] = contextlib.nullcontext) -> None:
+        """Run ``loop``, recording each completed epoch (schedule, history, callbacks, then a
+        checkpoint when ``checkpoint_every`` asks for one) and the training time and throughput,
+        also when interrupted. ``epoch_metrics(metrics)`` returns the subclass's per-epoch
+        metrics; the epochs run inside ``context()``."""
+        callbacks = check_callbacks(self.callbacks)
+
+        def end_epoch(_: int, metrics: dict) -> None:
+            self._schedule["done"] += 1
+            self.epochs_trained_ += 1
+            metrics["epoch"] = self.epochs_trained_
+            metrics.update(epoch_metrics(metrics))
+            self.loss_history_.append(metrics["loss"])
+            self.history_.append(dict(metrics))
+            self._weights_changed()
+            run_callbacks(callbacks, self, metrics)
+            every = getattr(self, "checkpoint_every", None)  # only estimators that checkpoint have it
+            if every and self.epochs_trained_ % every == 0:
+                self.save(self.checkpoint_path)
+
+        epochs_before = self.epochs_trained_
+        started = time.perf_counter()
+        try:
+            with context():
+                loop.run(run_epoch, end_epoch)
+        finally:
+            done = self.epochs_trained_ - epochs_before
+            seconds = time.perf_counter() - started
+            self.train_seconds_ += seconds
+            if done and seconds > 0:
+                setattr(self, self._RATE + "_", done * loop.work_per_epoch / seconds)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Save everything needed to continue training to one file (atomic; no pickle)."""
+        self._check_fitted()
+        arrays, meta = self.vocabulary_._to_arrays()
+        arrays.update({name: getattr(self, attr) for name, attr in self._ARRAYS.items()})
+        params = {k: os.fspath(v) if isinstance(v, os.PathLike) else v
+                  for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
+        if self.tokenizer not in (None, "simple"):
+            meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
+        params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
+        meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
+                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
+                    **{name: getattr(self, name + "_") for name in self._STATS})
+        save_container(path, self._FORMAT, meta, arrays)
+
+    @classmethod
+    def load(cls: type[_E], path: str | os.PathLike) -> _E:
+        """Load a model saved with :meth:`save`."""
+        meta, arrays = load_container(path, cls._FORMAT, required=("counts", *cls._ARRAYS))
+        vocab = Vocabulary._from_arrays(path, meta, arrays)
+        params = meta.get("params")
+        if not isinstance(params, dict) or set(params) - set(cls._PARAMS):
+            raise FormatError(path, "bad or unknown model parameters")
+        try:
+            model = cls(**params)
+            model._validate()
+        except (TypeError, ValueError) as e:
+            raise FormatError(path, f"invalid model parameters ({e})") from None
+        shape = model._array_shape(len(vocab))
+        for name in cls._ARRAYS:
+            a = arrays[name]
+            if a.dtype != np.float32 or a.shape != shape:
+                raise FormatError(path, f"{name} must be float32 of shape {shape}, got {a.dtype} {a.shape}")
+        schedule = meta.get("schedule")
+        if (not isinstance(schedule, dict) or set(schedule) != cls._SCHEDULE_KEYS
+                or not all(isinstance(v, cls._SCHEDULE_TYPES) for v in schedule.values())):
+            raise FormatError(path, cls._SCHEDULE_ERROR)
+        model.vocabulary_ = vocab
+        for name, attr in cls._ARRAYS.items():
+            setattr(model, attr, np.ascontiguousarray(arrays[name]))
+        model._wv = None
+        model._diverged = False
+        model._schedule = schedule
+        model.seed_ = int(meta.get("seed_", 0))
+        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
+        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
+        model.history_ = list(meta.get("history", []))
+        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
+        for name in cls._STATS:
+            setattr(model, name + "_", float(meta.get(name, 0.0)))
+        return model

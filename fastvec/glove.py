@@ -14,20 +14,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from fastvec import _dispatch
-from fastvec._base import (
-    EpochLoop,
-    all_finite,
-    check_callbacks,
-    check_float,
-    check_int,
-    resolve_seed,
-    run_callbacks,
-)
-from fastvec._io import FormatError, load_container, save_container
-from fastvec._threads import resolve_workers
+from fastvec._base import EpochLoop, Estimator, all_finite, check_callbacks, check_float, check_int, resolve_seed
+from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
-from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.vocab import Vocabulary
 
@@ -49,7 +39,7 @@ _PARAMS = ("vector_size", "window", "min_count", "x_max", "alpha", "learning_rat
            "callbacks", "progress", "vectors", "grad_clip", "max_memory", "tokenizer")
 
 
-class GloVe:
+class GloVe(Estimator):
     """GloVe: word vectors w_i and context vectors w~_j (with biases) fitted to the logarithm of
     the co-occurrence counts X_ij by weighted least squares, weight ``(X_ij / x_max) ** alpha``
     capped at 1, with AdaGrad (``learning_rate``, squared-gradient sums starting at 1) and each
@@ -74,6 +64,17 @@ class GloVe:
         model.wv.most_similar("king", topn=5)
     """
 
+    _PARAMS = _PARAMS
+    _FORMAT = "glove"
+    _ARRAYS = {"state": "_state"}
+    _RATE_PARAM = "learning_rate"
+    _RATE = "pairs_per_second"
+    _STATS = ("count_seconds", "pairs_per_second")
+    _SCHEDULE_KEYS = frozenset({"epochs", "done"})
+    _SCHEDULE_TYPES = int
+    _SCHEDULE_ERROR = "bad epoch schedule"
+    _SCHEDULE_COMPLETE = "all scheduled epochs have run; pass epochs=k to train k more epochs"
+
     def __init__(self, *, vector_size: int = 50, window: int = 15, min_count: int = 5, x_max: float = 100.0,
                  alpha: float = 0.75, learning_rate: float = 0.05, epochs: int = 15, workers: int | None = None,
                  seed: int | None = None, callbacks: Iterable[Any] = (), progress: bool = True,
@@ -96,13 +97,6 @@ class GloVe:
         self.tokenizer = tokenizer
 
     # -- parameters ----------------------------------------------------------------------
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in _PARAMS}
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
-        return f"GloVe({params})"
-
     def _validate(self) -> None:
         check_int("vector_size", self.vector_size, 1, 100_000)
         check_int("window", self.window, 1, 10_000)
@@ -117,7 +111,14 @@ class GloVe:
         if self.max_memory is not None:
             check_int("max_memory", self.max_memory, 1)
         check_callbacks(self.callbacks)
-        resolve_workers(self.workers)
+        check_workers(self.workers)
+
+    def _new_schedule(self, n_epochs: int) -> dict:
+        return {"epochs": n_epochs, "done": 0}
+
+    def _array_shape(self, n_words: int) -> tuple[int, int]:
+        kernels = _dispatch.kernels("glove")
+        return 2 * n_words, kernels.row_length(kernels.padded_size(int(self.vector_size)))
 
     # -- training --------------------------------------------------------------------------
     def fit(self, corpus: CorpusLike | Cooccurrence) -> "GloVe":
@@ -128,21 +129,16 @@ class GloVe:
         lines), a re-iterable of token lists, an encoded :class:`fastvec.Corpus`, or a
         :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``."""
         self._validate()
+        threads = resolve_workers(self.workers)  # once: it warns when workers > cores
         started = time.perf_counter()
-        cooc = self._cooccurrence(corpus, vocabulary=None)
+        cooc = self._cooccurrence(corpus, None, threads)
         self.count_seconds_ = time.perf_counter() - started if not isinstance(corpus, Cooccurrence) else 0.0
         self.cooccurrence_stats_ = dict(cooc.stats_)
         self.vocabulary_ = cooc.vocabulary
         self.seed_ = resolve_seed(self.seed)
         self._init_state()
-        self.loss_history_: list[float] = []
-        self.history_: list[dict] = []
-        self.epochs_trained_ = 0
-        self.train_seconds_ = 0.0
-        self.pairs_per_second_ = 0.0
-        self._diverged = False
-        self._schedule = {"epochs": int(self.epochs), "done": 0}
-        self._train(cooc, int(self.epochs))
+        self._start_history()
+        self._train(cooc, int(self.epochs), threads)
         return self
 
     def train_more(self, corpus: CorpusLike | Cooccurrence, *, epochs: int | None = None) -> "GloVe":
@@ -153,19 +149,12 @@ class GloVe:
         ``epochs=None`` runs the epochs left of the last ``fit``/``train_more`` (after Ctrl-C,
         or from a checkpoint), exactly as they would have run; ``epochs=k`` runs k more.
         Returns ``self``."""
-        self._check_fitted()
-        self._validate()
-        if epochs is None:
-            n = self._schedule["epochs"] - self._schedule["done"]
-            if n <= 0:
-                raise ValueError("all scheduled epochs have run; pass epochs=k to train k more epochs")
-        else:
-            n = check_int("epochs", epochs, 1)
-            self._schedule = {"epochs": n, "done": 0}
-        self._train(self._cooccurrence(corpus, vocabulary=self.vocabulary_), n)
+        n = self._epochs_to_run(epochs)
+        threads = resolve_workers(self.workers)
+        self._train(self._cooccurrence(corpus, self.vocabulary_, threads), n, threads)
         return self
 
-    def _cooccurrence(self, corpus, vocabulary: Vocabulary | None) -> Cooccurrence:
+    def _cooccurrence(self, corpus, vocabulary: Vocabulary | None, threads: int) -> Cooccurrence:
         if isinstance(corpus, Cooccurrence):
             cooc = corpus
             if vocabulary is not None and cooc.vocabulary is not vocabulary \
@@ -177,7 +166,7 @@ class GloVe:
             else:
                 encoded = Corpus.encode(corpus, vocabulary, tokenizer=self.tokenizer)
             cooc = Cooccurrence.from_corpus(encoded, window=int(self.window), weighting="harmonic", symmetric=True,
-                                            max_memory=self.max_memory, workers=self.workers)
+                                            max_memory=self.max_memory, workers=threads)
             del encoded  # the encoded corpus is not needed for training: free it before training
         if cooc.nnz == 0:
             raise ValueError("the co-occurrence matrix is empty (no two words within the window): nothing to train on")
@@ -203,9 +192,8 @@ class GloVe:
         self._dpad = dpad
         self._wv: KeyedVectors | None = None
 
-    def _train(self, cooc: Cooccurrence, n_epochs: int) -> None:
+    def _train(self, cooc: Cooccurrence, n_epochs: int, threads: int) -> None:
         kernels = _dispatch.kernels("glove")
-        threads = resolve_workers(self.workers)
         n_words = len(self.vocabulary_)
         matrix = cooc.matrix
         _check_csr(matrix, n_words)
@@ -223,8 +211,7 @@ class GloVe:
                       blocks_per_item=BLOCKS_PER_ITEM,
                       x_max=float(self.x_max), alpha=float(self.alpha), eta=float(self.learning_rate),
                       clip=float(self.grad_clip), seed=self.seed_, n_threads=threads)
-        callbacks = check_callbacks(self.callbacks)
-        self._wv = None
+        self._weights_changed()
 
         def run_epoch(_: int):
             epoch = self.epochs_trained_
@@ -232,38 +219,15 @@ class GloVe:
                 done, loss = kernels.train_slice(first_item=first, last_item=last, epoch=epoch, **params)
                 yield done, done, loss
 
-        def end_epoch(_: int, metrics: dict) -> None:
-            self._schedule["done"] += 1
-            self.epochs_trained_ += 1
-            metrics["epoch"] = self.epochs_trained_
-            metrics["pairs_per_second"] = metrics["examples"] / metrics["seconds"] if metrics["seconds"] > 0 else 0.0
-            self.loss_history_.append(metrics["loss"])
-            self.history_.append(dict(metrics))
-            self._wv = None
-            run_callbacks(callbacks, self, metrics)
+        def epoch_metrics(metrics: dict) -> dict:
+            return {"pairs_per_second": metrics["examples"] / metrics["seconds"] if metrics["seconds"] > 0 else 0.0}
 
         loop = EpochLoop(self, desc="glove", work_per_epoch=nnz, n_epochs=n_epochs, unit="pair",
                          check_weights=lambda: all_finite(self._state),
                          hint=f"The learning rate (learning_rate={self.learning_rate:g}) is probably too high.")
-        epochs_before = self.epochs_trained_
-        started = time.perf_counter()
-        try:
-            loop.run(run_epoch, end_epoch)
-        finally:
-            done = self.epochs_trained_ - epochs_before
-            seconds = time.perf_counter() - started
-            self.train_seconds_ += seconds
-            if done and seconds > 0:
-                self.pairs_per_second_ = done * nnz / seconds
+        self._run_epochs(loop, run_epoch, epoch_metrics)
 
     # -- results ---------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "_state"):
-            raise NotFittedError("this GloVe is not fitted yet; call fit(corpus) or GloVe.load(path)")
-        if getattr(self, "_diverged", False):
-            raise DivergenceError("this model diverged during training and its vectors are unusable; "
-                                  "fit again with a lower learning_rate")
-
     def _part(self, contexts: bool) -> np.ndarray:
         n = len(self.vocabulary_)
         return self._state[n:] if contexts else self._state[:n]
@@ -309,51 +273,12 @@ class GloVe:
         """Save everything needed to continue training (AdaGrad sums included) to one file
         (atomic; no pickle). The co-occurrences are not included: save them with
         :meth:`Cooccurrence.save` if you want to continue without recounting."""
-        self._check_fitted()
-        arrays, meta = self.vocabulary_._to_arrays()
-        arrays["state"] = self._state
-        params = {k: v for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
-        params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
-        meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
-                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
-                    count_seconds=self.count_seconds_, pairs_per_second=self.pairs_per_second_)
-        save_container(path, "glove", meta, arrays)
+        super().save(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GloVe":
         """Load a model saved with :meth:`save`."""
-        meta, arrays = load_container(path, "glove", required=("counts", "state"))
-        vocab = Vocabulary._from_arrays(path, meta, arrays)
-        params = meta.get("params")
-        if not isinstance(params, dict) or set(params) - set(_PARAMS):
-            raise FormatError(path, "bad or unknown model parameters")
-        try:
-            model = cls(**params)
-            model._validate()
-        except (TypeError, ValueError) as e:
-            raise FormatError(path, f"invalid model parameters ({e})") from None
-        kernels = _dispatch.kernels("glove")
-        dpad = kernels.padded_size(int(model.vector_size))
-        state = arrays["state"]
-        shape = (2 * len(vocab), kernels.row_length(dpad))
-        if state.dtype != np.float32 or state.shape != shape:
-            raise FormatError(path, f"state must be float32 of shape {shape}, got {state.dtype} {state.shape}")
-        schedule = meta.get("schedule")
-        if not isinstance(schedule, dict) or set(schedule) != {"epochs", "done"} \
-                or not all(isinstance(v, int) for v in schedule.values()):
-            raise FormatError(path, "bad epoch schedule")
-        model.vocabulary_ = vocab
-        model._state = np.ascontiguousarray(state)
-        model._dpad = dpad
-        model._wv = None
-        model._diverged = False
-        model._schedule = schedule
-        model.seed_ = int(meta.get("seed_", 0))
-        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
-        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
-        model.history_ = list(meta.get("history", []))
-        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
-        model.count_seconds_ = float(meta.get("count_seconds", 0.0))
-        model.pairs_per_second_ = float(meta.get("pairs_per_second", 0.0))
+        model = super().load(path)
+        model._dpad = _dispatch.kernels("glove").padded_size(int(model.vector_size))
         model.cooccurrence_stats_ = {}
         return model

@@ -7,7 +7,6 @@ OpenMP threads. No maths happens in this module.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any, Iterable
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from fastvec import _dispatch
 from fastvec._base import (
     EpochLoop,
+    Estimator,
     all_finite,
     check_callbacks,
     check_checkpoint,
@@ -22,15 +22,11 @@ from fastvec._base import (
     check_float,
     check_int,
     resolve_seed,
-    run_callbacks,
 )
-from fastvec._io import FormatError, load_container, save_container
 from fastvec._threads import check_workers, resolve_workers, single_threaded_blas
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
-from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.sampling import keep_thresholds, noise_table
-from fastvec.vocab import Vocabulary
 
 #: A work item is a piece of a sentence of at most this many tokens (longer sentences are cut
 #: into consecutive pieces, never truncated); windows do not cross piece boundaries.
@@ -72,7 +68,7 @@ def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tu
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-class Word2Vec:
+class Word2Vec(Estimator):
     """word2vec with negative sampling: skip-gram (``sg=True``) or CBOW (mean of context vectors).
 
     Parameters follow word2vec.c and gensim: ``vector_size`` dimensions, a dynamic window of
@@ -112,6 +108,17 @@ class Word2Vec:
         model.wv.most_similar("king", topn=5)
     """
 
+    _PARAMS = _PARAMS
+    _FORMAT = "word2vec"
+    _ARRAYS = {"syn0": "_syn0", "syn1": "_syn1"}
+    _RATE_PARAM = "alpha"
+    _RATE = "words_per_second"
+    _STATS = ("words_per_second",)
+    _SCHEDULE_KEYS = frozenset({"alpha", "min_alpha", "epochs", "done"})
+    _SCHEDULE_TYPES = (int, float)
+    _SCHEDULE_ERROR = "bad learning-rate schedule"
+    _SCHEDULE_COMPLETE = "the learning-rate schedule is complete; pass epochs=k to train k more epochs"
+
     def __init__(self, *, sg: bool = True, vector_size: int = 100, window: int = 5, negative: int = 5,
                  ns_exponent: float = 0.75, sample: float = 1e-3, min_count: int = 5,
                  max_vocab_size: int | None = None, alpha: float | None = None, min_alpha: float | None = None,
@@ -140,13 +147,6 @@ class Word2Vec:
         self.checkpoint_path = checkpoint_path
 
     # -- parameters ----------------------------------------------------------------------
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in _PARAMS}
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
-        return f"Word2Vec({params})"
-
     @property
     def alpha_(self) -> float:
         """The starting learning rate in effect (resolves ``alpha=None``)."""
@@ -188,6 +188,11 @@ class Word2Vec:
             raise ValueError(f"kernel must be one of {KERNELS}, not {self.kernel!r}")
         check_checkpoint(self.checkpoint_every, self.checkpoint_path)
 
+    def _new_schedule(self, n_epochs: int) -> dict:
+        return {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": n_epochs, "done": 0}
+
+    def _array_shape(self, n_words: int) -> tuple[int, int]:
+        return n_words, int(self.vector_size)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, corpus: CorpusLike) -> "Word2Vec":
@@ -204,13 +209,7 @@ class Word2Vec:
                      "lower vector_size, raise min_count or set max_vocab_size")
         self.seed_ = resolve_seed(self.seed)
         self._init_weights()
-        self.loss_history_: list[float] = []
-        self.history_: list[dict] = []
-        self.epochs_trained_ = 0
-        self.train_seconds_ = 0.0
-        self.words_per_second_ = 0.0
-        self._diverged = False
-        self._schedule = {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": int(self.epochs), "done": 0}
+        self._start_history()
         self._train(encoded, self.epochs)
         return self
 
@@ -221,16 +220,7 @@ class Word2Vec:
         as they would have without the interruption (after Ctrl-C, or from a checkpoint).
         With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
         starts, as for a second ``train`` call in gensim. Returns ``self``."""
-        self._check_fitted()
-        self._validate()
-        if epochs is None:
-            remaining = self._schedule["epochs"] - self._schedule["done"]
-            if remaining <= 0:
-                raise ValueError("the learning-rate schedule is complete; pass epochs=k to train k more epochs")
-            n = remaining
-        else:
-            n = check_int("epochs", epochs, 1)
-            self._schedule = {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": n, "done": 0}
+        n = self._epochs_to_run(epochs)
         self._train(Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer), n)
         return self
 
@@ -279,10 +269,8 @@ class Word2Vec:
         schedule = self._schedule
         alpha, min_alpha = schedule["alpha"], schedule["min_alpha"]
         slope = (alpha - min_alpha) / (schedule["epochs"] * n_tokens)
-        callbacks = check_callbacks(self.callbacks)
         batched = self.kernel_ == "batched"
-        if self._wv is not None:
-            self._wv._invalidate()
+        self._weights_changed()
 
         def run_epoch(_: int):
             position_base = schedule["done"] * n_tokens
@@ -295,43 +283,21 @@ class Word2Vec:
                     seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads)
                 yield int(items[last - 1, 1] - items[first, 0]), examples, loss
 
-        def end_epoch(_: int, metrics: dict) -> None:
-            schedule["done"] += 1
-            self.epochs_trained_ += 1
-            metrics["epoch"] = self.epochs_trained_
-            metrics["alpha"] = max(min_alpha, alpha - slope * schedule["done"] * n_tokens)
-            metrics["words_per_second"] = n_tokens / metrics["seconds"] if metrics["seconds"] > 0 else 0.0
-            self.loss_history_.append(metrics["loss"])
-            self.history_.append(dict(metrics))
-            if self._wv is not None:
-                self._wv._invalidate()
-            run_callbacks(callbacks, self, metrics)
-            if self.checkpoint_every and self.epochs_trained_ % self.checkpoint_every == 0:
-                self.save(self.checkpoint_path)
+        def epoch_metrics(metrics: dict) -> dict:
+            return {"alpha": max(min_alpha, alpha - slope * schedule["done"] * n_tokens),
+                    "words_per_second": n_tokens / metrics["seconds"] if metrics["seconds"] > 0 else 0.0}
 
         loop = EpochLoop(self, desc="skip-gram" if self.sg else "cbow", work_per_epoch=n_tokens, n_epochs=n_epochs,
                          check_weights=lambda: all_finite(self._syn0, self._syn1),
                          hint=f"The learning rate (alpha={alpha:g}) is probably too high.")
-        epochs_before = self.epochs_trained_
-        started = time.perf_counter()
-        try:
-            with single_threaded_blas():
-                loop.run(run_epoch, end_epoch)
-        finally:
-            done = self.epochs_trained_ - epochs_before
-            seconds = time.perf_counter() - started
-            self.train_seconds_ += seconds
-            if done and seconds > 0:
-                self.words_per_second_ = done * n_tokens / seconds
+        self._run_epochs(loop, run_epoch, epoch_metrics, context=single_threaded_blas)
+
+    def _weights_changed(self) -> None:
+        # wv shares memory with the weights: keep it, drop its cached norms
+        if self._wv is not None:
+            self._wv._invalidate()
 
     # -- results ---------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "_syn0"):
-            raise NotFittedError("this Word2Vec is not fitted yet; call fit(corpus) or Word2Vec.load(path)")
-        if getattr(self, "_diverged", False):
-            raise DivergenceError("this model diverged during training and its vectors are unusable; "
-                                  "fit again with a lower alpha")
-
     @property
     def wv(self) -> KeyedVectors:
         """The word vectors (input weights) as :class:`KeyedVectors`, sharing memory with the model."""
@@ -351,56 +317,3 @@ class Word2Vec:
     def vectors_(self) -> np.ndarray:
         self._check_fitted()
         return self._syn0
-
-    # -- persistence -------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Save everything needed to continue training to one file (atomic; no pickle)."""
-        self._check_fitted()
-        arrays, meta = self.vocabulary_._to_arrays()
-        arrays.update(syn0=self._syn0, syn1=self._syn1)
-        params = {k: v for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
-        if self.tokenizer not in (None, "simple"):
-            meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
-        params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
-        if params["checkpoint_path"] is not None:
-            params["checkpoint_path"] = os.fspath(params["checkpoint_path"])
-        meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
-                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
-                    words_per_second=self.words_per_second_)
-        save_container(path, "word2vec", meta, arrays)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Word2Vec":
-        """Load a model saved with :meth:`save`."""
-        meta, arrays = load_container(path, "word2vec", required=("counts", "syn0", "syn1"))
-        vocab = Vocabulary._from_arrays(path, meta, arrays)
-        params = meta.get("params")
-        if not isinstance(params, dict) or set(params) - set(_PARAMS):
-            raise FormatError(path, "bad or unknown model parameters")
-        try:
-            model = cls(**params)
-            model._validate()
-        except (TypeError, ValueError) as e:
-            raise FormatError(path, f"invalid model parameters ({e})") from None
-        syn0, syn1 = arrays["syn0"], arrays["syn1"]
-        shape = (len(vocab), int(model.vector_size))
-        for name, a in (("syn0", syn0), ("syn1", syn1)):
-            if a.dtype != np.float32 or a.shape != shape:
-                raise FormatError(path, f"{name} must be float32 of shape {shape}, got {a.dtype} {a.shape}")
-        schedule = meta.get("schedule")
-        if (not isinstance(schedule, dict) or set(schedule) != {"alpha", "min_alpha", "epochs", "done"}
-                or not all(isinstance(schedule[k], (int, float)) for k in schedule)):
-            raise FormatError(path, "bad learning-rate schedule")
-        model.vocabulary_ = vocab
-        model._syn0 = syn0
-        model._syn1 = syn1
-        model._wv = None
-        model._diverged = False
-        model._schedule = schedule
-        model.seed_ = int(meta.get("seed_", 0))
-        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
-        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
-        model.history_ = list(meta.get("history", []))
-        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
-        model.words_per_second_ = float(meta.get("words_per_second", 0.0))
-        return model

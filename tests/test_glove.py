@@ -175,6 +175,18 @@ def test_threads_change_only_the_races(small_cooc):
     np.testing.assert_allclose(one.loss_history_, two.loss_history_, rtol=0.02)
 
 
+def test_too_many_workers_warn_once_per_call(small_text, monkeypatch):
+    from fastvec import _threads
+    monkeypatch.setattr(_threads, "available_cores", lambda: 1)
+    model = GloVe(workers=2, seed=1, **SMALL)
+    for train in (lambda: model.fit(small_text), lambda: model.train_more(small_text, epochs=1)):
+        with pytest.warns(UserWarning, match="exceeds the 1 available core") as record:
+            train()
+        exceeds = [w for w in record if "exceeds" in str(w.message)]
+        assert len(exceeds) == 1, [str(w.message) for w in record]
+        assert exceeds[0].filename == __file__   # blames the caller's line
+
+
 class StopAfter:
     def __init__(self, epochs):
         self.epochs = epochs
