@@ -114,24 +114,43 @@ def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
     else:
         model = SVDEmbedding(vector_size=args.dim, window=args.window, min_count=args.min_count, workers=args.threads,
                              seed=args.seed)
+    return _fit_save_report(args, model, corpus, _glove_summary if args.model == "glove" else _svd_summary)
+
+
+def _fit_save_report(args: argparse.Namespace, model, corpus: str, summary: Callable[[object, float], str]) -> int:
+    """Fit ``model``, print ``summary(model, seconds)``, save the vectors (-o) and print the
+    neighbours and scores (--report, or training on the bundled corpus)."""
     started = time.perf_counter()
     model.fit(corpus)
-    seconds = time.perf_counter() - started
-    vocab = model.vocabulary_
-    if args.model == "glove":
-        print(f"trained GloVe: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
-              f"{model.count_seconds_:.1f} s, {model.epochs_trained_} epochs in {model.train_seconds_:.1f} s "
-              f"({model.pairs_per_second_:,.0f} pairs/s); {seconds:.1f} s in all; final loss {model.loss_history_[-1]:.4f}")
-    else:
-        print(f"trained PPMI-SVD: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
-              f"{model.count_seconds_:.1f} s, PPMI ({model.ppmi_nnz_:,} non-zeros) and SVD in {model.svd_seconds_:.1f} s; "
-              f"{seconds:.1f} s in all")
+    print(summary(model, time.perf_counter() - started))
     if args.output:
         save_vectors(model.wv, args.output, args.format)
         print(f"saved {FORMATS[args.format]} vectors to {args.output}")
     if args.report or args.corpus is None:
         _print_report(model.wv)
     return 0
+
+
+def _word2vec_summary(model, seconds: float) -> str:
+    vocab = model.vocabulary_
+    return (f"trained {'skip-gram' if model.sg else 'CBOW'} ({model.kernel_} kernel, "
+            f"~{model.memory_estimate_['total'] / 2**20:.0f} MB): {len(vocab)} words, {vocab.total_words} tokens x "
+            f"{model.epochs_trained_} epochs in {seconds:.1f} s (training {model.train_seconds_:.1f} s, "
+            f"{model.words_per_second_:,.0f} words/s); final loss {model.loss_history_[-1]:.4f}")
+
+
+def _glove_summary(model, seconds: float) -> str:
+    vocab = model.vocabulary_
+    return (f"trained GloVe: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
+            f"{model.count_seconds_:.1f} s, {model.epochs_trained_} epochs in {model.train_seconds_:.1f} s "
+            f"({model.pairs_per_second_:,.0f} pairs/s); {seconds:.1f} s in all; final loss {model.loss_history_[-1]:.4f}")
+
+
+def _svd_summary(model, seconds: float) -> str:
+    vocab = model.vocabulary_
+    return (f"trained PPMI-SVD: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
+            f"{model.count_seconds_:.1f} s, PPMI ({model.ppmi_nnz_:,} non-zeros) and SVD in {model.svd_seconds_:.1f} s; "
+            f"{seconds:.1f} s in all")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -155,20 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                      sample=args.sample, min_count=args.min_count, epochs=args.epochs, workers=args.threads,
                      seed=args.seed, alpha=args.alpha, progress=not args.quiet,
                      checkpoint_every=args.checkpoint_every, checkpoint_path=args.checkpoint)
-    started = time.perf_counter()
-    model.fit(corpus)
-    seconds = time.perf_counter() - started
-    vocab = model.vocabulary_
-    print(f"trained {'skip-gram' if model.sg else 'CBOW'} ({model.kernel_} kernel, "
-          f"~{model.memory_estimate_['total'] / 2**20:.0f} MB): {len(vocab)} words, {vocab.total_words} tokens x "
-          f"{model.epochs_trained_} epochs in {seconds:.1f} s (training {model.train_seconds_:.1f} s, "
-          f"{model.words_per_second_:,.0f} words/s); final loss {model.loss_history_[-1]:.4f}")
-    if args.output:
-        save_vectors(model.wv, args.output, args.format)
-        print(f"saved {FORMATS[args.format]} vectors to {args.output}")
-    if args.report or args.corpus is None:
-        _print_report(model.wv)
-    return 0
+    return _fit_save_report(args, model, corpus, _word2vec_summary)
 
 
 def load_vectors(path: str):
