@@ -51,6 +51,17 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
+class StopAfter:
+    """Callback that interrupts training (as Ctrl-C would) at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_epoch_end(self, model, metrics):
+        if metrics["epoch"] == self.epoch:
+            raise KeyboardInterrupt
+
+
 def write_text(path, text: str) -> str:
     path = os.fspath(path)
     with open(path, "w", encoding="utf-8") as f:

@@ -11,6 +11,8 @@ from fastvec import Cooccurrence, Corpus, DivergenceError, GloVe, NotFittedError
 from fastvec import _dispatch
 from fastvec import _reference_glove as ref
 
+from conftest import StopAfter
+
 VARIANTS = [v for v in _dispatch.supported_variants()
             if importlib.util.find_spec(f"fastvec._glove_{v}") is not None]
 
@@ -185,15 +187,6 @@ def test_too_many_workers_warn_once_per_call(small_text, monkeypatch):
         exceeds = [w for w in record if "exceeds" in str(w.message)]
         assert len(exceeds) == 1, [str(w.message) for w in record]
         assert exceeds[0].filename == __file__   # blames the caller's line
-
-
-class StopAfter:
-    def __init__(self, epochs):
-        self.epochs = epochs
-
-    def on_epoch_end(self, model, metrics):
-        if metrics["epoch"] == self.epochs:
-            raise KeyboardInterrupt
 
 
 def test_interrupted_training_continues_exactly_after_save_and_load(tmp_path, small_cooc):

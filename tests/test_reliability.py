@@ -20,6 +20,8 @@ import fastvec
 from fastvec import FormatError, KeyedVectors, Word2Vec, _runtime
 from fastvec._io import save_container
 
+from conftest import StopAfter
+
 PY = sys.executable
 
 
@@ -142,15 +144,6 @@ def test_killed_writer_never_leaves_a_partial_file(tmp_path):
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
-
-class StopAfter:
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, model, metrics):
-        if metrics["epoch"] == self.epoch:
-            raise KeyboardInterrupt
-
 
 def test_checkpoint_every_and_resume(tmp_path, small_text):
     kw = dict(epochs=4, seed=5, workers=1, progress=False, min_count=2)

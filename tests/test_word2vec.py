@@ -5,7 +5,7 @@ import pytest
 import fastvec
 from fastvec import Corpus, DivergenceError, NotFittedError, Word2Vec
 
-from conftest import SANITY_PAIRS
+from conftest import SANITY_PAIRS, StopAfter
 
 
 def rank(kv, word, other):
@@ -103,15 +103,6 @@ def test_iterables_and_encoded_corpora(small_text):
     from_corpus = Word2Vec(**kw).fit(Corpus.build(small_text, min_count=2))
     np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
     np.testing.assert_array_equal(from_file.wv.vectors, from_corpus.wv.vectors)
-
-
-class StopAfter:
-    def __init__(self, epochs):
-        self.epochs = epochs
-
-    def on_epoch_end(self, model, metrics):
-        if metrics["epoch"] == self.epochs:
-            raise KeyboardInterrupt
 
 
 def test_interrupted_training_continues_exactly_after_save_and_load(tmp_path, small_text):
