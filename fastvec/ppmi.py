@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse
 
 from fastvec._base import check_float
-from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype
+from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks
 
 #: non-zeros per float64 chunk (bounds the temporary memory to a few tens of MB)
 CHUNK = 1 << 22
@@ -42,25 +42,13 @@ def _csr(cooc: Any) -> scipy.sparse.csr_array:
     raise TypeError(f"expected a fastvec.Cooccurrence or a scipy.sparse matrix, not {type(cooc).__name__}")
 
 
-def _chunks(indptr: np.ndarray, size: int = CHUNK) -> list[tuple[int, int]]:
-    """Row ranges of about ``size`` non-zeros (at least one row each)."""
-    n = len(indptr) - 1
-    out, r0 = [], 0
-    while r0 < n:
-        r1 = int(np.searchsorted(indptr, indptr[r0] + size, side="right")) - 1
-        r1 = min(max(r1, r0 + 1), n)
-        out.append((r0, r1))
-        r0 = r1
-    return out
-
-
 def marginals(matrix: scipy.sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
     """Row and column sums in float64 (without a float64 copy of the whole matrix)."""
     n = matrix.shape[0]
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
     rows = np.zeros(n, dtype=np.float64)
     cols = np.zeros(n, dtype=np.float64)
-    for r0, r1 in _chunks(indptr):
+    for r0, r1 in _row_chunks([indptr], CHUNK):
         lo, hi = int(indptr[r0]), int(indptr[r1])
         values = data[lo:hi].astype(np.float64)
         row_of = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
@@ -96,7 +84,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     out_data = np.empty(len(data), dtype=np.float32)
     out_indptr = np.zeros(n + 1, dtype=np.int64)
     kept = 0
-    for r0, r1 in _chunks(indptr):
+    for r0, r1 in _row_chunks([indptr], CHUNK):
         lo, hi = int(indptr[r0]), int(indptr[r1])
         cols_k = indices[lo:hi]
         row_of = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
