@@ -90,7 +90,10 @@ def resolve_seed(seed: int | None) -> int:
 
 
 def check_callbacks(callbacks: Iterable[Any]) -> tuple:
-    callbacks = tuple(callbacks or ())
+    try:
+        callbacks = tuple(callbacks or ())
+    except TypeError:
+        raise TypeError(f"callbacks must be a list of callables, not {type(callbacks).__name__}") from None
     for cb in callbacks:
         if not callable(cb) and not hasattr(cb, "on_epoch_end"):
             raise TypeError(f"callbacks: {cb!r} is neither callable nor has an on_epoch_end(model, metrics) method")
@@ -343,17 +346,43 @@ class Estimator:
         if (not isinstance(schedule, dict) or set(schedule) != cls._SCHEDULE_KEYS
                 or not all(isinstance(v, cls._SCHEDULE_TYPES) for v in schedule.values())):
             raise FormatError(path, cls._SCHEDULE_ERROR)
+        if (any(isinstance(schedule[k], bool) or not isinstance(schedule[k], int) for k in ("epochs", "done"))
+                or not 0 <= schedule["done"] <= schedule["epochs"]):
+            raise FormatError(path, f"{cls._SCHEDULE_ERROR} (epochs {schedule['epochs']!r}, done {schedule['done']!r})")
+        if params.get("tokenizer") not in (None, "simple"):
+            raise FormatError(path, f"invalid model parameters (tokenizer {params['tokenizer']!r})")
+        for name in cls._ARRAYS:
+            if not all_finite(arrays[name]):
+                raise FormatError(path, f"{name} contains NaN or infinite values")
+        record = _training_record(path, meta, cls._STATS)
         model.vocabulary_ = vocab
         for name, attr in cls._ARRAYS.items():
             setattr(model, attr, np.ascontiguousarray(arrays[name]))
         model._wv = None
         model._diverged = False
         model._schedule = schedule
-        model.seed_ = int(meta.get("seed_", 0))
-        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
-        model.loss_history_ = [float(x) for x in meta.get("loss_history", [])]
-        model.history_ = list(meta.get("history", []))
-        model.train_seconds_ = float(meta.get("train_seconds", 0.0))
-        for name in cls._STATS:
-            setattr(model, name + "_", float(meta.get(name, 0.0)))
+        for name, value in record.items():
+            setattr(model, name, value)
         return model
+
+
+def _training_record(path, meta: dict, stats: tuple[str, ...]) -> dict:
+    """The saved seed, epoch count, histories and statistics, checked (FormatError naming the
+    field, never a bare TypeError from int() or float() of a crafted value)."""
+    def number(name: str, kind: type, default, low=None, high=None):
+        value = meta.get(name, default)
+        ok = not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else int)
+        if not ok or (low is not None and value < low) or (high is not None and value > high):
+            raise FormatError(path, f"bad {name} {value!r}")
+        return kind(value)
+
+    record = {"seed_": number("seed_", int, 0, 0, 2**64 - 1), "epochs_trained_": number("epochs_trained", int, 0, 0),
+              "train_seconds_": number("train_seconds", float, 0.0)}
+    record.update({name + "_": number(name, float, 0.0) for name in stats})
+    losses, history = meta.get("loss_history", []), meta.get("history", [])
+    if not isinstance(losses, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in losses):
+        raise FormatError(path, "bad loss_history (expected a list of numbers)")
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise FormatError(path, "bad history (expected a list of per-epoch dicts)")
+    record.update(loss_history_=[float(x) for x in losses], history_=history)
+    return record
