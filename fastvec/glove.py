@@ -18,6 +18,7 @@ from fastvec._base import EpochLoop, Estimator, all_finite, check_callbacks, che
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
+from fastvec.exceptions import DivergenceError
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.vocab import Vocabulary
 
@@ -33,6 +34,10 @@ BLOCKS_PER_ITEM = 4096 // BLOCK
 SLICE_ITEMS = 512
 #: the row of every 4096th non-zero is tabulated for the kernel's row lookup
 HINT_SHIFT = 12
+#: a slice whose mean loss exceeds this many times (the mean loss of all-zero parameters + 1)
+#: has diverged: clipped gradients keep the weights finite, so NaN alone misses learning rates
+#: that are far too high (the loss then grows to 1e3..1e30 while normal runs stay below it)
+DIVERGENCE_FACTOR = 100.0
 VECTOR_CHOICES = ("sum", "word", "context")
 
 _PARAMS = ("vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs", "workers", "seed",
@@ -112,6 +117,8 @@ class GloVe(Estimator):
             check_int("max_memory", self.max_memory, 1)
         check_callbacks(self.callbacks)
         check_workers(self.workers)
+        if self.seed is not None:
+            resolve_seed(self.seed)  # a bad seed is refused before counting
 
     def _new_schedule(self, n_epochs: int) -> dict:
         return {"epochs": n_epochs, "done": 0}
@@ -217,6 +224,15 @@ class GloVe(Estimator):
             epoch = self.epochs_trained_
             for first, last in slices:
                 done, loss = kernels.train_slice(first_item=first, last_item=last, epoch=epoch, **params)
+                if done and loss / done > DIVERGENCE_FACTOR:   # cheap test first: the limit is at least this
+                    zero = zero_model_loss(data, float(self.x_max), float(self.alpha))
+                    if loss / done > DIVERGENCE_FACTOR * (zero + 1.0):
+                        self._diverged = True
+                        raise DivergenceError(
+                            f"training diverged in epoch {epoch + 1}: the mean loss per pair reached {loss / done:.3g}, "
+                            f"over {DIVERGENCE_FACTOR:g} times that of all-zero vectors ({zero:.3g}). The learning rate "
+                            f"(learning_rate={self.learning_rate:g}) is probably too high. The model's weights are "
+                            "unusable; fit again with a lower learning rate.")
                 yield done, done, loss
 
         def epoch_metrics(metrics: dict) -> dict:
@@ -282,3 +298,12 @@ class GloVe(Estimator):
         model._dpad = _dispatch.kernels("glove").padded_size(int(model.vector_size))
         model.cooccurrence_stats_ = {}
         return model
+
+
+def zero_model_loss(data: np.ndarray, x_max: float, alpha: float) -> float:
+    """Mean loss 0.5 * f(X) * (log X)**2 of all-zero vectors and biases (float64, in chunks)."""
+    total = 0.0
+    for start in range(0, len(data), 1 << 22):
+        x = data[start:start + (1 << 22)].astype(np.float64)
+        total += float((0.5 * np.minimum(1.0, (x / x_max) ** alpha) * np.log(x) ** 2).sum())
+    return total / max(len(data), 1)
