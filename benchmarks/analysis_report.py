@@ -29,7 +29,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -44,6 +43,7 @@ from fastvec import analysis as A  # noqa: E402
 from fastvec._io import atomic_write  # noqa: E402
 from fastvec.callbacks import EvaluationLog  # noqa: E402
 from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs  # noqa: E402
+from machine import describe  # noqa: E402
 
 ABTT_D = (1, 2, 3, 5, 10)
 PROJECTION_WORDS = [w for pair in (("france", "paris"), ("germany", "berlin"), ("italy", "rome"),
@@ -78,14 +78,7 @@ def static_vs_online_loss(corpus: str, epochs: int, seed: int, workdir: Path) ->
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, NumPy {np.__version__}, fastvec {fastvec.__version__}")
+    return f"{describe()}, NumPy {np.__version__}, fastvec {fastvec.__version__}"
 
 
 def evaluate(kv) -> dict[str, float]:

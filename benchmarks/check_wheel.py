@@ -362,13 +362,8 @@ def speed(pys: dict, data: dict, jobs: list, rounds: int, epochs: int, threads: 
 
 # ---------------------------------------------------------------------------------------------
 def machine_facts() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()}
+    from machine import cpu_name
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "platform": platform.platform(), "load_avg": os.getloadavg()}
 
 
 def main(argv=None) -> int:
