@@ -30,7 +30,7 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
 
 
 def check_float(name: str, value: Any, low: float | None = None, high: float | None = None, *,
-                low_open: bool = False) -> float:
+                low_open: bool = False, high_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     value = float(value)
@@ -38,8 +38,8 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
         raise ValueError(f"{name} must be finite, got {value}")
     if low is not None and (value <= low if low_open else value < low):
         raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
     return value
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import gammaln, logsumexp
 
+from fastvec._base import check_float, check_int
 from fastvec.keyedvectors import KeyedVectors
 
 Matrix = Union[KeyedVectors, np.ndarray]
@@ -68,31 +69,6 @@ def _matrix(W: Any, name: str = "W", *, min_rows: int = 1) -> np.ndarray:
             if not np.isfinite(arr[start:start + _BLOCK_ROWS]).all():
                 raise ValueError(f"{name} contains NaN or infinite values")
     return arr
-
-
-def _int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    value = int(value)
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value}")
-    return value
-
-
-def _float(name: str, value: Any, low: float | None = None, high: float | None = None, *,
-           low_open: bool = False, high_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and (value >= high if high_open else value > high):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
-    return value
 
 
 def _rng(seed: Any) -> np.random.Generator:
@@ -240,7 +216,7 @@ def skipgram_pairs(tokens: Sequence[Any], window: int) -> list[tuple[Any, Any]]:
     Pairs are ordered by center position, then context position. word2vec additionally
     shrinks each window to a random size in 1..window (so nearer words count more) and drops
     frequent words first; this is the plain fixed window."""
-    window = _int("window", window, 1)
+    window = check_int("window", window, 1)
     if isinstance(tokens, str):
         raise TypeError("tokens must be a sequence of tokens, not a single string")
     tokens = list(tokens)
@@ -253,7 +229,7 @@ def cooccurrence_matrix(tokens: Sequence[str], window: int, vocabulary: Any) -> 
 
     Tokens missing from ``vocabulary`` (list, mapping, KeyedVectors or Vocabulary) are dropped
     before windowing, as word2vec does with rare words. The matrix is symmetric."""
-    window = _int("window", window, 1)
+    window = check_int("window", window, 1)
     mapping = _key_to_index(vocabulary)
     if isinstance(tokens, str):
         raise TypeError("tokens must be a sequence of tokens, not a single string")
@@ -276,8 +252,8 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
     A dense array gives a dense float64 array (unobserved pairs: -inf, or 0 with ``positive``);
     a scipy.sparse matrix gives a CSR matrix over the observed pairs only (zeros dropped when
     ``positive``)."""
-    shift = _float("shift", shift, 0.0, low_open=True)
-    alpha = _float("alpha", alpha, 0.0, low_open=True)
+    shift = check_float("shift", shift, 0.0, low_open=True)
+    alpha = check_float("alpha", alpha, 0.0, low_open=True)
     is_sparse = sparse.issparse(cooc)
     m = sparse.csr_matrix(cooc, dtype=np.float64) if is_sparse else np.asarray(cooc, dtype=np.float64)
     if m.ndim != 2:
@@ -315,7 +291,7 @@ def unigram_entropy(counts: Any, *, base: float = 2.0) -> float:
 
     ``counts``: an array of counts, or KeyedVectors / Vocabulary carrying ``counts``. In bits
     by default (``base=math.e`` for nats); 2**H is the perplexity of a unigram model."""
-    base = _float("base", base, 1.0, low_open=True)
+    base = check_float("base", base, 1.0, low_open=True)
     if hasattr(counts, "index_to_key"):
         if getattr(counts, "counts", None) is None:
             raise ValueError("these vectors carry no word counts; pass the counts array")
@@ -356,7 +332,7 @@ def isotropy(W: Matrix, *, center: bool = False, exclude_smallest: int = 0) -> f
 
 
 def _eigenvalue_ratio(values: np.ndarray, exclude_smallest: int = 0) -> float:
-    k = _int("exclude_smallest", exclude_smallest, 0, len(values) - 1)
+    k = check_int("exclude_smallest", exclude_smallest, 0, len(values) - 1)
     values = values[:len(values) - k]
     return float(values[-1] / values[0]) if values[0] > 0 else 0.0
 
@@ -398,7 +374,7 @@ def average_cosine(W: Matrix, *, sample: int | None = None, seed: Any = None) ->
             s += unit.sum(axis=0)
             sq += float(np.einsum("ij,ij->", unit, unit))
         return float((s @ s - sq) / (n * (n - 1.0)))
-    m = _int("sample", sample, 1)
+    m = check_int("sample", sample, 1)
     rng = _rng(seed)
     i = rng.integers(0, n, size=m)
     j = rng.integers(0, n - 1, size=m)
@@ -415,7 +391,7 @@ def cone_half_angle(W: Matrix, *, quantile: float = 1.0, degrees: bool = True) -
     the angles arccos(u_i . m / |m|) over the non-zero rows, in degrees (radians with
     ``degrees=False``). Anisotropic embeddings occupy a narrow cone (Mimno & Thompson 2017,
     Ethayarajh 2019); isotropic data gives angles up to 180 degrees."""
-    quantile = _float("quantile", quantile, 0.0, 1.0)
+    quantile = check_float("quantile", quantile, 0.0, 1.0)
     arr = _matrix(W)
     axis = np.zeros(arr.shape[1], dtype=np.float64)
     for block in _blocks(arr):
@@ -497,8 +473,8 @@ def _power_law(values: np.ndarray, ranks: tuple[int, int] | None) -> PowerLawFit
     else:
         if not isinstance(ranks, (tuple, list)) or len(ranks) != 2:
             raise TypeError("ranks must be a (first, last) pair of 1-based ranks")
-        first = _int("ranks[0]", ranks[0], 1)
-        last = _int("ranks[1]", ranks[1], first + 1, positive)
+        first = check_int("ranks[0]", ranks[0], 1)
+        last = check_int("ranks[1]", ranks[1], first + 1, positive)
     if last - first + 1 < 2:
         raise ValueError(f"need at least two non-zero eigenvalues to fit a power law, got {last - first + 1}")
     k = np.arange(first, last + 1, dtype=np.float64)
@@ -527,7 +503,7 @@ def normalize(W: Matrix) -> Matrix:
 def _check_components(D: Any, d: int) -> int:
     if D is None:
         return max(1, round(d / 100))
-    return _int("D", D, 0, d)
+    return check_int("D", D, 0, d)
 
 
 def all_but_the_top(W: Matrix, D: int | None = None) -> Matrix:
@@ -556,7 +532,7 @@ def whiten(W: Matrix, *, method: str = "pca", eps: float = 0.0) -> Matrix:
     Returns the kind it was given."""
     if method not in ("pca", "zca"):
         raise ValueError(f"method must be 'pca' or 'zca', not {method!r}")
-    eps = _float("eps", eps, 0.0)
+    eps = check_float("eps", eps, 0.0)
     arr = _matrix(W, min_rows=2)
     mean = _mean(arr)
     values, vectors = _eigh_desc(_gram(arr, mean))
@@ -577,7 +553,7 @@ def unit_ball_volume(d: int, *, log: bool = False) -> float:
 
     Computed as exp(d/2 log pi - lgamma(d/2 + 1)), stable for any d: 2, pi, 4 pi / 3 for
     d = 1, 2, 3, a maximum at d = 5, then a fall to 0 faster than exponentially."""
-    d = _int("d", d, 0)
+    d = check_int("d", d, 0)
     value = 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0))
     return value if log else math.exp(value)
 
@@ -587,8 +563,8 @@ def shell_fraction(d: int, r: float) -> float:
 
     For any fixed r < 1 it tends to 0 as d grows: almost all of a high-dimensional ball's
     volume lies in the thin outer shell r < |x| <= 1, which holds 1 - r^d."""
-    d = _int("d", d, 0)
-    r = _float("r", r, 0.0, 1.0)
+    d = check_int("d", d, 0)
+    r = check_float("r", r, 0.0, 1.0)
     return r ** d
 
 
@@ -604,10 +580,10 @@ def distance_concentration(points_or_d: Any, n: int = 1000, *, seed: Any = None)
     (std / mean), ``n`` and ``d``."""
     from scipy.spatial.distance import pdist
 
-    n = _int("n", n, 2)
+    n = check_int("n", n, 2)
     rng = _rng(seed)
     if isinstance(points_or_d, numbers.Integral) and not isinstance(points_or_d, bool):
-        d = _int("points_or_d", points_or_d, 1)
+        d = check_int("points_or_d", points_or_d, 1)
         points = rng.standard_normal((n, d))
     else:
         arr = _matrix(points_or_d, "points_or_d", min_rows=2)
@@ -627,8 +603,8 @@ def jl_dimension(n: int, eps: float) -> int:
     distances of n points within a factor 1 +- eps (with probability >= 1 - 1/n):
     k >= 4 ln n / (eps^2 / 2 - eps^3 / 3) (Johnson-Lindenstrauss, Dasgupta & Gupta 2003).
     It depends on n and eps, not on the original dimension."""
-    n = _int("n", n, 1)
-    eps = _float("eps", eps, 0.0, 1.0, low_open=True, high_open=True)
+    n = check_int("n", n, 1)
+    eps = check_float("eps", eps, 0.0, 1.0, low_open=True, high_open=True)
     return int(math.ceil(4.0 * math.log(n) / (eps ** 2 / 2.0 - eps ** 3 / 3.0)))
 
 
@@ -638,7 +614,7 @@ def random_projection(W: Matrix, k: int, *, seed: Any = None) -> Matrix:
     E|R^T x|^2 = |x|^2, so distances are preserved in expectation and, for k >=
     :func:`jl_dimension`, within 1 +- eps for every pair. Returns the kind it was given."""
     arr = _matrix(W)
-    k = _int("k", k, 1)
+    k = check_int("k", k, 1)
     rng = _rng(seed)
     projection = rng.standard_normal((arr.shape[1], k)) / math.sqrt(k)
     out = np.empty((arr.shape[0], k), dtype=np.float64)
@@ -660,7 +636,7 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     (each of W as given and of the centred X), the power-law exponent of the spectrum and, for
     KeyedVectors, the ``topn`` nearest neighbours of ``words`` (default: common sample words
     present in the vocabulary)."""
-    topn = _int("topn", topn, 1)
+    topn = check_int("topn", topn, 1)
     arr = _matrix(W, min_rows=2)
     norms = np.concatenate([np.linalg.norm(b, axis=1) for b in _blocks(arr)])
     raw, centred = spectrum(arr), spectrum(arr, center=True)

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from fastvec import analysis
+from fastvec._base import check_float, check_int
 from fastvec._io import atomic_write
 from fastvec.keyedvectors import KeyedVectors
 
@@ -88,7 +89,7 @@ def _tsne2(x: np.ndarray, seed: int, perplexity: float | None) -> np.ndarray:
         raise ValueError(f"t-SNE needs at least 4 points, got {len(x)}")
     if perplexity is None:
         perplexity = min(30.0, (len(x) - 1) / 3.0)
-    perplexity = analysis._float("perplexity", perplexity, 0.0, len(x) - 1, low_open=True, high_open=True)
+    perplexity = check_float("perplexity", perplexity, 0.0, len(x) - 1, low_open=True, high_open=True)
     return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(x)
 
 
@@ -108,7 +109,7 @@ def plot_projection(W: Any, words: Sequence[Any] | None = None, *, method: str =
         raise ValueError(f"a projection needs at least 2 words, got {len(x)}")
     if normalize:
         x = analysis._unit_rows(x)
-    coords = _pca2(x) if method == "pca" else _tsne2(x, analysis._int("seed", seed, 0), perplexity)
+    coords = _pca2(x) if method == "pca" else _tsne2(x, check_int("seed", seed, 0), perplexity)
     fig = _figure(7.0, 5.6)
     ax = fig.add_subplot()
     ax.scatter(coords[:, 0], coords[:, 1], s=14, color="tab:blue")
@@ -229,7 +230,7 @@ def plot_distance_concentration(dims: Sequence[int] = (2, 5, 10, 20, 50, 100, 20
     between ``n`` Gaussian points, against the dimension d (log-log). ``points`` maps labels to
     vectors (e.g. embeddings) whose values are marked at their own dimension."""
     path = _check_path(path)
-    dims = [analysis._int("dims", d, 1) for d in dims]
+    dims = [check_int("dims", d, 1) for d in dims]
     if not dims:
         raise ValueError("dims must name at least one dimension")
     results = [analysis.distance_concentration(d, n, seed=seed) for d in dims]
