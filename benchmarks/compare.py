@@ -6,6 +6,7 @@ word-pair scores), plus time ratios fastvec / peer measured in the same invocati
     python benchmarks/compare.py                         # wiki17m, SG and CBOW, 1 and all threads
     python benchmarks/compare.py --jobs sg --threads 2 --impls fastvec,gensim
     python benchmarks/compare.py --corpus my.txt --json out.json
+    python benchmarks/compare.py --jobs cbow --threads 2 --repeat 3 --seeds 1,2,3   # quality: mean of 3
 
 Each run happens in its own subprocess (so peak RSS is that run's own), writes its vectors
 in word2vec binary format, and all vectors are evaluated by the same code (fastvec.evaluation,
@@ -22,6 +23,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,7 +73,7 @@ def run_fastvec(s, corpus, threads, out):
     model = fastvec.Word2Vec(sg=s["sg"], vector_size=s["dim"], window=s["window"], negative=s["negative"],
                              ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"],
                              alpha=s["alpha"], min_alpha=s["min_alpha"], epochs=s["epochs"], workers=threads,
-                             seed=1, progress=False).fit(corpus)
+                             seed=SEED, progress=False).fit(corpus)
     model.wv.save_word2vec_format(out, binary=True)
     whole = time.perf_counter() - t0
     return {"whole_seconds": whole, "train_seconds": model.train_seconds_,
@@ -86,7 +88,7 @@ def run_gensim(s, corpus, threads, out):
     t0 = time.perf_counter()
     model = Word2Vec(sg=int(s["sg"]), vector_size=s["dim"], window=s["window"], negative=s["negative"], hs=0,
                      ns_exponent=s["ns_exponent"], sample=s["sample"], min_count=s["min_count"], alpha=s["alpha"],
-                     min_alpha=s["min_alpha"], epochs=s["epochs"], workers=threads, cbow_mean=1, seed=1)
+                     min_alpha=s["min_alpha"], epochs=s["epochs"], workers=threads, cbow_mean=1, seed=SEED)
     model.build_vocab(corpus_file=corpus)
     t1 = time.perf_counter()
     model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=s["epochs"])
@@ -159,7 +161,7 @@ def run_fastvec_glove(s, corpus, threads, out):
     t0 = time.perf_counter()
     model = fastvec.GloVe(vector_size=s["dim"], window=s["window"], min_count=s["min_count"], x_max=s["x_max"],
                           alpha=s["alpha"], learning_rate=s["learning_rate"], epochs=s["epochs"], workers=threads,
-                          seed=1, progress=False).fit(corpus)
+                          seed=SEED, progress=False).fit(corpus)
     model.wv.save_word2vec_format(out, binary=True)
     whole = time.perf_counter() - t0
     return {"whole_seconds": whole, "train_seconds": model.train_seconds_, "count_seconds": model.count_seconds_,
@@ -172,7 +174,7 @@ def run_fastvec_ppmi_svd(s, corpus, threads, out):
     import fastvec
     t0 = time.perf_counter()
     model = fastvec.SVDEmbedding(vector_size=s["dim"], window=s["window"], min_count=s["min_count"], cds=s["cds"],
-                                 shift=s["shift"], eig_weight=s["eig_weight"], workers=threads, seed=1).fit(corpus)
+                                 shift=s["shift"], eig_weight=s["eig_weight"], workers=threads, seed=SEED).fit(corpus)
     model.wv.save_word2vec_format(out, binary=True)
     whole = time.perf_counter() - t0
     return {"whole_seconds": whole, "train_seconds": model.svd_seconds_, "count_seconds": model.count_seconds_,
@@ -213,6 +215,8 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 
 
 CHILD_PEAK_RSS_MB = 0.0
+# the run's seed (--seeds); word2vec.c has no seed option, fastText's Python API none in 0.9.2
+SEED = int(os.environ.get("FASTVEC_BENCH_SEED", "1"))
 
 
 def run_one(job: str, impl: str, corpus: str, threads: int, out: str) -> dict:
@@ -220,6 +224,9 @@ def run_one(job: str, impl: str, corpus: str, threads: int, out: str) -> dict:
     result = RUNNERS[job][impl](settings, corpus, threads, out)
     result["peak_rss_mb"] = max(peak_rss_mb(), CHILD_PEAK_RSS_MB)
     return result
+
+
+QUALITY = ("analogy", "semantic", "syntactic", "wordsim353", "simlex999")
 
 
 def evaluate(path: str) -> dict:
@@ -237,15 +244,16 @@ def machine() -> str:
     return describe()
 
 
-def spawn(job: str, impl: str, corpus: str, threads: int, workdir: str) -> dict:
+def spawn(job: str, impl: str, corpus: str, threads: int, workdir: str, seed: int = 1) -> dict:
     out = os.path.join(workdir, f"{job}-{impl}-{threads}.bin")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", job, impl, corpus, str(threads), out]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "FASTVEC_BENCH_SEED": str(seed)})
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result.update(evaluate(out) if os.path.exists(out) and os.path.getsize(out) else {})
     result["vectors"] = out
+    result["seed"] = seed
     return result
 
 
@@ -330,6 +338,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", default=f"1,{os.cpu_count()}", help="comma-separated thread counts")
     p.add_argument("--impls", default="fastvec,gensim,word2vec.c,fasttext", help="comma-separated implementations")
     p.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median is reported")
+    p.add_argument("--seeds", default="1", help="comma-separated seeds, used in turn by the repeated runs; "
+                   "quality is then the mean over the runs")
     p.add_argument("--json", help="also write all results as JSON here")
     p.add_argument("--run-one", nargs=5, metavar=("JOB", "IMPL", "CORPUS", "THREADS", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -341,6 +351,7 @@ def main(argv=None) -> int:
 
     from datasets import wiki17m
     corpus = args.corpus or str(wiki17m())
+    seeds = [int(x) for x in args.seeds.split(",")]
     corpus_tokens = _raw_tokens(corpus)
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastvec-compare-") as workdir:
@@ -350,14 +361,18 @@ def main(argv=None) -> int:
                     if impl not in RUNNERS.get(job, {}) or not available(impl):
                         continue
                     runs = []
-                    for _ in range(args.repeat):
-                        print(f"running {job} {impl} threads={threads} ...", file=sys.stderr, flush=True)
-                        runs.append(spawn(job, impl, corpus, threads, workdir))
+                    for i in range(args.repeat):
+                        seed = seeds[i % len(seeds)]
+                        print(f"running {job} {impl} threads={threads} seed={seed} ...", file=sys.stderr, flush=True)
+                        runs.append(spawn(job, impl, corpus, threads, workdir, seed))
                     ok = [r for r in runs if "error" not in r]
                     if ok:
-                        ok.sort(key=lambda r: r["whole_seconds"])
-                        result = dict(ok[len(ok) // 2])
-                        result["all_whole_seconds"] = [r["whole_seconds"] for r in runs if "error" not in r]
+                        result = dict(sorted(ok, key=lambda r: r["whole_seconds"])[len(ok) // 2])
+                        result["all_whole_seconds"] = [r["whole_seconds"] for r in ok]
+                        for key in QUALITY:
+                            if all(key in r for r in ok):
+                                result["all_" + key] = [r[key] for r in ok]
+                                result[key] = statistics.fmean(result["all_" + key])
                     else:
                         result = runs[0]
                     result.update(job=job, impl=impl, threads=threads,
@@ -368,6 +383,9 @@ def main(argv=None) -> int:
     print(f"corpus: {corpus} ({corpus_tokens:,} tokens); machine: {machine()}; "
           f"date: {time.strftime('%Y-%m-%d')}; single-thread sgemm (NumPy 2048^3 float32): {peak:.0f} GFLOP/s\n")
     print(markdown(rows, corpus_tokens))
+    if args.repeat > 1:
+        print(f"\n{args.repeat} runs per row (seeds {args.seeds}): times are the median run's, quality the mean "
+              "over the runs (word2vec.c and fastText have no seed: their runs differ by thread timing only)")
     print()
     print(efficiency(rows, peak))
     if args.json:
