@@ -43,14 +43,17 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
     return value
 
 
-def check_checkpoint(every: Any, path: Any) -> None:
-    """Validate checkpoint_every / checkpoint_path before training starts (not after epoch N)."""
+def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
+    """Validate checkpoint_every / checkpoint_path before training starts (not after epoch N);
+    ``files=False`` skips the checks of the file system (a saved model moved elsewhere loads)."""
     if every is None:
         return
     check_int("checkpoint_every", every, 1)
     if path is None:
         raise ValueError("checkpoint_every needs checkpoint_path (where to save the model)")
     path = os.fspath(path)
+    if not files:
+        return
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"checkpoint_path {path}: is a directory; give a file name")
@@ -218,7 +221,9 @@ class Estimator:
     vocabulary_: Vocabulary
     _wv: Any
 
-    def _validate(self) -> None:
+    def _validate(self, *, files: bool = True) -> None:
+        """Check every parameter (TypeError/ValueError naming it); ``files=False`` leaves out
+        checks of the file system, such as the checkpoint directory."""
         raise NotImplementedError
 
     def _new_schedule(self, n_epochs: int) -> dict:
@@ -334,7 +339,7 @@ class Estimator:
             raise FormatError(path, "bad or unknown model parameters")
         try:
             model = cls(**params)
-            model._validate()
+            model._validate(files=False)  # the checkpoint directory is checked when training
         except (TypeError, ValueError) as e:
             raise FormatError(path, f"invalid model parameters ({e})") from None
         shape = model._array_shape(len(vocab))

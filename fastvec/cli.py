@@ -110,7 +110,8 @@ def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
     if args.model == "glove":
         model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
                       x_max=args.x_max, learning_rate=args.alpha if args.alpha is not None else 0.05,
-                      workers=args.threads, seed=args.seed, progress=not args.quiet)
+                      workers=args.threads, seed=args.seed, progress=not args.quiet,
+                      checkpoint_every=args.checkpoint_every, checkpoint_path=args.checkpoint)
     else:
         model = SVDEmbedding(vector_size=args.dim, window=args.window, min_count=args.min_count, workers=args.threads,
                              seed=args.seed)
@@ -166,9 +167,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UserError(f"{args.output}: is a directory; -o takes a file name")
     if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
         raise UserError(f"{args.output}: the output directory does not exist")
+    if args.model == "ppmi-svd" and (args.checkpoint_every is not None or args.checkpoint is not None):
+        raise UserError("--checkpoint-every and --checkpoint work with --model sg, cbow or glove, not ppmi-svd")
     if args.model in ("glove", "ppmi-svd"):
-        if args.checkpoint_every is not None or args.checkpoint is not None:  # not silently ignored
-            raise UserError(f"--checkpoint-every and --checkpoint work with --model sg or cbow, not {args.model}")
         return _train_count_model(args, corpus)
     model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
                      sample=args.sample, min_count=args.min_count, epochs=args.epochs, workers=args.threads,
@@ -332,9 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
     t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")
     t.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
-                   help="save the model to --checkpoint every N epochs (sg/cbow)")
+                   help="save the model to --checkpoint every N epochs (sg, cbow, glove)")
     t.add_argument("--checkpoint", default=None, metavar="PATH",
-                   help="checkpoint file; continue with Word2Vec.load(PATH).train_more(corpus)")
+                   help="checkpoint file; continue with Word2Vec.load(PATH).train_more(corpus) (GloVe.load: glove)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 

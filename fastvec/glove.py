@@ -14,7 +14,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from fastvec import _dispatch
-from fastvec._base import EpochLoop, Estimator, all_finite, check_callbacks, check_float, check_int, resolve_seed
+from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint, check_float, check_int,
+                           resolve_seed)
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -41,7 +42,7 @@ DIVERGENCE_FACTOR = 100.0
 VECTOR_CHOICES = ("sum", "word", "context")
 
 _PARAMS = ("vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs", "workers", "seed",
-           "callbacks", "progress", "vectors", "grad_clip", "max_memory", "tokenizer")
+           "callbacks", "progress", "vectors", "grad_clip", "max_memory", "tokenizer", "checkpoint_every", "checkpoint_path")
 
 
 class GloVe(Estimator):
@@ -56,7 +57,9 @@ class GloVe(Estimator):
     ``"sum"`` (W + W~, the Stanford default), ``"word"`` or ``"context"``. ``workers`` threads
     (None: all cores); ``seed`` with ``workers=1`` makes runs bit-reproducible. ``callbacks``
     are called as ``cb(model, metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each
-    epoch.
+    epoch. ``checkpoint_every=N`` saves the model to ``checkpoint_path`` (atomically) after every
+    N epochs; ``GloVe.load(checkpoint_path).train_more(corpus)`` then finishes the schedule
+    exactly as the uninterrupted run would have.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``word_vectors_``, ``context_vectors_``, ``word_biases_``, ``context_biases_``,
@@ -84,7 +87,8 @@ class GloVe(Estimator):
                  alpha: float = 0.75, learning_rate: float = 0.05, epochs: int = 15, workers: int | None = None,
                  seed: int | None = None, callbacks: Iterable[Any] = (), progress: bool = True,
                  vectors: str = "sum", grad_clip: float = 100.0, max_memory: int | None = None,
-                 tokenizer: Tokenizer | str | None = None):
+                 tokenizer: Tokenizer | str | None = None, checkpoint_every: int | None = None,
+                 checkpoint_path: str | os.PathLike | None = None):
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -100,9 +104,11 @@ class GloVe(Estimator):
         self.grad_clip = grad_clip
         self.max_memory = max_memory
         self.tokenizer = tokenizer
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_path = checkpoint_path
 
     # -- parameters ----------------------------------------------------------------------
-    def _validate(self) -> None:
+    def _validate(self, *, files: bool = True) -> None:
         check_int("vector_size", self.vector_size, 1, 100_000)
         check_int("window", self.window, 1, 10_000)
         check_int("min_count", self.min_count, 1)
@@ -117,6 +123,7 @@ class GloVe(Estimator):
             check_int("max_memory", self.max_memory, 1)
         check_callbacks(self.callbacks)
         check_workers(self.workers)
+        check_checkpoint(self.checkpoint_every, self.checkpoint_path, files=files)
         if self.seed is not None:
             resolve_seed(self.seed)  # a bad seed is refused before counting
 

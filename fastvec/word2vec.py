@@ -167,7 +167,7 @@ class Word2Vec(Estimator):
             return "batched" if self.sg else "classic"
         return self.kernel
 
-    def _validate(self) -> None:
+    def _validate(self, *, files: bool = True) -> None:
         if not isinstance(self.sg, (bool, np.bool_)):
             raise TypeError(f"sg must be True (skip-gram) or False (CBOW), not {self.sg!r}")
         check_int("vector_size", self.vector_size, 1, 100_000)
@@ -186,7 +186,7 @@ class Word2Vec(Estimator):
         check_workers(self.workers)
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, not {self.kernel!r}")
-        check_checkpoint(self.checkpoint_every, self.checkpoint_path)
+        check_checkpoint(self.checkpoint_every, self.checkpoint_path, files=files)
 
     def _new_schedule(self, n_epochs: int) -> dict:
         return {"alpha": self.alpha_, "min_alpha": self.min_alpha_, "epochs": n_epochs, "done": 0}

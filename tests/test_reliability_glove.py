@@ -8,6 +8,7 @@ import errno
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,10 +20,12 @@ import pytest
 import scipy.sparse
 
 import fastvec
-from fastvec import (Cooccurrence, Corpus, DivergenceError, FormatError, GloVe, KeyedVectors, NotFittedError,
+from fastvec import (Cooccurrence, Corpus, DivergenceError, FormatError, GloVe, NotFittedError,
                      SVDEmbedding, Vocabulary, ppmi)
 from fastvec._io import save_container
 from fastvec.cli import main
+
+from conftest import StopAfter, interrupt_on_a_terminal
 
 PY = sys.executable
 SMALL = dict(vector_size=16, window=4, min_count=2, x_max=10.0, epochs=2, progress=False, workers=1, seed=1)
@@ -366,48 +369,9 @@ except KeyboardInterrupt:
 def test_ctrl_c_during_glove_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundled_text):
     """SIGINT while GloVe trains on the bundled corpus (about 4 kernel slices per epoch), with the
     progress bar drawn on a pseudo-terminal: the approach of test_reliability.py."""
-    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")
-    import select
-
-    script = tmp_path / "child.py"
-    script.write_text(CTRL_C_CHILD)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([PY, str(script), bundled_text, str(tmp_path / "g.fv")], stdout=subprocess.PIPE,
-                            stderr=slave, text=True, cwd=tmp_path,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    os.close(slave)
-    terminal = b""
-
-    def drain():
-        nonlocal terminal
-        while select.select([master], [], [], 0)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            terminal += chunk
-
-    try:
-        line = proc.stdout.readline()
-        drain()
-        assert line.startswith("epoch 1"), line
-        time.sleep(0.2)                      # inside epoch 2
-        sent = time.perf_counter()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline()
-        while line.startswith("epoch"):
-            line = proc.stdout.readline()
-        stopped = time.perf_counter() - sent
-        assert line.startswith("interrupted"), line
-        rest = proc.stdout.read()
-        assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        drain()
-        os.close(master)
+    run = interrupt_on_a_terminal(CTRL_C_CHILD, [bundled_text, str(tmp_path / "g.fv")], tmp_path, after=0.2)
+    line, rest, stopped, terminal = run.line, run.rest, run.seconds, run.terminal
+    assert line.startswith("interrupted"), line
     assert stopped < 1.0, f"took {stopped:.2f} s to stop"
     _, trained, done, scheduled = line.split()
     assert int(trained) >= 1 and int(done) == int(trained) and int(scheduled) == 1000
@@ -440,39 +404,49 @@ def test_ctrl_c_in_the_command(tmp_path, bundled_text, model):
 
 # -- checkpoints, continuation and determinism ---------------------------------------------------
 
-class SaveEachEpoch:
-    """What checkpointing looks like for GloVe (it has no checkpoint_every): a callback that saves,
-    and a 'crash' after epoch ``crash``."""
-
-    def __init__(self, directory, crash):
-        self.directory, self.crash = directory, crash
-
-    def on_epoch_end(self, model, metrics):
-        model.save(self.directory / f"ckpt{metrics['epoch']}.fv")
-        if metrics["epoch"] == self.crash:
-            raise KeyboardInterrupt
-
-
 def test_checkpoint_resumes_the_schedule_bit_for_bit(tmp_path, small_text, cooc):
     kw = {**SMALL, "epochs": 4, "seed": 11}
     straight = GloVe(**kw).fit(small_text)
-    crashing = GloVe(callbacks=[SaveEachEpoch(tmp_path, crash=3)], **kw)
+    ckpt = tmp_path / "ckpt.fv"
+    crashing = GloVe(checkpoint_every=2, checkpoint_path=ckpt, callbacks=[StopAfter(3)], **kw)
     with pytest.raises(KeyboardInterrupt):
         crashing.fit(small_text)
     assert crashing.epochs_trained_ == 3
-    resumed = GloVe.load(tmp_path / "ckpt2.fv")        # as if the process had died during epoch 3
-    assert resumed.epochs_trained_ == 2
+    shutil.copy(ckpt, tmp_path / "epoch2.fv")
+    resumed = GloVe.load(ckpt)                         # written after epoch 2, before the "crash" in epoch 3
+    assert resumed.epochs_trained_ == 2 and resumed.checkpoint_every == 2
     resumed.train_more(small_text)                     # recounted with the model's vocabulary and window
     assert resumed.epochs_trained_ == 4
     np.testing.assert_array_equal(resumed._state, straight._state)
     assert resumed.loss_history_ == straight.loss_history_
+    assert GloVe.load(ckpt).epochs_trained_ == 4       # the resumed run checkpointed after epoch 4
     # the same from co-occurrences saved to disk and memory-mapped back
     counted = Cooccurrence.from_corpus(Corpus.encode(small_text, straight.vocabulary_), window=4, workers=2)
     counted.save(tmp_path / "cooc.npz")
-    again = GloVe.load(tmp_path / "ckpt2.fv").train_more(Cooccurrence.load(tmp_path / "cooc.npz", mmap=True))
+    again = GloVe.load(tmp_path / "epoch2.fv").train_more(Cooccurrence.load(tmp_path / "cooc.npz", mmap=True))
     np.testing.assert_array_equal(again._state, straight._state)
     with pytest.raises(ValueError, match="epochs=k"):
         again.train_more(small_text)
+
+
+@pytest.mark.parametrize("estimator", ["word2vec", "glove"])
+def test_a_checkpoint_moved_elsewhere_loads(tmp_path, small_text, estimator):
+    """The checkpoint directory is part of the saved parameters; a copy of the file on another
+    machine (where that directory does not exist) must load, and only checkpointing refuses."""
+    directory = tmp_path / "run"
+    directory.mkdir()
+    cls, kw = (GloVe, {**SMALL, "epochs": 1}) if estimator == "glove" else \
+        (fastvec.Word2Vec, {"epochs": 1, "min_count": 2, "vector_size": 8, "workers": 1, "progress": False})
+    cls(checkpoint_every=1, checkpoint_path=directory / "c.fv", **kw).fit(small_text)
+    shutil.move(directory / "c.fv", tmp_path / "moved.fv")
+    directory.rmdir()
+    model = cls.load(tmp_path / "moved.fv")
+    assert model.epochs_trained_ == 1 and len(model.wv) > 0
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        model.train_more(small_text, epochs=1)
+    model.checkpoint_path = tmp_path / "here.fv"
+    model.train_more(small_text, epochs=1)
+    assert cls.load(tmp_path / "here.fv").epochs_trained_ == 2
 
 
 def test_workers_one_with_seed_is_bit_reproducible_across_runs_and_save_load(tmp_path, cooc):
@@ -774,7 +748,7 @@ def test_cli_bad_corpora_give_one_line(capsys, tmp_path, model, name):
     (["--model", "glove", "--alpha", "1000", "--epochs", "2"], "diverged in epoch 1: the mean loss"),
     (["--model", "glove", "--alpha", "0"], "learning_rate must be > 0"),
     (["--model", "ppmi-svd", "--dim", "100000"], "must be smaller than the vocabulary"),
-    (["--model", "glove", "--checkpoint-every", "1", "--checkpoint", "c.fv"], "--checkpoint-every"),
+    (["--model", "glove", "--checkpoint-every", "1"], "checkpoint_every needs checkpoint_path"),
     (["--model", "ppmi-svd", "--checkpoint", "c.fv"], "--checkpoint"),
 ])
 def test_cli_bad_settings_give_one_line(capsys, tmp_path, small_text, argv, message):
