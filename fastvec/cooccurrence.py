@@ -26,7 +26,6 @@ How it is counted (fastvec/_cooccur.pyx):
 """
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import shutil

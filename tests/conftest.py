@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import lzma
 import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -67,3 +72,62 @@ def write_text(path, text: str) -> str:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+@dataclass
+class Interrupted:
+    line: str        # the first line the child printed after its "epoch N" lines
+    rest: str        # the rest of its standard output
+    seconds: float   # from SIGINT to that line
+    terminal: bytes  # everything written to the terminal (standard error)
+
+
+def interrupt_on_a_terminal(script: str, args: list[str], cwd, after: float) -> Interrupted:
+    """Run the Python ``script`` (with ``args``) with standard error on a pseudo-terminal, so
+    that its progress bar is drawn; once it prints its first "epoch" line, wait ``after``
+    seconds, send SIGINT and time how long it takes to report. The child must exit with 0.
+    Skips the test where there are no pseudo-terminals (Windows, whose wheels run the suite)."""
+    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")
+    import select
+
+    path = os.path.join(cwd, "child.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(script)
+    master, slave = pty.openpty()  # stderr is a TTY (of unknown width): the progress bar is on
+    # SIGINT back to default in the child: a script's `pytest &` runs with SIGINT ignored, which is
+    # inherited, and the child would then train on and fill the terminal until it blocks
+    proc = subprocess.Popen([sys.executable, path, *args], stdout=subprocess.PIPE, stderr=slave, text=True, cwd=cwd,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(slave)
+    terminal = b""
+
+    def drain():
+        nonlocal terminal
+        while select.select([master], [], [], 0)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            terminal += chunk
+
+    try:
+        line = proc.stdout.readline()
+        drain()
+        assert line.startswith("epoch 1"), line
+        time.sleep(after)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        line = proc.stdout.readline()
+        while line.startswith("epoch"):
+            line = proc.stdout.readline()
+        stopped = time.perf_counter() - sent
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        drain()
+        os.close(master)
+    return Interrupted(line, rest, stopped, terminal)

@@ -4,7 +4,6 @@ import os
 import numpy as np
 import pytest
 
-import fastvec
 from fastvec import FormatError, KeyedVectors, load_vectors
 from fastvec.formats import detect_format
 

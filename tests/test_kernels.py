@@ -58,7 +58,6 @@ def test_kernel_matches_reference(variant, mode, dim):
 def test_one_update_matches_hand_computation(cbow):
     """A single (centre, context) example without noise words, computed by hand."""
     kernels = _dispatch.kernels("word2vec")
-    dim = 6
     syn0 = np.array([[0.1, -0.2, 0.3, 0.0, 0.05, -0.1], [0.2, 0.1, -0.1, 0.3, 0.0, 0.1]], dtype=np.float32)
     syn1 = np.array([[0.3, 0.1, 0.0, -0.2, 0.1, 0.2], [-0.1, 0.2, 0.2, 0.1, -0.3, 0.0]], dtype=np.float32)
     s0, s1 = syn0.copy(), syn1.copy()

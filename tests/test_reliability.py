@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ import fastvec
 from fastvec import FormatError, KeyedVectors, Word2Vec, _runtime
 from fastvec._io import save_container
 
-from conftest import StopAfter
+from conftest import StopAfter, interrupt_on_a_terminal
 
 PY = sys.executable
 
@@ -53,50 +52,9 @@ except KeyboardInterrupt:
 
 def test_ctrl_c_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundled_text):
     """SIGINT while training (with the progress bar drawn on a pseudo-terminal)."""
-    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")  # the Windows wheels run this file too
-    import select
-
-    script = tmp_path / "child.py"
-    script.write_text(CTRL_C_CHILD)
-    master, slave = pty.openpty()  # stderr is a TTY (of unknown width): the progress bar is on
-    # SIGINT back to default in the child: a script's `pytest &` runs with SIGINT ignored, which is
-    # inherited, and the child would then train on and fill the terminal until it blocks
-    proc = subprocess.Popen([PY, str(script), bundled_text, str(tmp_path / "m.fv")], stdout=subprocess.PIPE,
-                            stderr=slave, text=True, cwd=tmp_path,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    os.close(slave)
-    terminal = b""
-
-    def drain():
-        nonlocal terminal
-        while select.select([master], [], [], 0)[0]:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            terminal += chunk
-
-    try:
-        line = proc.stdout.readline()
-        drain()
-        assert line.startswith("epoch 1"), line
-        time.sleep(0.3)  # now in the middle of epoch 2
-        sent = time.perf_counter()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline()
-        while line.startswith("epoch"):
-            line = proc.stdout.readline()
-        stopped = time.perf_counter() - sent
-        assert line.startswith("interrupted"), line
-        rest = proc.stdout.read()
-        assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        drain()
-        os.close(master)
+    run = interrupt_on_a_terminal(CTRL_C_CHILD, [bundled_text, str(tmp_path / "m.fv")], tmp_path, after=0.3)
+    line, rest, stopped, terminal = run.line, run.rest, run.seconds, run.terminal
+    assert line.startswith("interrupted"), line
     assert stopped < 1.0, f"took {stopped:.2f} s to stop"
     assert int(line.split()[1]) >= 1                       # completed epochs recorded
     assert "neighbours" in rest and "saved" in rest        # the model answers queries and saves

@@ -3,7 +3,6 @@ import bz2
 import collections
 import gzip
 import lzma
-import warnings
 
 import numpy as np
 import pytest
