@@ -13,11 +13,23 @@
 # thread ran which item), scratch vectors, and the float64 loss / int64 word tallies, which are
 # padded to a cache line per thread and summed after the parallel region.
 #
+# Hot rows: the rows of the most frequent words (ids < hot_rows) are written by every thread all
+# the time (noise words are drawn in proportion to count^0.75, and frequent words are the most
+# common centre and context words even after subsampling); on two cores the cache-line
+# transfers of these rows cost a third of the training time. With hot_rows > 0 each thread
+# works on private copies of those rows of syn1 and syn0: it copies them when it starts, and
+# every hot_sync_tokens corpus tokens (and at the end of the call) it adds its own change
+# (copy - snapshot) back to the shared rows, without locks, and copies them afresh. Another
+# thread's updates to a hot row thus become visible after at most hot_sync_tokens tokens, a
+# staleness of the same kind as Hogwild's. Callers pass hot_rows = 0 for one thread, where the
+# copies would only cost time and rounding, so that one-thread runs keep the reference's exact
+# semantics.
+#
 # The NumPy twins of these kernels are in fastvec/_reference.py.
 
 import numpy as np
 
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport exp, log1p
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
@@ -36,6 +48,7 @@ cdef enum:
     SIGMOID_TABLE_SIZE = 2048
     TALLY_STRIDE = 8          # 8 x 8 bytes = one cache line per thread: no false sharing
     VECTOR_STRIDE_ALIGN = 16  # scratch rows padded to 64 bytes
+    HOT_SYNC_TOKENS = 16384   # corpus tokens a thread trains between hot-row syncs
 
 cdef float MAX_EXP = 6.0
 cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
@@ -96,6 +109,8 @@ cdef struct Job:
     # read-mostly arguments shared by all threads of one kernel call
     float* syn0
     float* syn1
+    float* hot                    # thread-private copies of the first hot_rows rows of syn1 and syn0
+    int hot_rows
     int dim
     const int32_t* ids
     const int64_t* items          # [start, end) token positions, two per item
@@ -110,6 +125,39 @@ cdef struct Job:
     int64_t position_base         # tokens of all previous epochs of this schedule
     uint64_t seed
     uint64_t epoch
+
+
+cdef inline float* out_row(const Job* job, int32_t word) noexcept nogil:
+    """The output row of ``word`` this thread reads and writes: its private copy for hot rows."""
+    if word < job.hot_rows:
+        return job.hot + <int64_t>word * job.dim
+    return job.syn1 + <int64_t>word * job.dim
+
+
+cdef inline float* in_row(const Job* job, int32_t word) noexcept nogil:
+    """The input row of ``word`` this thread reads and writes: its private copy for hot rows."""
+    if word < job.hot_rows:
+        return job.hot + <int64_t>(2 * job.hot_rows + word) * job.dim
+    return job.syn0 + <int64_t>word * job.dim
+
+
+cdef inline void hot_pull(const Job* job, float* hot) noexcept nogil:
+    """Copy the hot rows of syn1 and syn0 into this thread's private rows and their snapshots.
+    Layout of ``hot``: syn1 copy, syn1 snapshot, syn0 copy, syn0 snapshot (hot_rows x dim each)."""
+    cdef int64_t size = <int64_t>job.hot_rows * job.dim
+    memcpy(hot, job.syn1, size * sizeof(float))
+    memcpy(hot + size, job.syn1, size * sizeof(float))
+    memcpy(hot + 2 * size, job.syn0, size * sizeof(float))
+    memcpy(hot + 3 * size, job.syn0, size * sizeof(float))
+
+
+cdef inline void hot_push(const Job* job, float* hot) noexcept nogil:
+    """Add this thread's change of the hot rows (copy - snapshot) to syn1 and syn0 (Hogwild)."""
+    cdef int64_t i, size = <int64_t>job.hot_rows * job.dim
+    for i in range(size):
+        job.syn1[i] += hot[i] - hot[size + i]
+    for i in range(size):
+        job.syn0[i] += hot[2 * size + i] - hot[3 * size + i]
 
 
 cdef inline float item_alpha(const Job* job, int64_t item) noexcept nogil:
@@ -171,9 +219,9 @@ cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first,
         plan.hi[b] = first + b + reach + 1 if first + b + reach + 1 <= n else n
         fv_check(0 <= plan.lo[b] <= first + b < plan.hi[b] <= n, "window outside the item")
         pairs += plan.hi[b] - plan.lo[b] - 1
-        prefetch_row(job.syn1 + <int64_t>buf[first + b] * dim, dim)
+        prefetch_row(out_row(job, buf[first + b]), dim)
         # the window slides by one word: only its right end is new (the rest is in cache)
-        prefetch_row(job.syn0 + <int64_t>buf[plan.hi[b] - 1] * dim, dim)
+        prefetch_row(in_row(job, buf[plan.hi[b] - 1]), dim)
     if pairs == 0:
         plan.n_negatives = 0
     elif mode == MODE_SG:
@@ -183,7 +231,7 @@ cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first,
     for e in range(plan.n_negatives):
         plan.negatives[e] = draw_alias(rng_next(rng), job.noise_table, job.vocab_size)
         fv_check(0 <= plan.negatives[e] < <int64_t>job.vocab_size, "noise word out of range")
-        prefetch_row(job.syn1 + <int64_t>plan.negatives[e] * dim, dim)
+        prefetch_row(out_row(job, plan.negatives[e]), dim)
 
 
 cdef inline double negative_sampling(const Job* job, const float* hidden, int32_t positive,
@@ -205,7 +253,7 @@ cdef inline double negative_sampling(const Job* job, const float* hidden, int32_
             target = negatives[d - 1]
             if target == positive:
                 continue
-        row = job.syn1 + <int64_t>target * dim
+        row = out_row(job, target)
         g = gradient(dot(hidden, row, dim), d == 0, alpha, &loss)
         axpy(g, row, grad, dim)
         axpy(g, hidden, row, dim)
@@ -221,7 +269,7 @@ cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, float 
     for j in range(plan.lo[0], plan.hi[0]):
         if j == centre:
             continue
-        hidden = job.syn0 + <int64_t>buf[j] * dim
+        hidden = in_row(job, buf[j])
         zero(grad, dim)
         loss += negative_sampling(job, hidden, buf[centre], plan.negatives + e * job.negative, alpha, grad)
         add(grad, hidden, dim)
@@ -236,7 +284,7 @@ cdef inline void context_mean(const Job* job, const int32_t* buf, int lo, int hi
     zero(hidden, dim)
     for j in range(lo, hi):
         if j != centre:
-            add(job.syn0 + <int64_t>buf[j] * dim, hidden, dim)
+            add(in_row(job, buf[j]), hidden, dim)
     scale(1.0 / (hi - lo - 1), hidden, dim)
 
 
@@ -245,7 +293,7 @@ cdef inline void add_to_contexts(const Job* job, const int32_t* buf, int lo, int
     cdef int j, dim = job.dim
     for j in range(lo, hi):
         if j != centre:
-            add(grad, job.syn0 + <int64_t>buf[j] * dim, dim)
+            add(grad, in_row(job, buf[j]), dim)
 
 
 cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* hidden,
@@ -300,26 +348,26 @@ cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan
     cdef int32_t positives[2000]
     if m <= 0:
         return 0.0
-    memcpy(T, job.syn1 + <int64_t>centre_word * dim, dim * sizeof(float))
+    memcpy(T, out_row(job, centre_word), dim * sizeof(float))
     for t in range(k):
-        memcpy(T + (t + 1) * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim * sizeof(float))
+        memcpy(T + (t + 1) * dim, out_row(job, plan.negatives[t]), dim * sizeof(float))
     c = 0
     for j in range(plan.lo[0], plan.hi[0]):
         if j != centre:
-            memcpy(C + c * dim, job.syn0 + <int64_t>buf[j] * dim, dim * sizeof(float))
+            memcpy(C + c * dim, in_row(job, buf[j]), dim * sizeof(float))
             positives[c] = centre_word
             c += 1
     gemm_nt(m, k + 1, dim, 1.0, C, T, 0.0, S)
     loss = score_gradients(S, m, k + 1, 0, alpha, plan.negatives, positives, 1)
     gemm_nn(m, dim, k + 1, 1.0, S, T, 0.0, dC)
     gemm_tn(k + 1, dim, m, 1.0, S, C, 0.0, dT)
-    add(dT, job.syn1 + <int64_t>centre_word * dim, dim)
+    add(dT, out_row(job, centre_word), dim)
     for t in range(k):
-        add(dT + (t + 1) * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim)
+        add(dT + (t + 1) * dim, out_row(job, plan.negatives[t]), dim)
     c = 0
     for j in range(plan.lo[0], plan.hi[0]):
         if j != centre:
-            add(dC + c * dim, job.syn0 + <int64_t>buf[j] * dim, dim)
+            add(dC + c * dim, in_row(job, buf[j]), dim)
             c += 1
     examples[0] += m
     return loss
@@ -351,17 +399,17 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
     if g == 0:
         return 0.0
     for t in range(k):
-        memcpy(N + t * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim * sizeof(float))
+        memcpy(N + t * dim, out_row(job, plan.negatives[t]), dim * sizeof(float))
     gemm_nt(g, k, dim, 1.0, H, N, 0.0, S)
     loss = score_gradients(S, g, k, -1, alpha, plan.negatives, positives, 0)
     gemm_nn(g, dim, k, 1.0, S, N, 0.0, dH)
     gemm_tn(k, dim, g, 1.0, S, H, 0.0, dN)
     for b in range(g):  # positive terms, one dot each: row b of H against its own centre word
-        gp = gradient(dot(H + b * dim, job.syn1 + <int64_t>positives[b] * dim, dim), True, alpha, &loss)
-        axpy(gp, job.syn1 + <int64_t>positives[b] * dim, dH + b * dim, dim)
-        axpy(gp, H + b * dim, job.syn1 + <int64_t>positives[b] * dim, dim)
+        gp = gradient(dot(H + b * dim, out_row(job, positives[b]), dim), True, alpha, &loss)
+        axpy(gp, out_row(job, positives[b]), dH + b * dim, dim)
+        axpy(gp, H + b * dim, out_row(job, positives[b]), dim)
     for t in range(k):
-        add(dN + t * dim, job.syn1 + <int64_t>plan.negatives[t] * dim, dim)
+        add(dN + t * dim, out_row(job, plan.negatives[t]), dim)
     for b in range(g):
         centre = plan.first + slot[b]
         add_to_contexts(job, buf, plan.lo[slot[b]], plan.hi[slot[b]], centre, dH + b * dim)
@@ -369,11 +417,14 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
     return loss
 
 
-cdef double train_item(const Job* job, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
-                       float* scratch, int scratch_half, int64_t* words, int64_t* examples) noexcept nogil:
+cdef double train_item(const Job* shared, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
+                       float* scratch, int scratch_half, float* hot, int64_t* words, int64_t* examples) noexcept nogil:
     """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
     made before step s is trained. RNG order: subsampling draws for the item, then per step the
-    reaches of its centre words and then its noise words."""
+    reaches of its centre words and then its noise words. ``hot``: this thread's copies of the
+    hot output rows (see the top of this file)."""
+    cdef Job local = shared[0]
+    cdef Job* job = &local
     cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)
     cdef int n = subsample_item(job, item, &rng, buf)
     cdef int step = group if mode == MODE_CBOW_BATCHED else 1
@@ -383,6 +434,7 @@ cdef double train_item(const Job* job, int64_t item, int mode, int group, int32_
     cdef Plan plans[2]
     if n == 0:
         return 0.0
+    local.hot = hot
     plans[0].negatives = negatives
     plans[1].negatives = negatives + span
     make_plan(job, buf, n, 0, mode, group, &rng, &plans[0])
@@ -408,12 +460,14 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
                 const int32_t[::1] ids, const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
                 const uint32_t[::1] keep_threshold, const uint64_t[::1] noise_table, int window, int negative, double alpha,
                 double alpha_slope, double min_alpha, int64_t position_base, uint64_t seed,
-                uint64_t epoch, int n_threads):
+                uint64_t epoch, int n_threads, int hot_rows=0, int64_t hot_sync_tokens=HOT_SYNC_TOKENS):
     """Train on work items [first_item, last_item) of one epoch.
 
     All arguments are validated by the caller (fastvec.word2vec); this function trusts
     ids < vocabulary size, item bounds inside ``ids``, 1 <= window, 0 <= negative (scratch
-    memory per thread grows with window * negative).
+    memory per thread grows with window * negative). ``hot_rows``: rows of syn0 and syn1 each
+    thread keeps private copies of, synchronised every ``hot_sync_tokens`` corpus tokens it
+    trains (0: none; see the top of this file).
 
     Returns (words kept after subsampling, training examples, summed loss)."""
     cdef Job job
@@ -430,6 +484,10 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
         raise ValueError("window must be in [1, 1000] and negative in [0, 1000]")
     if mode == MODE_CBOW_BATCHED and not 1 <= group <= MAX_GROUP:
         raise ValueError(f"group must be in [1, {MAX_GROUP}]")
+    if hot_rows < 0 or hot_rows > syn1.shape[0]:
+        raise ValueError("hot_rows must be in [0, vocabulary size]")
+    if hot_sync_tokens < 1:
+        raise ValueError("hot_sync_tokens must be >= 1")
     if last_item <= first_item:
         return 0, 0, 0.0
     for k in range(first_item, last_item):
@@ -447,17 +505,23 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     buffers_arr = np.empty((n_threads, max_len + VECTOR_STRIDE_ALIGN), dtype=np.int32)
     negatives_arr = np.empty((n_threads, 2 * span + VECTOR_STRIDE_ALIGN), dtype=np.int32)
     vectors_arr = np.zeros((n_threads, scratch), dtype=np.float32)
+    # copies and snapshots of the hot rows, one block per thread (+ a line so blocks never share one)
+    hot_arr = np.empty((n_threads, 4 * hot_rows * dim + VECTOR_STRIDE_ALIGN), dtype=np.float32)
+    cdef float[:, ::1] hot = hot_arr
     words_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
     examples_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
+    pending_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)  # tokens since the last hot-row sync
     loss_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.float64)
     cdef int32_t[:, ::1] buffers = buffers_arr
     cdef int32_t[:, ::1] negatives = negatives_arr
     cdef float[:, ::1] vectors = vectors_arr
-    cdef int64_t[::1] words = words_arr, examples = examples_arr
+    cdef int64_t[::1] words = words_arr, examples = examples_arr, pending = pending_arr
     cdef double[::1] loss = loss_arr
 
     job.syn0 = &syn0[0, 0]
     job.syn1 = &syn1[0, 0]
+    job.hot = NULL
+    job.hot_rows = hot_rows
     job.dim = dim
     job.ids = &ids[0]
     job.items = &items[0, 0]
@@ -473,10 +537,20 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.seed = seed
     job.epoch = epoch
 
-    for k in prange(first_item, last_item, nogil=True, schedule="dynamic", chunksize=1,
-                    num_threads=n_threads):
+    with nogil, parallel(num_threads=n_threads):
         tid = threadid()
-        item_loss = train_item(&job, k, mode, group, &buffers[tid, 0], &negatives[tid, 0], &vectors[tid, 0],
-                               stride, &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
-        loss[tid * TALLY_STRIDE] += item_loss
+        if hot_rows > 0:
+            hot_pull(&job, &hot[tid, 0])
+        for k in prange(first_item, last_item, schedule="dynamic", chunksize=1):
+            item_loss = train_item(&job, k, mode, group, &buffers[tid, 0], &negatives[tid, 0], &vectors[tid, 0],
+                                   stride, &hot[tid, 0], &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
+            loss[tid * TALLY_STRIDE] += item_loss
+            if hot_rows > 0:
+                pending[tid * TALLY_STRIDE] += items[k, 1] - items[k, 0]
+                if pending[tid * TALLY_STRIDE] >= hot_sync_tokens:
+                    hot_push(&job, &hot[tid, 0])
+                    hot_pull(&job, &hot[tid, 0])
+                    pending[tid * TALLY_STRIDE] = 0
+        if hot_rows > 0:
+            hot_push(&job, &hot[tid, 0])
     return int(words_arr.sum()), int(examples_arr.sum()), float(loss_arr.sum())

@@ -35,15 +35,17 @@ MODES = {"sg": dict(cbow=False, batched=False, group=1), "cbow": dict(cbow=True,
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("dim", [1, 13, 32, 100])
-def test_kernel_matches_reference(variant, mode, dim):
+@pytest.mark.parametrize("dim,hot_rows", [(1, 0), (13, 0), (32, 0), (100, 0), (13, 5), (100, 30)])
+def test_kernel_matches_reference(variant, mode, dim, hot_rows):
+    """With hot_rows > 0 (thread-private copies of the most frequent rows, here synchronised
+    every 60 tokens and at the end), one thread computes the same updates up to rounding."""
     kernels = importlib.import_module(f"fastvec._word2vec_{variant}")
     args, syn0, syn1 = _problem(dim)
     common = dict(window=3, negative=4, alpha=0.05, alpha_slope=1e-5, min_alpha=0.001,
                   position_base=100, seed=99, epoch=2, **MODES[mode])
     ref0, ref1 = syn0.copy(), syn1.copy()
     got = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=len(args["items"]), n_threads=1,
-                              **args, **common)
+                              hot_rows=hot_rows, hot_sync_tokens=60, **args, **common)
     want = _reference.train_items(syn0=ref0, syn1=ref1, tables=_reference.SigmoidTables(*kernels.sigmoid_tables()),
                                   **args, **common)
     assert got[0] == want[0] and got[1] == want[1]          # same words kept, same examples
@@ -83,8 +85,9 @@ def test_one_update_matches_hand_computation(cbow):
     np.testing.assert_allclose(syn1, s1, atol=1e-6)
 
 
+@pytest.mark.parametrize("hot_rows", [0, 20])
 @pytest.mark.parametrize("mode", list(MODES))
-def test_multithreaded_kernel_trains_the_same_amount(mode):
+def test_multithreaded_kernel_trains_the_same_amount(mode, hot_rows):
     kernels = _dispatch.kernels("word2vec")
     args, syn0, syn1 = _problem(16, n_tokens=5000)
     common = dict(window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0,
@@ -92,7 +95,7 @@ def test_multithreaded_kernel_trains_the_same_amount(mode):
     one = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
                               n_threads=1, **args, **common)
     two = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
-                              n_threads=2, **args, **common)
+                              n_threads=2, hot_rows=hot_rows, hot_sync_tokens=200, **args, **common)
     # random streams belong to work items, not threads: same subsampling, windows and examples
     assert one[0] == two[0] and one[1] == two[1]
     assert two[2] == pytest.approx(one[2], rel=0.05)
@@ -117,3 +120,13 @@ def test_slice_of_items_only_touches_its_items():
                               **args)
     assert out == (0, 0, 0.0)
     np.testing.assert_array_equal(syn1, before)
+
+
+def test_hot_row_settings_out_of_range_are_refused():
+    kernels = _dispatch.kernels("word2vec")
+    args, syn0, syn1 = _problem(8)
+    for bad in (dict(hot_rows=-1), dict(hot_rows=len(syn1) + 1), dict(hot_rows=1, hot_sync_tokens=0)):
+        with pytest.raises(ValueError, match="hot_rows|hot_sync_tokens"):
+            kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=len(args["items"]), n_threads=1,
+                                **bad, window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0,
+                                position_base=0, seed=1, epoch=0, **args, **MODES["cbow"])

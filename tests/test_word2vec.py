@@ -52,7 +52,8 @@ def test_constructor_does_not_train_or_validate():
     (dict(alpha=0.0), ValueError), (dict(alpha=-1.0), ValueError), (dict(min_alpha=1.0), ValueError),
     (dict(min_count=0), ValueError), (dict(workers=0), ValueError), (dict(vector_size=10.5), TypeError),
     (dict(sg="yes"), TypeError), (dict(ns_exponent=float("nan")), ValueError), (dict(workers="2"), TypeError),
-    (dict(callbacks=[42]), TypeError), (dict(max_vocab_size=0), ValueError),
+    (dict(callbacks=[42]), TypeError), (dict(max_vocab_size=0), ValueError), (dict(hot_rows=-1), ValueError),
+    (dict(hot_rows=2.5), TypeError),
 ])
 def test_bad_parameters_raise_clear_errors(small_text, params, error):
     name = next(iter(params))
@@ -83,6 +84,20 @@ def test_workers_one_with_seed_is_bit_reproducible(small_text):
     assert a.loss_history_ == b.loss_history_
     c = Word2Vec(**{**kw, "seed": 43}).fit(small_text)
     assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+def test_hot_rows_train_as_well_as_shared_rows(bundled_text, tmp_path):
+    """hot_rows (thread-private copies of the most frequent rows, 2 threads) must not change
+    what is learned beyond thread-timing noise, and is kept by save/load."""
+    kw = dict(sg=False, epochs=3, seed=3, progress=False, workers=2)
+    shared = Word2Vec(**kw).fit(bundled_text)
+    hot = Word2Vec(hot_rows=256, **kw).fit(bundled_text)
+    assert [h["examples"] for h in hot.history_] == [h["examples"] for h in shared.history_]
+    np.testing.assert_allclose(hot.loss_history_, shared.loss_history_, rtol=0.03)
+    for a, b in SANITY_PAIRS[:4]:
+        assert hot.wv.similarity(a, b) > 0.3, (a, b)
+    hot.save(tmp_path / "hot.fv")
+    assert Word2Vec.load(tmp_path / "hot.fv").hot_rows == 256
 
 
 @pytest.mark.parametrize("sg", [True, False])
