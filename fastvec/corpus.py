@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
 import numpy as np
 
 from fastvec._io import FormatError, check_readable_file, load_container, save_container
+from fastvec._memory import release_free_heap
 from fastvec._text import MAX_TOKEN_BYTES
 
 if TYPE_CHECKING:
@@ -269,7 +270,10 @@ class Corpus:
         if isinstance(corpus, Corpus):
             return corpus
         vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size, tokenizer=tokenizer)
-        return cls.encode(corpus, vocab, tokenizer=tokenizer)
+        encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
+        vocab._drop_word_table()  # the encoding hash table (rebuilt on demand) is not needed for training
+        release_free_heap()       # nor what counting freed
+        return encoded
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ids, offsets and the vocabulary to one file (atomic, no pickle)."""

@@ -161,6 +161,10 @@ class Vocabulary:
             self._table = WordTable.from_words([_encode_word(w) for w in self.index_to_key])
         return self._table
 
+    def _drop_word_table(self) -> None:
+        """Free the encoding hash table (a cache: :meth:`_word_table` rebuilds it)."""
+        self._table = None
+
     def encode(self, corpus: CorpusLike, *, tokenizer: Tokenizer | str | None = None) -> Corpus:
         """Encode a corpus with this vocabulary (see :meth:`Corpus.encode`)."""
         return Corpus.encode(corpus, self, tokenizer=tokenizer)

@@ -188,3 +188,15 @@ def test_unicode_words_in_iterables():
     assert v.index_to_key[0] == "日本"
     c = v.encode([["\U0001f600", "x", "日本"]])
     assert [v.index_to_key[i] for i in c.ids] == ["\U0001f600", "日本"]
+
+
+def test_build_frees_the_encoding_table_and_encoding_still_works(small_text):
+    """Corpus.build drops the vocabulary's encoding hash table (training does not need it) and
+    returns freed heap memory; encoding again rebuilds the table and gives the same ids."""
+    from fastvec._memory import release_free_heap
+    corpus = Corpus.build(small_text, min_count=2)
+    assert corpus.vocabulary._table is None
+    again = corpus.vocabulary.encode(small_text)
+    np.testing.assert_array_equal(again.ids, corpus.ids)
+    np.testing.assert_array_equal(again.offsets, corpus.offsets)
+    release_free_heap()  # safe to call at any time
