@@ -191,3 +191,87 @@ def test_simple_tokenizer_never_fails(text):
     from fastvec.corpus import simple_tokenize
     tokens = simple_tokenize(text)
     assert all(t and t == t.lower() and not any(c.isspace() for c in t) for t in tokens)
+
+
+# -- the other containers: models, co-occurrences, encoded corpora ------------------------------
+
+def _valid_containers() -> dict[str, bytes]:
+    """Small valid files of every zip container kind that is not KeyedVectors."""
+    from fastvec import Cooccurrence, Corpus, GloVe, Word2Vec
+    text = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n" * 20
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "c.txt")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(text)
+        corpus = Corpus.build(src, min_count=1)
+        cooc = Cooccurrence.from_corpus(corpus, window=2, workers=1)
+        makers = {
+            "corpus": corpus.save,
+            "cooccurrence": cooc.save,
+            "word2vec": Word2Vec(vector_size=4, epochs=1, min_count=1, workers=1, seed=1, progress=False).fit(src).save,
+            "glove": GloVe(vector_size=4, window=2, epochs=1, min_count=1, workers=1, seed=1, progress=False).fit(cooc).save,
+        }
+        for name, save in makers.items():
+            path = os.path.join(tmp, name)
+            save(path)
+            with open(path, "rb") as f:
+                out[name] = f.read()
+    return out
+
+
+CONTAINERS = _valid_containers()
+
+
+def _container_loader(kind: str):
+    from fastvec import Cooccurrence, Corpus, GloVe, Word2Vec
+    return {"corpus": Corpus.load, "cooccurrence": Cooccurrence.load, "word2vec": Word2Vec.load,
+            "glove": GloVe.load}[kind]
+
+
+@st.composite
+def container_mutations(draw):
+    kind = draw(st.sampled_from(sorted(CONTAINERS)))
+    data = bytearray(CONTAINERS[kind])
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(data) - 1))
+        op = draw(st.sampled_from(["flip", "truncate", "insert"]))
+        if op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "truncate":
+            del data[max(i, 1):]
+        else:
+            data[i:i] = draw(st.binary(min_size=1, max_size=8))
+    return kind, bytes(data)
+
+
+@FUZZ
+@given(case=container_mutations())
+def test_container_readers_on_mutated_valid_files(case):
+    """Models, co-occurrence matrices and encoded corpora: a damaged file loads into something
+    usable (the damage missed what is read) or raises FormatError naming the file."""
+    kind, data = case
+    path = _write(data, suffix=".fv")
+    try:
+        try:
+            loaded = _container_loader(kind)(path)
+        except FormatError as e:
+            assert path in str(e)
+            return
+        if kind in ("word2vec", "glove"):
+            _check_loaded(loaded.wv)
+        elif kind == "cooccurrence":
+            assert loaded.matrix.shape[0] == loaded.matrix.shape[1] == len(loaded.vocabulary)
+        else:
+            assert loaded.ids.max() < len(loaded.vocabulary)
+    finally:
+        os.unlink(path)
+
+
+@pytest.mark.parametrize("kind", sorted(CONTAINERS))
+def test_unmutated_containers_load(kind):
+    path = _write(CONTAINERS[kind], suffix=".fv")
+    try:
+        assert _container_loader(kind)(path) is not None
+    finally:
+        os.unlink(path)
