@@ -180,6 +180,17 @@ cdef inline int log2_floor(int64_t n) noexcept nogil:
     return k
 
 
+cdef inline void emit_column(Scratch* s, const Output* out, int64_t k, int32_t c) noexcept nogil:
+    """Write column c of the current row as non-zero number k (scaled float32 or exact
+    fixed-point sum) and clear its accumulator."""
+    out.cols[k] = c
+    if out.f32 != NULL:
+        out.f32[k] = <float>(<double>s.acc[c] * out.inv_scale)
+    else:
+        out.u64[k] = s.acc[c]
+    s.acc[c] = 0
+
+
 cdef bint emit_row(Scratch* s, int64_t row, const Output* out) noexcept nogil:
     """Write the touched columns of this row in increasing order (fill mode) or their number
     (count mode), and leave the scratch zeroed. False if the row does not have the size the
@@ -206,12 +217,7 @@ cdef bint emit_row(Scratch* s, int64_t row, const Output* out) noexcept nogil:
         sort_columns(s.touched, n, 2 * log2_floor(n + 1))
         for i in range(n):
             c = s.touched[i]
-            out.cols[k] = c
-            if out.f32 != NULL:
-                out.f32[k] = <float>(<double>s.acc[c] * out.inv_scale)
-            else:
-                out.u64[k] = s.acc[c]
-            s.acc[c] = 0
+            emit_column(s, out, k, c)
             s.bits[c >> 6] = 0
             k += 1
         return True
@@ -223,12 +229,7 @@ cdef bint emit_row(Scratch* s, int64_t row, const Output* out) noexcept nogil:
         while b != 0:
             c = <int32_t>(word * 64 + fv_ctz64(b))
             b &= b - 1
-            out.cols[k] = c
-            if out.f32 != NULL:
-                out.f32[k] = <float>(<double>s.acc[c] * out.inv_scale)
-            else:
-                out.u64[k] = s.acc[c]
-            s.acc[c] = 0
+            emit_column(s, out, k, c)
             k += 1
     return True
 

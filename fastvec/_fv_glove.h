@@ -28,59 +28,63 @@
 #include <immintrin.h>
 #endif
 
+/* The two SIMD branches differ only in width and in the name of each instruction. */
 #if defined(__AVX512F__)
-
-static inline __m512 fv_rsqrt16(__m512 g) {
-    __m512 y = _mm512_rsqrt14_ps(g);
-    __m512 half_g_y2 = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_set1_ps(0.5f)), _mm512_mul_ps(y, y));
-    return _mm512_mul_ps(y, _mm512_sub_ps(_mm512_set1_ps(1.5f), half_g_y2));
-}
-
-static inline void fv_glove_update(float *FV_RESTRICT w1, float *FV_RESTRICT w2, float *FV_RESTRICT g1,
-                                   float *FV_RESTRICT g2, const float *FV_RESTRICT eta1,
-                                   const float *FV_RESTRICT eta2, const float *FV_RESTRICT clip,
-                                   float fdiff, int n) {
-    const __m512 f = _mm512_set1_ps(fdiff);
-    const __m512 sign = _mm512_set1_ps(-0.0f);
-    for (int b = 0; b < n; b += 16) {
-        __m512 v1 = _mm512_loadu_ps(w1 + b), v2 = _mm512_loadu_ps(w2 + b);
-        __m512 s1 = _mm512_loadu_ps(g1 + b), s2 = _mm512_loadu_ps(g2 + b);
-        __m512 c = _mm512_loadu_ps(clip + b);
-        __m512 nc = _mm512_xor_ps(c, sign);
-        __m512 t1 = _mm512_mul_ps(_mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(f, v2), c), nc), _mm512_loadu_ps(eta1 + b));
-        __m512 t2 = _mm512_mul_ps(_mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(f, v1), c), nc), _mm512_loadu_ps(eta2 + b));
-        _mm512_storeu_ps(w1 + b, _mm512_fnmadd_ps(t1, fv_rsqrt16(s1), v1));
-        _mm512_storeu_ps(w2 + b, _mm512_fnmadd_ps(t2, fv_rsqrt16(s2), v2));
-        _mm512_storeu_ps(g1 + b, _mm512_fmadd_ps(t1, t1, s1));
-        _mm512_storeu_ps(g2 + b, _mm512_fmadd_ps(t2, t2, s2));
-    }
-}
-
+#define FV_W 16
+typedef __m512 fv_v;
+#define fv_set1 _mm512_set1_ps
+#define fv_load _mm512_loadu_ps
+#define fv_store _mm512_storeu_ps
+#define fv_mul _mm512_mul_ps
+#define fv_sub _mm512_sub_ps
+#define fv_min _mm512_min_ps
+#define fv_max _mm512_max_ps
+#define fv_xor _mm512_xor_ps
+#define fv_fmadd _mm512_fmadd_ps
+#define fv_fnmadd _mm512_fnmadd_ps
+#define fv_rsqrt_estimate _mm512_rsqrt14_ps
 #elif defined(__AVX2__)
+#define FV_W 8
+typedef __m256 fv_v;
+#define fv_set1 _mm256_set1_ps
+#define fv_load _mm256_loadu_ps
+#define fv_store _mm256_storeu_ps
+#define fv_mul _mm256_mul_ps
+#define fv_sub _mm256_sub_ps
+#define fv_min _mm256_min_ps
+#define fv_max _mm256_max_ps
+#define fv_xor _mm256_xor_ps
+#define fv_fmadd _mm256_fmadd_ps
+#define fv_fnmadd _mm256_fnmadd_ps
+#define fv_rsqrt_estimate _mm256_rsqrt_ps
+#endif
 
-static inline __m256 fv_rsqrt8(__m256 g) {
-    __m256 y = _mm256_rsqrt_ps(g);
-    __m256 half_g_y2 = _mm256_mul_ps(_mm256_mul_ps(g, _mm256_set1_ps(0.5f)), _mm256_mul_ps(y, y));
-    return _mm256_mul_ps(y, _mm256_sub_ps(_mm256_set1_ps(1.5f), half_g_y2));
+#if defined(__AVX512F__) || defined(__AVX2__)
+
+/* 1 / sqrt(g): the hardware estimate refined by one Newton step */
+static inline fv_v fv_rsqrt(fv_v g) {
+    fv_v y = fv_rsqrt_estimate(g);
+    fv_v half_g_y2 = fv_mul(fv_mul(g, fv_set1(0.5f)), fv_mul(y, y));
+    return fv_mul(y, fv_sub(fv_set1(1.5f), half_g_y2));
 }
 
 static inline void fv_glove_update(float *FV_RESTRICT w1, float *FV_RESTRICT w2, float *FV_RESTRICT g1,
                                    float *FV_RESTRICT g2, const float *FV_RESTRICT eta1,
                                    const float *FV_RESTRICT eta2, const float *FV_RESTRICT clip,
                                    float fdiff, int n) {
-    const __m256 f = _mm256_set1_ps(fdiff);
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int b = 0; b < n; b += 8) {
-        __m256 v1 = _mm256_loadu_ps(w1 + b), v2 = _mm256_loadu_ps(w2 + b);
-        __m256 s1 = _mm256_loadu_ps(g1 + b), s2 = _mm256_loadu_ps(g2 + b);
-        __m256 c = _mm256_loadu_ps(clip + b);
-        __m256 nc = _mm256_xor_ps(c, sign);
-        __m256 t1 = _mm256_mul_ps(_mm256_max_ps(_mm256_min_ps(_mm256_mul_ps(f, v2), c), nc), _mm256_loadu_ps(eta1 + b));
-        __m256 t2 = _mm256_mul_ps(_mm256_max_ps(_mm256_min_ps(_mm256_mul_ps(f, v1), c), nc), _mm256_loadu_ps(eta2 + b));
-        _mm256_storeu_ps(w1 + b, _mm256_fnmadd_ps(t1, fv_rsqrt8(s1), v1));
-        _mm256_storeu_ps(w2 + b, _mm256_fnmadd_ps(t2, fv_rsqrt8(s2), v2));
-        _mm256_storeu_ps(g1 + b, _mm256_fmadd_ps(t1, t1, s1));
-        _mm256_storeu_ps(g2 + b, _mm256_fmadd_ps(t2, t2, s2));
+    const fv_v f = fv_set1(fdiff);
+    const fv_v sign = fv_set1(-0.0f);
+    for (int b = 0; b < n; b += FV_W) {
+        fv_v v1 = fv_load(w1 + b), v2 = fv_load(w2 + b);
+        fv_v s1 = fv_load(g1 + b), s2 = fv_load(g2 + b);
+        fv_v c = fv_load(clip + b);
+        fv_v nc = fv_xor(c, sign);
+        fv_v t1 = fv_mul(fv_max(fv_min(fv_mul(f, v2), c), nc), fv_load(eta1 + b));
+        fv_v t2 = fv_mul(fv_max(fv_min(fv_mul(f, v1), c), nc), fv_load(eta2 + b));
+        fv_store(w1 + b, fv_fnmadd(t1, fv_rsqrt(s1), v1));
+        fv_store(w2 + b, fv_fnmadd(t2, fv_rsqrt(s2), v2));
+        fv_store(g1 + b, fv_fmadd(t1, t1, s1));
+        fv_store(g2 + b, fv_fmadd(t2, t2, s2));
     }
 }
 

@@ -73,21 +73,6 @@ static inline void fv_axpy(float a, const float *x, float *y, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-static inline void fv_add(const float *x, float *y, int n) {
-    int i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-    if (i + 8 <= n) {
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-        i += 8;
-    }
-    if (i + 4 <= n) {
-        _mm_storeu_ps(y + i, _mm_add_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
-        i += 4;
-    }
-    for (; i < n; i++) y[i] += x[i];
-}
-
 #elif defined(__AVX2__) && defined(__FMA__)
 
 static inline float fv_dot(const float *x, const float *y, int n) {
@@ -129,17 +114,6 @@ static inline void fv_axpy(float a, const float *x, float *y, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-static inline void fv_add(const float *x, float *y, int n) {
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    if (i + 4 <= n) {
-        _mm_storeu_ps(y + i, _mm_add_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
-        i += 4;
-    }
-    for (; i < n; i++) y[i] += x[i];
-}
-
 #else  /* portable: the compiler vectorises these for the baseline ISA */
 
 static inline float fv_dot(const float *x, const float *y, int n) {
@@ -159,11 +133,12 @@ static inline void fv_axpy(float a, const float *x, float *y, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-static inline void fv_add(const float *x, float *y, int n) {
-    for (int i = 0; i < n; i++) y[i] += x[i];
-}
-
 #endif
+
+/* y += x: the same instructions as axpy with a = 1 (an FMA by 1 rounds exactly as an add) */
+static inline void fv_add(const float *x, float *y, int n) {
+    fv_axpy(1.0f, x, y, n);
+}
 
 static inline void fv_scale(float a, float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= a;
