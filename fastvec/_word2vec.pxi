@@ -537,6 +537,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.seed = seed
     job.epoch = epoch
 
+    tid = 0  # Cython hands the block its value (firstprivate); each thread sets its own first
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
         if hot_rows > 0:
