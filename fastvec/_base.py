@@ -194,7 +194,8 @@ class Estimator:
     """Base of the trained estimators (Word2Vec, GloVe): parameters, the fitted check, the epoch
     schedule and history kept across ``fit``/``train_more``/``save``/``load``, checkpoints.
 
-    A subclass stores its parameters in ``__init__``, names them in ``_PARAMS`` and supplies
+    A subclass stores its parameters in ``__init__`` (``checkpoint_every`` and
+    ``checkpoint_path`` among them), names them in ``_PARAMS`` and supplies
     ``_validate``, ``_new_schedule`` and ``_array_shape``; its ``_train`` builds the kernel
     arguments and an :class:`EpochLoop` and hands them to :meth:`_run_epochs`."""
 
@@ -218,6 +219,8 @@ class Estimator:
     _SCHEDULE_COMPLETE = ""
 
     tokenizer: Any
+    checkpoint_every: int | None
+    checkpoint_path: Any
     vocabulary_: Vocabulary
     _wv: Any
 
@@ -297,7 +300,7 @@ class Estimator:
             self.history_.append(dict(metrics))
             self._weights_changed()
             run_callbacks(callbacks, self, metrics)
-            every = getattr(self, "checkpoint_every", None)  # only estimators that checkpoint have it
+            every = self.checkpoint_every
             if every and self.epochs_trained_ % every == 0:
                 self.save(self.checkpoint_path)
 
