@@ -141,9 +141,12 @@ LOADERS = {
 
 
 @st.composite
-def mutations(draw):
-    kind = draw(st.sampled_from(sorted(VALID)))
-    data = bytearray(VALID[kind])
+def mutations(draw, files=None):
+    """(kind, bytes): a valid file of ``files`` (default: the vector files) with 1 to 4 random
+    flips, truncations, insertions, deletions or duplications."""
+    files = VALID if files is None else files
+    kind = draw(st.sampled_from(sorted(files)))
+    data = bytearray(files[kind])
     for _ in range(draw(st.integers(1, 4))):
         op = draw(st.sampled_from(["flip", "truncate", "insert", "delete", "duplicate"]))
         if not data:
@@ -229,24 +232,8 @@ def _container_loader(kind: str):
             "glove": GloVe.load}[kind]
 
 
-@st.composite
-def container_mutations(draw):
-    kind = draw(st.sampled_from(sorted(CONTAINERS)))
-    data = bytearray(CONTAINERS[kind])
-    for _ in range(draw(st.integers(1, 3))):
-        i = draw(st.integers(0, len(data) - 1))
-        op = draw(st.sampled_from(["flip", "truncate", "insert"]))
-        if op == "flip":
-            data[i] = draw(st.integers(0, 255))
-        elif op == "truncate":
-            del data[max(i, 1):]
-        else:
-            data[i:i] = draw(st.binary(min_size=1, max_size=8))
-    return kind, bytes(data)
-
-
 @FUZZ
-@given(case=container_mutations())
+@given(case=mutations(CONTAINERS))
 def test_container_readers_on_mutated_valid_files(case):
     """Models, co-occurrence matrices and encoded corpora: a damaged file loads into something
     usable (the damage missed what is read) or raises FormatError naming the file."""

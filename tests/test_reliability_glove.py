@@ -607,14 +607,25 @@ COOC_BAD = {
 }
 
 
+def _changed(meta: dict, arrays: dict, change: dict) -> tuple[dict, dict]:
+    """Copies of a saved file's metadata and arrays with ``change`` applied: each key (an array
+    name, else a metadata field) is deleted (None), computed from its container (a callable)
+    or replaced."""
+    meta, arrays = dict(meta), dict(arrays)
+    for key, value in change.items():
+        target = arrays if key in arrays else meta
+        if value is None:
+            del target[key]
+        else:
+            target[key] = value(target) if callable(value) else value
+    return meta, arrays
+
+
 @pytest.mark.parametrize("case", sorted(COOC_BAD))
 def test_cooccurrence_file_with_inconsistent_content(tmp_path, saved, case):
     path, meta, arrays = saved["cooccurrence"]
     change, match = COOC_BAD[case]
-    meta, arrays = dict(meta), dict(arrays)
-    for key, value in change.items():
-        target = arrays if key in arrays else meta
-        target[key] = value(target) if callable(value) else value
+    meta, arrays = _changed(meta, arrays, change)
     bad = tmp_path / "bad.npz"
     save_container(bad, "cooccurrence", meta, arrays)
     for mmap in (False, True):
@@ -657,13 +668,7 @@ GLOVE_BAD_FILES = {
 def test_glove_file_with_inconsistent_content(tmp_path, saved, case):
     path, meta, arrays = saved["glove"]
     change, match = GLOVE_BAD_FILES[case]
-    meta, arrays = dict(meta), dict(arrays)
-    for key, value in change.items():
-        target = arrays if key in arrays else meta
-        if value is None:
-            del target[key]
-        else:
-            target[key] = value(target) if callable(value) else value
+    meta, arrays = _changed(meta, arrays, change)
     bad = tmp_path / "bad.fv"
     save_container(bad, "glove", meta, arrays)
     with pytest.raises(FormatError, match=match) as info:
