@@ -119,11 +119,16 @@ def _valid_files() -> dict[str, bytes]:
     rng = np.random.default_rng(0)
     kv = KeyedVectors(["the", "naïve", "日本", "x"], rng.standard_normal((4, 3)).astype(np.float32),
                       counts=np.array([4, 3, 2, 1]))
+    return _saved_bytes({"txt": lambda p: kv.save_word2vec_format(p),
+                         "bin": lambda p: kv.save_word2vec_format(p, binary=True),
+                         "glove": kv.save_glove_format, "native": kv.save})
+
+
+def _saved_bytes(savers: dict) -> dict[str, bytes]:
+    """name -> the bytes that ``savers[name](path)`` writes."""
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, save in (("txt", lambda p: kv.save_word2vec_format(p)),
-                           ("bin", lambda p: kv.save_word2vec_format(p, binary=True)),
-                           ("glove", kv.save_glove_format), ("native", kv.save)):
+        for name, save in savers.items():
             path = os.path.join(tmp, name)
             save(path)
             with open(path, "rb") as f:
@@ -202,25 +207,18 @@ def _valid_containers() -> dict[str, bytes]:
     """Small valid files of every zip container kind that is not KeyedVectors."""
     from fastvec import Cooccurrence, Corpus, GloVe, Word2Vec
     text = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n" * 20
-    out = {}
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "c.txt")
         with open(src, "w", encoding="utf-8") as f:
             f.write(text)
         corpus = Corpus.build(src, min_count=1)
         cooc = Cooccurrence.from_corpus(corpus, window=2, workers=1)
-        makers = {
+        return _saved_bytes({
             "corpus": corpus.save,
             "cooccurrence": cooc.save,
             "word2vec": Word2Vec(vector_size=4, epochs=1, min_count=1, workers=1, seed=1, progress=False).fit(src).save,
             "glove": GloVe(vector_size=4, window=2, epochs=1, min_count=1, workers=1, seed=1, progress=False).fit(cooc).save,
-        }
-        for name, save in makers.items():
-            path = os.path.join(tmp, name)
-            save(path)
-            with open(path, "rb") as f:
-                out[name] = f.read()
-    return out
+        })
 
 
 CONTAINERS = _valid_containers()
