@@ -267,48 +267,66 @@ cdef class WordTable:
         return tokens, newlines, skipped
 
     def encode_block(self, const unsigned char[::1] data, int32_t[::1] out, int64_t out_pos,
-                     int64_t[::1] sentence_ends, int64_t n_sentences, int64_t sentence_start):
+                     int64_t[::1] sentence_ends, int64_t n_sentences, int64_t sentence_start,
+                     bint count=False):
         """Append the ids of known tokens of ``data`` to ``out`` from ``out_pos``; at each
         newline that closes a non-empty sentence append its end position to ``sentence_ends``.
 
-        The caller sizes ``out`` and ``sentence_ends`` from the counting pass (upper bounds).
-        Returns (out_pos, n_sentences, sentence_start, unknown tokens)."""
-        cdef int64_t n = data.shape[0], i = 0, start, unknown = 0
+        With ``count=True`` every token is known: new words are added to the table (ids in
+        order of first appearance) and counted, as :meth:`count_block` does, so that one pass
+        both counts and encodes (the ids are provisional; see :func:`compact_ids`).
+
+        The caller sizes ``out`` and ``sentence_ends`` with upper bounds (a token and its
+        separator take at least two bytes). Returns (out_pos, n_sentences, sentence_start,
+        unknown tokens, newlines, long tokens skipped)."""
+        cdef int64_t n = data.shape[0], i = 0, start, unknown = 0, newlines = 0, skipped = 0
         cdef int64_t cap = out.shape[0], scap = sentence_ends.shape[0]
         cdef int32_t wid
-        cdef int overflow = 0
+        cdef int overflow = 0, err = 0
         if n == 0:
-            return out_pos, n_sentences, sentence_start, 0
+            return out_pos, n_sentences, sentence_start, 0, 0, 0
         cdef const unsigned char* s = &data[0]
         with nogil:
             while i < n:
                 if is_space(s[i]):
-                    if s[i] == 10 and out_pos > sentence_start:
-                        if n_sentences >= scap:
-                            overflow = 1
-                            break
-                        sentence_ends[n_sentences] = out_pos
-                        n_sentences += 1
-                        sentence_start = out_pos
+                    if s[i] == 10:
+                        newlines += 1
+                        if out_pos > sentence_start:
+                            if n_sentences >= scap:
+                                overflow = 1
+                                break
+                            sentence_ends[n_sentences] = out_pos
+                            n_sentences += 1
+                            sentence_start = out_pos
                     i += 1
                     continue
                 start = i
                 while i < n and not is_space(s[i]):
                     i += 1
                 if i - start > _MAX_TOKEN:
+                    skipped += 1
                     continue
-                wid = self._find(s + start, i - start, hash_bytes(s + start, i - start))
-                if wid < 0:
-                    unknown += 1
-                    continue
+                if count:
+                    wid = self._find_or_add(s + start, i - start, hash_bytes(s + start, i - start))
+                    if wid < 0:
+                        err = 1
+                        break
+                    self.c_counts[wid] += 1
+                else:
+                    wid = self._find(s + start, i - start, hash_bytes(s + start, i - start))
+                    if wid < 0:
+                        unknown += 1
+                        continue
                 if out_pos >= cap:
                     overflow = 1
                     break
                 out[out_pos] = wid
                 out_pos += 1
+        if err:
+            raise MemoryError("out of memory while counting words")
         if overflow:
             raise RuntimeError("encoding buffer too small: the corpus changed between passes")
-        return out_pos, n_sentences, sentence_start, unknown
+        return out_pos, n_sentences, sentence_start, unknown, newlines, skipped
 
     def add_tokens(self, tokens, int64_t max_size=0):
         """Count an iterable of tokens given as ``bytes`` (the path for token lists)."""
@@ -355,3 +373,46 @@ cdef class WordTable:
         for wid in range(self.size):
             out[wid] = self.c_counts[wid]
         return out_arr
+
+
+def compact_ids(int32_t[::1] ids, const int32_t[::1] remap, int64_t[::1] offsets):
+    """Renumber provisional ids in place: ``ids[p]`` becomes ``remap[ids[p]]``, and tokens
+    whose new id is -1 (below min_count) are removed; sentences left empty are removed too.
+
+    ``offsets`` (``n + 1`` sentence bounds over ``ids``) is rewritten in place. Returns
+    (tokens kept, sentences kept): the new arrays are ``ids[:tokens]`` and
+    ``offsets[:sentences + 1]``."""
+    cdef int64_t n_sent = offsets.shape[0] - 1, n_ids = ids.shape[0], n_map = remap.shape[0]
+    cdef int64_t i, p, start, end, write = 0, first, kept = 0
+    cdef int32_t wid
+    cdef int bad = 0
+    if n_sent < 0 or offsets[0] != 0 or offsets[n_sent] > n_ids:
+        raise ValueError("offsets must start at 0 and end inside ids")
+    with nogil:
+        start = 0
+        for i in range(n_sent):
+            end = offsets[i + 1]
+            if end < start or end > n_ids:
+                bad = 1
+                break
+            first = write
+            for p in range(start, end):
+                wid = ids[p]
+                if wid < 0 or wid >= n_map:
+                    bad = 2
+                    break
+                wid = remap[wid]
+                if wid >= 0:
+                    ids[write] = wid
+                    write += 1
+            if bad:
+                break
+            if write > first:
+                kept += 1
+                offsets[kept] = write   # index kept <= i + 1: offsets[i + 1] was read above
+            start = end
+    if bad == 1:
+        raise ValueError("offsets must never decrease")
+    if bad == 2:
+        raise ValueError("provisional id outside the remapping table")
+    return write, kept

@@ -265,14 +265,23 @@ class Corpus:
     @classmethod
     def build(cls, corpus: CorpusLike, *, min_count: int = 5, max_vocab_size: int | None = None,
               tokenizer: Tokenizer | str | None = None) -> "Corpus":
-        """Count a vocabulary and encode the corpus with it (two passes over the text)."""
-        from fastvec.vocab import Vocabulary
+        """Count a vocabulary and encode the corpus with it.
+
+        A text file is read once (words get ids as they are counted, renumbered at the end);
+        with ``max_vocab_size`` set, or for an iterable of token lists, the corpus is read
+        twice (count, then encode), since pruning while counting forgets words."""
+        from fastvec.vocab import Vocabulary, _check_int, build_source
         if isinstance(corpus, Corpus):
             return corpus
-        vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size, tokenizer=tokenizer)
-        encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
-        vocab._drop_word_table()  # the encoding hash table (rebuilt on demand) is not needed for training
-        release_free_heap()       # nor what counting freed
+        if is_path(corpus) and max_vocab_size is None:
+            encoded = build_source(corpus, min_count=_check_int("min_count", min_count, 1),
+                                   tokenizer=_resolve_tokenizer(tokenizer))
+        else:
+            vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size,
+                                     tokenizer=tokenizer)
+            encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
+            vocab._drop_word_table()  # the encoding hash table (rebuilt on demand) is not needed for training
+        release_free_heap()           # nor what counting freed
         return encoded
 
     def save(self, path: str | os.PathLike) -> None:

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from fastvec._io import FormatError, load_container, save_container
-from fastvec._text import WordTable
+from fastvec._text import WordTable, compact_ids
 from fastvec.corpus import (
     Corpus,
     CorpusLike,
@@ -99,6 +99,12 @@ class Vocabulary:
                 stats.tokens += table.add_tokens(batch[0], limit)
             where = "corpus iterable"
         stats.warn_repairs()
+        return cls._from_table(table, stats, min_count, where)[0]
+
+    @classmethod
+    def _from_table(cls, table: WordTable, stats: ReadStats, min_count: int,
+                    where: str) -> tuple["Vocabulary", np.ndarray]:
+        """The vocabulary of a counted table, and the table ids of its words in vocabulary order."""
         if stats.tokens == 0:
             raise ValueError(f"{where}: the corpus is empty (no tokens)")
         counts = table.counts()
@@ -109,7 +115,7 @@ class Vocabulary:
         order = np.argsort(-counts, kind="stable")  # ties keep first-appearance order
         order = order[counts[order] >= min_count]
         words = [w.decode("utf-8", "surrogatepass") for w in table.words(order)]
-        return cls(words, counts[order], min_count=min_count, raw_tokens=stats.tokens, stats=stats)
+        return cls(words, counts[order], min_count=min_count, raw_tokens=stats.tokens, stats=stats), order
 
     # -- queries --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -248,61 +254,91 @@ class _GrowableIds:
         return np.concatenate(self.chunks + [self.current[:self.pos]])
 
 
+def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer | None,
+                 count: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Encode a text file with ``table`` (adding and counting new words when ``count``);
+    returns (ids, sentence offsets, unknown tokens)."""
+    path = os.fspath(path)
+    plain = not path.lower().endswith((".gz", ".bz2", ".xz", ".lzma"))
+    size = os.path.getsize(path) if plain and os.path.isfile(path) else 0
+    buf = _GrowableIds(size // 2 + 1 if plain else 1 << 20)
+    ends: list[np.ndarray] = []
+    unknown = 0
+    sentence_start = 0
+    for block in _file_blocks(path, stats, tokenizer):
+        bound = len(block) // 2 + 1
+        buf.reserve(bound)
+        sent_ends = np.empty(bound, dtype=np.int64)
+        base = buf.total - buf.pos  # tokens in earlier chunks
+        # positions inside the current chunk; a sentence that began in an earlier chunk
+        # has a negative start there, which correctly marks it as non-empty
+        pos, n_sent, start, unk, newlines, skipped = table.encode_block(
+            block, buf.current, buf.pos, sent_ends, 0, sentence_start - base, count)
+        if count:
+            stats.tokens += pos - buf.pos
+            stats.lines += newlines
+            stats.skipped_long_tokens += skipped
+        sentence_start = start + base
+        buf.pos = pos
+        unknown += unk
+        if n_sent:
+            ends.append(sent_ends[:n_sent] + base)
+    ids = buf.finish()
+    if len(ids) > sentence_start:
+        ends.append(np.array([len(ids)], dtype=np.int64))
+    stats.warn_repairs()
+    return ids, np.concatenate([np.zeros(1, dtype=np.int64)] + ends), unknown
+
+
+def build_source(path, *, min_count: int, tokenizer: Tokenizer | None) -> Corpus:
+    """Count and encode a text file in one pass: tokens get provisional ids in order of first
+    appearance while they are counted, then are renumbered by frequency in place, dropping
+    words below ``min_count``. The result equals counting, then encoding with the vocabulary
+    (:func:`encode_source`), and the file is read once."""
+    table = WordTable()
+    stats = ReadStats()
+    ids, offsets, _ = _encode_file(path, table, stats, tokenizer, count=True)
+    vocab, order = Vocabulary._from_table(table, stats, min_count, os.fspath(path))
+    remap = np.full(len(table), -1, dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    del table
+    n_ids, n_sentences = compact_ids(ids, remap, offsets)
+    ids.resize(n_ids, refcheck=False)  # in place: the tail was freed, nothing is copied
+    offsets.resize(n_sentences + 1, refcheck=False)
+    return Corpus(ids, offsets, vocab, raw_tokens=stats.tokens)
+
+
 def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None) -> Corpus:
     """Second pass: map every known token to its id; see :class:`Corpus`."""
     table = vocabulary._word_table()
     stats = ReadStats()
     unknown = 0
     ends: list[np.ndarray] = []
-    n_sentences_total = 0
     if is_path(corpus):
-        path = os.fspath(corpus)
-        plain = not path.lower().endswith((".gz", ".bz2", ".xz", ".lzma"))
-        size = os.path.getsize(path) if plain and os.path.isfile(path) else 0
-        buf = _GrowableIds(size // 2 + 1 if plain else 1 << 20)
-        sentence_start = 0
-        for block in _file_blocks(path, stats, tokenizer):
-            bound = len(block) // 2 + 1
-            buf.reserve(bound)
-            sent_ends = np.empty(bound, dtype=np.int64)
-            base = buf.total - buf.pos  # tokens in earlier chunks
-            # positions inside the current chunk; a sentence that began in an earlier chunk
-            # has a negative start there, which correctly marks it as non-empty
-            pos, n_sent, start, unk = table.encode_block(block, buf.current, buf.pos, sent_ends, 0,
-                                                         sentence_start - base)
-            sentence_start = start + base
-            buf.pos = pos
-            unknown += unk
-            if n_sent:
-                ends.append(sent_ends[:n_sent] + base)
-                n_sentences_total += n_sent
-        ids = buf.finish()
-        if len(ids) > sentence_start:
-            ends.append(np.array([len(ids)], dtype=np.int64))
-        stats.warn_repairs()
+        ids, offsets, unknown = _encode_file(corpus, table, stats, tokenizer, count=False)
+        return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)
+    if isinstance(corpus, Iterable):
+        check_reiterable(corpus)
     else:
-        if isinstance(corpus, Iterable):
-            check_reiterable(corpus)
-        else:
-            raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
-                            f"not {type(corpus).__name__}")
-        buf = _GrowableIds(1 << 20)
-        for tokens, lengths in _token_batches(corpus, stats):
-            found = table.lookup(tokens)
-            keep = found >= 0
-            unknown += int(len(found) - keep.sum())
-            lengths_arr = np.asarray(lengths, dtype=np.int64)
-            kept_per_sentence = np.add.reduceat(keep.astype(np.int64), np.r_[0, np.cumsum(lengths_arr)[:-1]]) \
-                if len(found) else np.zeros(len(lengths_arr), dtype=np.int64)
-            kept_per_sentence[lengths_arr == 0] = 0  # reduceat quirk for empty segments
-            kept = found[keep]
-            buf.reserve(len(kept))
-            base = buf.total
-            buf.current[buf.pos:buf.pos + len(kept)] = kept
-            buf.pos += len(kept)
-            nonempty = kept_per_sentence[kept_per_sentence > 0]
-            if len(nonempty):
-                ends.append(base + np.cumsum(nonempty))
-        ids = buf.finish()
+        raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
+                        f"not {type(corpus).__name__}")
+    buf = _GrowableIds(1 << 20)
+    for tokens, lengths in _token_batches(corpus, stats):
+        found = table.lookup(tokens)
+        keep = found >= 0
+        unknown += int(len(found) - keep.sum())
+        lengths_arr = np.asarray(lengths, dtype=np.int64)
+        kept_per_sentence = np.add.reduceat(keep.astype(np.int64), np.r_[0, np.cumsum(lengths_arr)[:-1]]) \
+            if len(found) else np.zeros(len(lengths_arr), dtype=np.int64)
+        kept_per_sentence[lengths_arr == 0] = 0  # reduceat quirk for empty segments
+        kept = found[keep]
+        buf.reserve(len(kept))
+        base = buf.total
+        buf.current[buf.pos:buf.pos + len(kept)] = kept
+        buf.pos += len(kept)
+        nonempty = kept_per_sentence[kept_per_sentence > 0]
+        if len(nonempty):
+            ends.append(base + np.cumsum(nonempty))
+    ids = buf.finish()
     offsets = np.concatenate([np.zeros(1, dtype=np.int64)] + ends) if ends else np.zeros(1, dtype=np.int64)
     return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)

@@ -200,3 +200,86 @@ def test_build_frees_the_encoding_table_and_encoding_still_works(small_text):
     np.testing.assert_array_equal(again.ids, corpus.ids)
     np.testing.assert_array_equal(again.offsets, corpus.offsets)
     release_free_heap()  # safe to call at any time
+
+
+def _two_passes(path, min_count, tokenizer=None):
+    from fastvec.vocab import encode_source
+    vocab = Vocabulary.build(path, min_count=min_count, tokenizer=tokenizer)
+    return encode_source(path, vocab, tokenizer=corpus_mod._resolve_tokenizer(tokenizer))
+
+
+def _assert_same_corpus(a, b):
+    assert a.vocabulary.index_to_key == b.vocabulary.index_to_key
+    np.testing.assert_array_equal(a.vocabulary.counts, b.vocabulary.counts)
+    np.testing.assert_array_equal(a.ids, b.ids)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    assert a.raw_tokens == b.raw_tokens == b.vocabulary.raw_tokens == a.vocabulary.raw_tokens
+    assert a.ids.dtype == np.int32 and a.offsets.dtype == np.int64
+
+
+def test_one_pass_build_equals_count_then_encode(small_text):
+    """Corpus.build reads a file once; the result is exactly the two-pass one."""
+    for min_count in (1, 3, 50):
+        _assert_same_corpus(Corpus.build(small_text, min_count=min_count), _two_passes(small_text, min_count))
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1 << 20])
+def test_one_pass_build_equals_two_passes_on_generated_text(tmp_path, monkeypatch, block_bytes):
+    """Rare-only lines become empty sentences that must vanish, lines span read blocks,
+    blank lines and trailing text without a newline; the tokenizer path too."""
+    from hypothesis import given, settings, strategies as st
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", block_bytes)
+    word = st.sampled_from(["a", "b", "the", "Cat,", "x" * 9, "é", "rare1", "rare2", "日本"])
+    line = st.lists(word, max_size=12).map(" ".join)
+    counter = iter(range(10**9))
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(st.lists(line, min_size=1, max_size=30), st.booleans(), st.integers(1, 4),
+           st.sampled_from([None, "simple"]))
+    def check(lines, final_newline, min_count, tokenizer):
+        text = "\n".join(lines) + ("\n" if final_newline else "")
+        path = write_text(tmp_path / f"g{next(counter)}.txt", text + " a a a a")  # never empty
+        _assert_same_corpus(Corpus.build(path, min_count=min_count, tokenizer=tokenizer),
+                            _two_passes(path, min_count, tokenizer))
+    check()
+
+
+def test_compact_ids_matches_numpy_reference():
+    from fastvec._text import compact_ids
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n_words, n = int(rng.integers(1, 20)), int(rng.integers(0, 200))
+        ids = rng.integers(0, n_words, n).astype(np.int32)
+        cuts = np.sort(rng.integers(0, n + 1, int(rng.integers(0, 10))))
+        offsets = np.concatenate([[0], cuts, [n]]).astype(np.int64)
+        remap = np.where(rng.random(n_words) < 0.5, -1, rng.permutation(n_words)).astype(np.int32)
+        sentences = [remap[ids[s:e]] for s, e in zip(offsets[:-1], offsets[1:])]
+        sentences = [s[s >= 0] for s in sentences]
+        sentences = [s for s in sentences if len(s)]
+        want_ids = np.concatenate(sentences) if sentences else np.zeros(0, np.int32)
+        want_offsets = np.cumsum([0] + [len(s) for s in sentences])
+        got_ids, got_offsets = ids.copy(), offsets.copy()
+        n_ids, n_sent = compact_ids(got_ids, remap, got_offsets)
+        np.testing.assert_array_equal(got_ids[:n_ids], want_ids)
+        np.testing.assert_array_equal(got_offsets[:n_sent + 1], want_offsets)
+
+
+def test_compact_ids_rejects_bad_input():
+    from fastvec._text import compact_ids
+    remap = np.array([0, -1], dtype=np.int32)
+    with pytest.raises(ValueError, match="outside the remapping"):
+        compact_ids(np.array([0, 2], np.int32), remap, np.array([0, 2], np.int64))
+    with pytest.raises(ValueError, match="never decrease"):
+        compact_ids(np.array([0, 1, 0], np.int32), remap, np.array([0, 2, 1, 3], np.int64))
+    with pytest.raises(ValueError, match="start at 0"):
+        compact_ids(np.array([0], np.int32), remap, np.array([0, 5], np.int64))
+
+
+def test_max_vocab_size_still_counts_then_encodes(tmp_path):
+    """Pruning forgets words while counting, so a bounded build reads the file twice and
+    still encodes every occurrence of the words that made it into the vocabulary."""
+    text = " ".join(f"u{i}" for i in range(300)) + "\n" + "late " * 10 + "\n" + "a b " * 50
+    path = write_text(tmp_path / "c.txt", text)
+    c = Corpus.build(path, min_count=2, max_vocab_size=50)
+    assert "late" in c.vocabulary and "a" in c.vocabulary
+    assert int(np.sum(c.ids == c.vocabulary.key_to_index["late"])) == 10
