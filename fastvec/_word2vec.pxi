@@ -10,8 +10,9 @@
 # or mixed update is noise of the same order as the stochastic gradient itself, and is what
 # word2vec.c, gensim and fastText all accept. Everything else is thread-owned: the random
 # stream (seeded per work item from (seed, epoch, item), so results never depend on which
-# thread ran which item), scratch vectors, and the float64 loss / int64 word tallies, which are
-# padded to a cache line per thread and summed after the parallel region.
+# thread ran which item), and everything a thread writes besides the weights (scratch vectors,
+# token buffer, noise words, float64 loss and int64 word tallies, hot-row copies), which lives in
+# the thread's own page-aligned block of memory; the tallies are summed after the parallel region.
 #
 # Hot rows: the rows of the most frequent words (ids < hot_rows) are written by every thread all
 # the time (noise words are drawn in proportion to count^0.75, and frequent words are the most
@@ -31,7 +32,7 @@ import numpy as np
 
 from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport exp, log1p
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uintptr_t
 
 from fastvec._random cimport rng_below, rng_for_item, rng_next
 from fastvec._sampling cimport draw_alias, keep_word
@@ -46,7 +47,7 @@ cdef extern from "_fv_platform.h" nogil:
 
 cdef enum:
     SIGMOID_TABLE_SIZE = 2048
-    TALLY_STRIDE = 8          # 8 x 8 bytes = one cache line per thread: no false sharing
+    THREAD_ALIGN = 64         # bytes: sections of a thread's memory block start on a cache line
     VECTOR_STRIDE_ALIGN = 16  # scratch rows padded to 64 bytes
     HOT_SYNC_TOKENS = 16384   # corpus tokens a thread trains between hot-row syncs
 
@@ -456,6 +457,10 @@ cdef double train_item(const Job* shared, int64_t item, int mode, int group, int
     return loss
 
 
+cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nogil:
+    return (n + multiple - 1) // multiple * multiple
+
+
 def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float[:, ::1] syn1,
                 const int32_t[::1] ids, const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
                 const uint32_t[::1] keep_threshold, const uint64_t[::1] noise_table, int window, int negative, double alpha,
@@ -493,30 +498,31 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     for k in range(first_item, last_item):
         if items[k, 1] - items[k, 0] > max_len:
             max_len = items[k, 1] - items[k, 0]
-    # per-thread scratch, rows padded to 64 bytes so that threads never share a cache line
+    # per-thread scratch floats
     if mode == MODE_SG_BATCHED:    # C, dC: 2 window x dim; T, dT: (k + 1) x dim; S: 2 window x (k + 1)
         scratch = (4 * window + 2 * (negative + 1)) * dim + 2 * window * (negative + 1)
     elif mode == MODE_CBOW_BATCHED:  # H, dH: group x dim; N, dN: k x dim; S: group x k
         scratch = (2 * MAX_GROUP + 2 * negative) * dim + MAX_GROUP * negative
     else:                          # hidden and grad
         scratch = 2 * stride
-    scratch = ((scratch + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN + 1) * VECTOR_STRIDE_ALIGN
     cdef Py_ssize_t span = 2 * window * negative + negative
-    buffers_arr = np.empty((n_threads, max_len + VECTOR_STRIDE_ALIGN), dtype=np.int32)
-    negatives_arr = np.empty((n_threads, 2 * span + VECTOR_STRIDE_ALIGN), dtype=np.int32)
-    vectors_arr = np.zeros((n_threads, scratch), dtype=np.float32)
-    # copies and snapshots of the hot rows, one block per thread (+ a line so blocks never share one)
-    hot_arr = np.empty((n_threads, 4 * hot_rows * dim + VECTOR_STRIDE_ALIGN), dtype=np.float32)
-    cdef float[:, ::1] hot = hot_arr
-    words_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
-    examples_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)
-    pending_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.int64)  # tokens since the last hot-row sync
-    loss_arr = np.zeros(n_threads * TALLY_STRIDE, dtype=np.float64)
-    cdef int32_t[:, ::1] buffers = buffers_arr
-    cdef int32_t[:, ::1] negatives = negatives_arr
-    cdef float[:, ::1] vectors = vectors_arr
-    cdef int64_t[::1] words = words_arr, examples = examples_arr, pending = pending_arr
-    cdef double[::1] loss = loss_arr
+    # Everything a thread writes lives in its own block of memory (a multiple of 4 KiB at a
+    # 4 KiB-aligned address): its tallies, subsampled tokens, the noise words of two plans, the
+    # scratch matrices and the hot-row copies. Rows of shared arrays padded to one cache line
+    # were not enough: Intel's L2 fetches lines in aligned 128-byte pairs, and one thread
+    # writing near the end of its row slowed the other down (benchmarks/RESULTS.md, "Scaling").
+    cdef Py_ssize_t off_buf = THREAD_ALIGN                     # after the tallies
+    cdef Py_ssize_t off_neg = off_buf + _round_up(max_len * sizeof(int32_t), THREAD_ALIGN)
+    cdef Py_ssize_t off_vec = off_neg + _round_up(2 * span * sizeof(int32_t), THREAD_ALIGN)
+    cdef Py_ssize_t off_hot = off_vec + _round_up(scratch * sizeof(float), THREAD_ALIGN)
+    cdef Py_ssize_t block = _round_up(off_hot + 4 * <Py_ssize_t>hot_rows * dim * sizeof(float), 4096)
+    arena_arr = np.zeros(n_threads * block + 4096, dtype=np.uint8)
+    cdef unsigned char[::1] arena_view = arena_arr
+    cdef unsigned char* arena = &arena_view[0]
+    arena += (4096 - <uintptr_t>arena % 4096) % 4096
+    cdef unsigned char* mine
+    cdef int64_t* tally             # words, examples, tokens since the last hot-row sync
+    cdef float* hot
 
     job.syn0 = &syn0[0, 0]
     job.syn1 = &syn1[0, 0]
@@ -537,21 +543,47 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.seed = seed
     job.epoch = epoch
 
-    tid = 0  # Cython hands the block its value (firstprivate); each thread sets its own first
+    # Spread the threads over the slice: step k of the schedule is item k // T of part k % T
+    # of the slice (T = n_threads parts of `part` items each), so that the items
+    # trained at the same moment lie far apart in the corpus. Neighbouring items are pieces of
+    # the same article: trained side by side, they write the same topical words' rows from
+    # both cores at once (true sharing). With one thread the order is the corpus order.
+    cdef Py_ssize_t n_items = last_item - first_item
+    cdef Py_ssize_t part = (n_items + n_threads - 1) // n_threads
+    cdef Py_ssize_t item
+    # Cython hands the block these values (firstprivate); each thread sets its own first
+    tid = 0
+    mine = arena
+    tally = NULL
+    hot = NULL
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
+        mine = arena + tid * block
+        tally = <int64_t*>mine
+        hot = <float*>(mine + off_hot)
         if hot_rows > 0:
-            hot_pull(&job, &hot[tid, 0])
-        for k in prange(first_item, last_item, schedule="dynamic", chunksize=1):
-            item_loss = train_item(&job, k, mode, group, &buffers[tid, 0], &negatives[tid, 0], &vectors[tid, 0],
-                                   stride, &hot[tid, 0], &words[tid * TALLY_STRIDE], &examples[tid * TALLY_STRIDE])
-            loss[tid * TALLY_STRIDE] += item_loss
+            hot_pull(&job, hot)
+        for k in prange(part * n_threads, schedule="dynamic", chunksize=1):
+            item = (k % n_threads) * part + k // n_threads
+            if item >= n_items:
+                continue
+            item = item + first_item
+            item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf), <int32_t*>(mine + off_neg),
+                                   <float*>(mine + off_vec), stride, hot, &tally[0], &tally[1])
+            (<double*>(mine + 3 * sizeof(int64_t)))[0] += item_loss
             if hot_rows > 0:
-                pending[tid * TALLY_STRIDE] += items[k, 1] - items[k, 0]
-                if pending[tid * TALLY_STRIDE] >= hot_sync_tokens:
-                    hot_push(&job, &hot[tid, 0])
-                    hot_pull(&job, &hot[tid, 0])
-                    pending[tid * TALLY_STRIDE] = 0
+                tally[2] += items[item, 1] - items[item, 0]
+                if tally[2] >= hot_sync_tokens:
+                    hot_push(&job, hot)
+                    hot_pull(&job, hot)
+                    tally[2] = 0
         if hot_rows > 0:
-            hot_push(&job, &hot[tid, 0])
-    return int(words_arr.sum()), int(examples_arr.sum()), float(loss_arr.sum())
+            hot_push(&job, hot)
+    cdef int64_t total_words = 0, total_examples = 0
+    cdef double total_loss = 0.0
+    for tid in range(n_threads):
+        mine = arena + tid * block
+        total_words += (<int64_t*>mine)[0]
+        total_examples += (<int64_t*>mine)[1]
+        total_loss += (<double*>(mine + 3 * sizeof(int64_t)))[0]
+    return int(total_words), int(total_examples), float(total_loss)
