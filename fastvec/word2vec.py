@@ -36,6 +36,11 @@ CBOW_GROUP = 4
 #: Tokens per kernel call. Between calls Python updates the progress bar and sees Ctrl-C:
 #: 2**18 tokens take well under a second even for classic skip-gram on one slow core.
 SLICE_TOKENS = 1 << 18
+#: hot_rows=None: rows each thread keeps private copies of (classic kernels, several threads) ...
+AUTO_HOT_ROWS = 1024
+#: ... when every thread syncs them at least this many times per epoch (every 16,384 tokens).
+AUTO_HOT_MIN_SYNCS = 256
+HOT_SYNC_TOKENS = 16_384
 
 _PARAMS = ("sg", "vector_size", "window", "negative", "ns_exponent", "sample", "min_count", "max_vocab_size",
            "alpha", "min_alpha", "epochs", "workers", "seed", "callbacks", "progress", "tokenizer", "kernel",
@@ -54,6 +59,20 @@ def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.nda
     start = offsets[sentence] + (np.arange(len(sentence)) - first_piece) * max_tokens
     end = np.minimum(start + max_tokens, offsets[sentence + 1])
     return np.ascontiguousarray(np.stack([start, end], axis=1))
+
+
+def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tokens: int, n_words: int) -> int:
+    """The hot rows a training call uses: none on one thread; ``hot_rows`` when given; for
+    ``None``, AUTO_HOT_ROWS with the classic kernels when the corpus is large enough for
+    each thread to sync them AUTO_HOT_MIN_SYNCS times per epoch (their staleness is then at
+    most 1/256 of an epoch; on small corpora it measurably raised the early loss), else none.
+    The batched kernels gain little from them (skip-gram: 3% on wiki17m), so auto leaves them off."""
+    if threads <= 1:
+        return 0
+    if hot_rows is None:
+        large = n_tokens >= threads * AUTO_HOT_MIN_SYNCS * HOT_SYNC_TOKENS
+        hot_rows = AUTO_HOT_ROWS if large and not batched else 0
+    return min(int(hot_rows), n_words)
 
 
 def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tuple[int, int]]:
@@ -98,19 +117,20 @@ class Word2Vec(Estimator):
       same or better accuracy on wiki17m), classic for CBOW (sharing noise words across
       centre words cost CBOW 2.5 analogy points on wiki17m; see benchmarks/RESULTS.md).
 
-    ``hot_rows=H`` (classic kernel, more than one thread; default 0, off) lets each thread
-    work on private copies of the input and output rows of the H most frequent words, and
-    add its changes to the shared rows every 16,384 tokens it trains. Every thread writes these
-    rows all the time, and moving them between cores costs about a third of a classic epoch
-    on two cores. On wiki17m, CBOW with ``hot_rows=1024`` and 2 threads ran 9% faster per
-    epoch (1 -> 2 threads: 1.6x -> 1.76x; classic skip-gram 1.47x -> 1.88x) with the same
-    accuracy over 3 seeds. It is off by default because the threads' changes to a hot row
-    add up without seeing each other for those 16,384 tokens: on small corpora (100k
-    tokens) the loss of the first epochs was 9% higher than with one thread.
+    ``hot_rows=H`` (more than one thread) lets each thread work on private copies of the
+    input and output rows of the H most frequent words, and add its changes to the shared rows
+    every 16,384 tokens it trains. Every thread writes these rows all the time, and moving them
+    between cores costs time: on wiki17m, CBOW with ``hot_rows=1024`` and 2 threads trains 8%
+    faster per epoch with the same accuracy over 3 seeds (benchmarks/RESULTS.md). The price
+    is staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
+    (100k tokens) raised the first epochs' loss by 9%. ``hot_rows=None`` (default) therefore
+    uses 1024 rows only with the classic kernels and only when each thread syncs at least
+    256 times per epoch (a corpus of at least 8.4M tokens on 2 threads), and none otherwise;
+    ``hot_rows_`` says what the last training call used. ``hot_rows=0`` turns them off.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``output_vectors_``, ``loss_history_``, ``history_``, ``words_per_second_``,
-    ``train_seconds_``, ``epochs_trained_``, ``seed_``.
+    ``train_seconds_``, ``epochs_trained_``, ``seed_``, ``hot_rows_``.
 
     Example::
 
@@ -134,7 +154,7 @@ class Word2Vec(Estimator):
                  max_vocab_size: int | None = None, alpha: float | None = None, min_alpha: float | None = None,
                  epochs: int = 5, workers: int | None = None, seed: int | None = None,
                  callbacks: Iterable[Any] = (), progress: bool = True,
-                 tokenizer: Tokenizer | str | None = None, kernel: str = "auto", hot_rows: int = 0,
+                 tokenizer: Tokenizer | str | None = None, kernel: str = "auto", hot_rows: int | None = None,
                  checkpoint_every: int | None = None, checkpoint_path: str | os.PathLike | None = None):
         self.sg = sg
         self.vector_size = vector_size
@@ -197,7 +217,8 @@ class Word2Vec(Estimator):
         check_workers(self.workers)
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, not {self.kernel!r}")
-        check_int("hot_rows", self.hot_rows, 0, 2**31 - 1)
+        if self.hot_rows is not None:
+            check_int("hot_rows", self.hot_rows, 0, 2**31 - 1)
         check_checkpoint(self.checkpoint_every, self.checkpoint_path, files=files)
 
     def _new_schedule(self, n_epochs: int) -> dict:
@@ -282,7 +303,9 @@ class Word2Vec(Estimator):
         alpha, min_alpha = schedule["alpha"], schedule["min_alpha"]
         slope = (alpha - min_alpha) / (schedule["epochs"] * n_tokens)
         batched = self.kernel_ == "batched"
-        hot_rows = min(int(self.hot_rows), len(vocab)) if threads > 1 and not batched else 0
+        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
+                                    n_words=len(vocab))
+        self.hot_rows_ = hot_rows
         self._weights_changed()
 
         def run_epoch(_: int):
@@ -293,7 +316,8 @@ class Word2Vec(Estimator):
                     first_item=first, last_item=last, keep_threshold=keep, noise_table=noise,
                     window=int(self.window), negative=int(self.negative),
                     alpha=alpha, alpha_slope=slope, min_alpha=min_alpha, position_base=position_base,
-                    seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads, hot_rows=hot_rows)
+                    seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads, hot_rows=hot_rows,
+                    hot_sync_tokens=HOT_SYNC_TOKENS)
                 yield int(items[last - 1, 1] - items[first, 0]), examples, loss
 
         def epoch_metrics(metrics: dict) -> dict:

@@ -101,6 +101,21 @@ def test_hot_rows_train_as_well_as_shared_rows(bundled_text, tmp_path):
         assert hot.wv.similarity(a, b) > 0.3, (a, b)
     hot.save(tmp_path / "hot.fv")
     assert Word2Vec.load(tmp_path / "hot.fv").hot_rows == 256
+    assert hot.hot_rows_ == 256 and shared.hot_rows_ == 0  # default: this corpus is too small
+
+
+def test_automatic_hot_rows_only_for_large_corpora_classic_kernels_and_threads():
+    from fastvec.word2vec import AUTO_HOT_ROWS, resolve_hot_rows
+    large = 2 * 256 * 16_384
+    assert resolve_hot_rows(None, threads=2, batched=False, n_tokens=large, n_words=10**5) == AUTO_HOT_ROWS
+    assert resolve_hot_rows(None, threads=2, batched=False, n_tokens=large - 1, n_words=10**5) == 0
+    assert resolve_hot_rows(None, threads=4, batched=False, n_tokens=large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, threads=2, batched=True, n_tokens=large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, threads=1, batched=False, n_tokens=10 * large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, threads=2, batched=False, n_tokens=large, n_words=100) == 100
+    assert resolve_hot_rows(64, threads=2, batched=True, n_tokens=10, n_words=100) == 64
+    assert resolve_hot_rows(64, threads=1, batched=False, n_tokens=large, n_words=100) == 0
+    assert resolve_hot_rows(0, threads=2, batched=False, n_tokens=large, n_words=10**5) == 0
 
 
 @pytest.mark.parametrize("sg", [True, False])
