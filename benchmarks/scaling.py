@@ -7,6 +7,7 @@ Markdown tables:
     python benchmarks/scaling.py processes   # 1 thread alone, 2 single-thread processes at once, 2 threads
     python benchmarks/scaling.py hot         # settings without hot rows (uniform noise, strong subsampling)
     python benchmarks/scaling.py hot_rows    # Word2Vec(hot_rows=...) interleaved with hot_rows=0
+    python benchmarks/scaling.py threads     # 2 OpenMP threads vs 2 Python threads on halves of the corpus
 
 Two independent processes share the cores, caches and memory but not the weights; two threads
 of one process also share the weights (Hogwild). The gap between the two is the cost of
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -84,9 +86,72 @@ def hot_rows(args, corpus) -> None:
                   flush=True)
 
 
+def threads(args, corpus) -> None:
+    """One epoch's items, no hot rows, 2 workers three ways: one kernel call with 2 OpenMP
+    threads; two Python threads each running a 1-thread call on half of the items, on the same
+    weights (Hogwild as usual) or on separate copies (nothing shared but the machine)."""
+    import threading
+
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from fastvec import _dispatch
+    from fastvec.sampling import keep_thresholds, noise_table
+    from fastvec.word2vec import CBOW_GROUP, work_items
+
+    kernels = _dispatch.kernels("word2vec")
+    vocab = corpus.vocabulary
+    noise = noise_table(vocab.noise_distribution(0.75))
+    keep = keep_thresholds(vocab.keep_probabilities(1e-3))
+    items = work_items(corpus.offsets)
+    ids = np.ascontiguousarray(corpus.ids)
+    half = len(items) // 2
+
+    def weights():
+        rng = np.random.default_rng(1)
+        return (rng.random((len(vocab), 100), dtype=np.float32) - 0.5) / 100, np.zeros((len(vocab), 100), np.float32)
+
+    def call(job, w, lo, hi, n_threads):
+        kernels.train_slice(cbow=job == "cbow", batched=job == "sg", group=CBOW_GROUP, syn0=w[0], syn1=w[1], ids=ids,
+                            items=items, first_item=lo, last_item=hi, keep_threshold=keep, noise_table=noise, window=5,
+                            negative=5, alpha=0.025 if job == "sg" else 0.05, alpha_slope=0.0, min_alpha=1e-4,
+                            position_base=0, seed=1, epoch=0, n_threads=n_threads)
+
+    def timed(fn) -> float:
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t
+
+    def python_threads(job, separate):
+        w1 = weights()
+        w2 = weights() if separate else w1
+        pool = [threading.Thread(target=call, args=(job, w1, 0, half, 1)),
+                threading.Thread(target=call, args=(job, w2, half, len(items), 1))]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+
+    print(f"| job | 1 thread | 2 OpenMP threads | 2 Python threads, shared weights | 2 Python threads, separate weights |"
+          f" (median of {args.rounds})")
+    print("|---|---|---|---|---|")
+    with threadpool_limits(1):
+        for job in args.jobs.split(","):
+            one = timed(lambda: call(job, weights(), 0, len(items), 1))
+            runs = {"omp": [], "shared": [], "separate": []}
+            for _ in range(args.rounds):
+                runs["omp"].append(timed(lambda: call(job, weights(), 0, len(items), 2)))
+                runs["shared"].append(timed(lambda: python_threads(job, False)))
+                runs["separate"].append(timed(lambda: python_threads(job, True)))
+            m = {k: statistics.median(v) for k, v in runs.items()}
+            print(f"| {job} | {one:.2f} s | {m['omp']:.2f} s ({one / m['omp']:.2f}x) | "
+                  f"{m['shared']:.2f} s ({one / m['shared']:.2f}x) | {m['separate']:.2f} s ({one / m['separate']:.2f}x) |",
+                  flush=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("experiment", nargs="?", choices=["processes", "hot", "hot_rows"], default="processes")
+    p.add_argument("experiment", nargs="?", choices=["processes", "hot", "hot_rows", "threads"], default="processes")
     p.add_argument("--corpus", help="text corpus (default: wiki17m)")
     p.add_argument("--jobs", default="cbow,sg")
     p.add_argument("--rounds", type=int, default=4)
@@ -101,7 +166,7 @@ def main(argv=None) -> int:
     import fastvec
     from datasets import wiki17m
     corpus = fastvec.Corpus.build(args.corpus or str(wiki17m()), min_count=5)
-    {"processes": processes, "hot": hot, "hot_rows": hot_rows}[args.experiment](args, corpus)
+    {"processes": processes, "hot": hot, "hot_rows": hot_rows, "threads": threads}[args.experiment](args, corpus)
     return 0
 
 
