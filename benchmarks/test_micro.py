@@ -76,6 +76,12 @@ def test_vocabulary_counting_gensim(benchmark, corpus_path):
     _throughput(benchmark, m.corpus_total_words, "tokens_per_second")
 
 
+def test_encoding_corpus_build_one_pass(benchmark, corpus_path):
+    """Count and encode in one read of the file (what Word2Vec.fit does)."""
+    c = benchmark.pedantic(Corpus.build, args=(corpus_path,), kwargs={"min_count": 5}, rounds=5)
+    _throughput(benchmark, c.raw_tokens, "tokens_per_second")
+
+
 def test_encoding(benchmark, corpus_path):
     vocab = Vocabulary.build(corpus_path, min_count=5)
     c = benchmark.pedantic(vocab.encode, args=(corpus_path,), rounds=5)
