@@ -122,31 +122,34 @@ def threads(args, corpus) -> None:
         fn()
         return time.perf_counter() - t
 
-    def python_threads(job, separate):
-        w1 = weights()
-        w2 = weights() if separate else w1
-        pool = [threading.Thread(target=call, args=(job, w1, 0, half, 1)),
-                threading.Thread(target=call, args=(job, w2, half, len(items), 1))]
+    def python_threads(job, shared):
+        """shared: which weight matrices the two threads share ("syn0", "syn1", both or neither)."""
+        a = weights()
+        b = weights()
+        b = (a[0] if "syn0" in shared else b[0], a[1] if "syn1" in shared else b[1])
+        pool = [threading.Thread(target=call, args=(job, a, 0, half, 1)),
+                threading.Thread(target=call, args=(job, b, half, len(items), 1))]
         for t in pool:
             t.start()
         for t in pool:
             t.join()
 
-    print(f"| job | 1 thread | 2 OpenMP threads | 2 Python threads, shared weights | 2 Python threads, separate weights |"
-          f" (median of {args.rounds})")
-    print("|---|---|---|---|---|")
+    variants = {"shared weights": ("syn0", "syn1"), "shared input rows only": ("syn0",),
+                "shared output rows only": ("syn1",), "separate weights": ()}
+    print(f"One epoch, no hot rows, median of {args.rounds} rounds; 2 Python threads each train half of the items.")
+    print()
+    print("| job | 1 thread | 2 OpenMP threads | " + " | ".join(f"2 Python threads, {k}" for k in variants) + " |")
+    print("|---|---|---|" + "---|" * len(variants))
     with threadpool_limits(1):
         for job in args.jobs.split(","):
             one = timed(lambda: call(job, weights(), 0, len(items), 1))
-            runs = {"omp": [], "shared": [], "separate": []}
+            runs = {k: [] for k in ("omp", *variants)}
             for _ in range(args.rounds):
                 runs["omp"].append(timed(lambda: call(job, weights(), 0, len(items), 2)))
-                runs["shared"].append(timed(lambda: python_threads(job, False)))
-                runs["separate"].append(timed(lambda: python_threads(job, True)))
-            m = {k: statistics.median(v) for k, v in runs.items()}
-            print(f"| {job} | {one:.2f} s | {m['omp']:.2f} s ({one / m['omp']:.2f}x) | "
-                  f"{m['shared']:.2f} s ({one / m['shared']:.2f}x) | {m['separate']:.2f} s ({one / m['separate']:.2f}x) |",
-                  flush=True)
+                for k, shared in variants.items():
+                    runs[k].append(timed(lambda: python_threads(job, shared)))
+            cells = [f"{m:.2f} s ({one / m:.2f}x)" for m in (statistics.median(v) for v in runs.values())]
+            print(f"| {job} | {one:.2f} s | " + " | ".join(cells) + " |", flush=True)
 
 
 def main(argv=None) -> int:
