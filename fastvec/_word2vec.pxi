@@ -38,7 +38,7 @@ from fastvec._random cimport rng_below, rng_for_item, rng_next
 from fastvec._sampling cimport draw_alias, keep_word
 from fastvec._vec cimport add, axpy, dot, scale, zero
 from fastvec._blas cimport gemm_nn, gemm_nt, gemm_tn
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cdef extern from "_fv_platform.h" nogil:
     const char* FV_COMPILED_ISA
@@ -49,7 +49,6 @@ cdef enum:
     SIGMOID_TABLE_SIZE = 2048
     THREAD_ALIGN = 64         # bytes: sections of a thread's memory block start on a cache line
     VECTOR_STRIDE_ALIGN = 16  # scratch rows padded to 64 bytes
-    HOT_SYNC_TOKENS = 16384   # corpus tokens a thread trains between hot-row syncs
 
 cdef float MAX_EXP = 6.0
 cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
@@ -104,6 +103,14 @@ cdef inline float gradient(float f, bint positive, float alpha, double* loss) no
         return alpha if not f >= MAX_EXP else 0.0
     loss[0] += log1p(exp(<double>f))
     return -alpha if f >= MAX_EXP else 0.0
+
+
+cdef struct Tally:
+    # what one thread counts, at the start of its memory block (summed after the parallel region)
+    int64_t words                 # tokens kept after subsampling
+    int64_t examples
+    int64_t pending               # tokens trained since the last hot-row sync
+    double loss
 
 
 cdef struct Job:
@@ -423,7 +430,7 @@ cdef double train_item(const Job* shared, int64_t item, int mode, int group, int
     """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
     made before step s is trained. RNG order: subsampling draws for the item, then per step the
     reaches of its centre words and then its noise words. ``hot``: this thread's copies of the
-    hot output rows (see the top of this file)."""
+    hot rows of syn1 and syn0 (see the top of this file)."""
     cdef Job local = shared[0]
     cdef Job* job = &local
     cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)
@@ -465,14 +472,14 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
                 const int32_t[::1] ids, const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
                 const uint32_t[::1] keep_threshold, const uint64_t[::1] noise_table, int window, int negative, double alpha,
                 double alpha_slope, double min_alpha, int64_t position_base, uint64_t seed,
-                uint64_t epoch, int n_threads, int hot_rows=0, int64_t hot_sync_tokens=HOT_SYNC_TOKENS):
+                uint64_t epoch, int n_threads, int hot_rows=0, int64_t hot_sync_tokens=0):
     """Train on work items [first_item, last_item) of one epoch.
 
     All arguments are validated by the caller (fastvec.word2vec); this function trusts
     ids < vocabulary size, item bounds inside ``ids``, 1 <= window, 0 <= negative (scratch
     memory per thread grows with window * negative). ``hot_rows``: rows of syn0 and syn1 each
-    thread keeps private copies of, synchronised every ``hot_sync_tokens`` corpus tokens it
-    trains (0: none; see the top of this file).
+    thread keeps private copies of (0: none), synchronised every ``hot_sync_tokens`` corpus
+    tokens it trains (required with hot rows; see the top of this file).
 
     Returns (words kept after subsampling, training examples, summed loss)."""
     cdef Job job
@@ -491,8 +498,8 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
         raise ValueError(f"group must be in [1, {MAX_GROUP}]")
     if hot_rows < 0 or hot_rows > syn1.shape[0]:
         raise ValueError("hot_rows must be in [0, vocabulary size]")
-    if hot_sync_tokens < 1:
-        raise ValueError("hot_sync_tokens must be >= 1")
+    if hot_rows > 0 and hot_sync_tokens < 1:
+        raise ValueError("hot_sync_tokens must be >= 1 with hot rows")
     if last_item <= first_item:
         return 0, 0, 0.0
     for k in range(first_item, last_item):
@@ -511,17 +518,19 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     # scratch matrices and the hot-row copies. Rows of shared arrays padded to one cache line
     # were not enough: Intel's L2 fetches lines in aligned 128-byte pairs, and one thread
     # writing near the end of its row slowed the other down (benchmarks/RESULTS.md, "Scaling").
-    cdef Py_ssize_t off_buf = THREAD_ALIGN                     # after the tallies
+    cdef Py_ssize_t off_buf = _round_up(sizeof(Tally), THREAD_ALIGN)
     cdef Py_ssize_t off_neg = off_buf + _round_up(max_len * sizeof(int32_t), THREAD_ALIGN)
     cdef Py_ssize_t off_vec = off_neg + _round_up(2 * span * sizeof(int32_t), THREAD_ALIGN)
     cdef Py_ssize_t off_hot = off_vec + _round_up(scratch * sizeof(float), THREAD_ALIGN)
     cdef Py_ssize_t block = _round_up(off_hot + 4 * <Py_ssize_t>hot_rows * dim * sizeof(float), 4096)
-    arena_arr = np.zeros(n_threads * block + 4096, dtype=np.uint8)
+    arena_arr = np.empty(n_threads * block + 4096, dtype=np.uint8)
     cdef unsigned char[::1] arena_view = arena_arr
     cdef unsigned char* arena = &arena_view[0]
     arena += (4096 - <uintptr_t>arena % 4096) % 4096
+    for k in range(n_threads):     # tallies and scratch; hot_pull fills the hot rows before use
+        memset(arena + k * block, 0, off_hot)
     cdef unsigned char* mine
-    cdef int64_t* tally             # words, examples, tokens since the last hot-row sync
+    cdef Tally* tally
     cdef float* hot
 
     job.syn0 = &syn0[0, 0]
@@ -559,7 +568,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
         mine = arena + tid * block
-        tally = <int64_t*>mine
+        tally = <Tally*>mine
         hot = <float*>(mine + off_hot)
         if hot_rows > 0:
             hot_pull(&job, hot)
@@ -569,21 +578,21 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
                 continue
             item = item + first_item
             item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf), <int32_t*>(mine + off_neg),
-                                   <float*>(mine + off_vec), stride, hot, &tally[0], &tally[1])
-            (<double*>(mine + 3 * sizeof(int64_t)))[0] += item_loss
+                                   <float*>(mine + off_vec), stride, hot, &tally.words, &tally.examples)
+            tally.loss += item_loss
             if hot_rows > 0:
-                tally[2] += items[item, 1] - items[item, 0]
-                if tally[2] >= hot_sync_tokens:
+                tally.pending += items[item, 1] - items[item, 0]
+                if tally.pending >= hot_sync_tokens:
                     hot_push(&job, hot)
                     hot_pull(&job, hot)
-                    tally[2] = 0
+                    tally.pending = 0
         if hot_rows > 0:
             hot_push(&job, hot)
     cdef int64_t total_words = 0, total_examples = 0
     cdef double total_loss = 0.0
     for tid in range(n_threads):
-        mine = arena + tid * block
-        total_words += (<int64_t*>mine)[0]
-        total_examples += (<int64_t*>mine)[1]
-        total_loss += (<double*>(mine + 3 * sizeof(int64_t)))[0]
+        tally = <Tally*>(arena + tid * block)
+        total_words += tally.words
+        total_examples += tally.examples
+        total_loss += tally.loss
     return int(total_words), int(total_examples), float(total_loss)
