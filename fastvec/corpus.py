@@ -270,12 +270,11 @@ class Corpus:
         A text file is read once (words get ids as they are counted, renumbered at the end);
         with ``max_vocab_size`` set, or for an iterable of token lists, the corpus is read
         twice (count, then encode), since pruning while counting forgets words."""
-        from fastvec.vocab import Vocabulary, _check_int, build_source
+        from fastvec.vocab import Vocabulary, build_source
         if isinstance(corpus, Corpus):
             return corpus
         if is_path(corpus) and max_vocab_size is None:
-            encoded = build_source(corpus, min_count=_check_int("min_count", min_count, 1),
-                                   tokenizer=_resolve_tokenizer(tokenizer))
+            encoded = build_source(corpus, min_count=min_count, tokenizer=_resolve_tokenizer(tokenizer))
         else:
             vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size,
                                      tokenizer=tokenizer)

@@ -295,6 +295,7 @@ def build_source(path, *, min_count: int, tokenizer: Tokenizer | None) -> Corpus
     appearance while they are counted, then are renumbered by frequency in place, dropping
     words below ``min_count``. The result equals counting, then encoding with the vocabulary
     (:func:`encode_source`), and the file is read once."""
+    min_count = _check_int("min_count", min_count, 1)
     table = WordTable()
     stats = ReadStats()
     ids, offsets, _ = _encode_file(path, table, stats, tokenizer, count=True)
@@ -312,8 +313,6 @@ def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None
     """Second pass: map every known token to its id; see :class:`Corpus`."""
     table = vocabulary._word_table()
     stats = ReadStats()
-    unknown = 0
-    ends: list[np.ndarray] = []
     if is_path(corpus):
         ids, offsets, unknown = _encode_file(corpus, table, stats, tokenizer, count=False)
         return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)
@@ -322,6 +321,8 @@ def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None
     else:
         raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
                         f"not {type(corpus).__name__}")
+    unknown = 0
+    ends: list[np.ndarray] = []
     buf = _GrowableIds(1 << 20)
     for tokens, lengths in _token_batches(corpus, stats):
         found = table.lookup(tokens)
