@@ -74,6 +74,26 @@ def write_text(path, text: str) -> str:
     return path
 
 
+def ctrl_c_child(estimator: str) -> str:
+    """A script for :func:`interrupt_on_a_terminal`: ``fastvec.<estimator>`` trains for 1000
+    epochs on ``argv[1]`` with a progress bar, prints "epoch N" after each epoch, and after
+    Ctrl-C prints "interrupted <epochs trained> <schedule done> <schedule epochs>", queries the
+    model and saves it to ``argv[2]``."""
+    return f"""
+import sys, fastvec
+def on_epoch(model, metrics):
+    print("epoch", metrics["epoch"], flush=True)
+model = fastvec.{estimator}(epochs=1000, seed=1, progress=True, workers=2, callbacks=[on_epoch], min_count=2)
+try:
+    model.fit(sys.argv[1])
+except KeyboardInterrupt:
+    print("interrupted", model.epochs_trained_, model._schedule["done"], model._schedule["epochs"], flush=True)
+    print("neighbours", model.wv.most_similar("the", topn=3)[0][0], flush=True)
+    model.save(sys.argv[2])
+    print("saved", flush=True)
+"""
+
+
 @dataclass
 class Interrupted:
     line: str        # the first line the child printed after its "epoch N" lines

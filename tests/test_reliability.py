@@ -19,7 +19,7 @@ import fastvec
 from fastvec import FormatError, KeyedVectors, Word2Vec, _runtime
 from fastvec._io import save_container
 
-from conftest import StopAfter, interrupt_on_a_terminal
+from conftest import StopAfter, ctrl_c_child, interrupt_on_a_terminal
 
 PY = sys.executable
 
@@ -34,25 +34,9 @@ def run_py(code: str, **kw) -> subprocess.CompletedProcess:
 
 # -- Ctrl-C -------------------------------------------------------------------------------------
 
-CTRL_C_CHILD = """
-import os, sys, time, fastvec
-started = None
-def on_epoch(model, metrics):
-    print("epoch", metrics["epoch"], flush=True)
-model = fastvec.Word2Vec(epochs=1000, seed=1, progress=True, workers=2, callbacks=[on_epoch], min_count=2)
-try:
-    model.fit(sys.argv[1])
-except KeyboardInterrupt:
-    print("interrupted", model.epochs_trained_, flush=True)
-    print("neighbours", model.wv.most_similar("the", topn=3)[0][0], flush=True)
-    model.save(sys.argv[2])
-    print("saved", flush=True)
-"""
-
-
 def test_ctrl_c_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundled_text):
     """SIGINT while training (with the progress bar drawn on a pseudo-terminal)."""
-    run = interrupt_on_a_terminal(CTRL_C_CHILD, [bundled_text, str(tmp_path / "m.fv")], tmp_path, after=0.3)
+    run = interrupt_on_a_terminal(ctrl_c_child("Word2Vec"), [bundled_text, str(tmp_path / "m.fv")], tmp_path, after=0.3)
     line, rest, stopped, terminal = run.line, run.rest, run.seconds, run.terminal
     assert line.startswith("interrupted"), line
     assert stopped < 1.0, f"took {stopped:.2f} s to stop"

@@ -25,7 +25,7 @@ from fastvec import (Cooccurrence, Corpus, DivergenceError, FormatError, GloVe, 
 from fastvec._io import save_container
 from fastvec.cli import main
 
-from conftest import StopAfter, interrupt_on_a_terminal
+from conftest import StopAfter, ctrl_c_child, interrupt_on_a_terminal
 
 PY = sys.executable
 SMALL = dict(vector_size=16, window=4, min_count=2, x_max=10.0, epochs=2, progress=False, workers=1, seed=1)
@@ -351,25 +351,10 @@ def test_ppmi_of_counts_whose_sums_overflow():
 
 # -- Ctrl-C ---------------------------------------------------------------------------------------
 
-CTRL_C_CHILD = """
-import sys, fastvec
-def on_epoch(model, metrics):
-    print("epoch", metrics["epoch"], flush=True)
-model = fastvec.GloVe(epochs=1000, seed=1, progress=True, workers=2, callbacks=[on_epoch], min_count=2)
-try:
-    model.fit(sys.argv[1])
-except KeyboardInterrupt:
-    print("interrupted", model.epochs_trained_, model._schedule["done"], model._schedule["epochs"], flush=True)
-    print("neighbours", model.wv.most_similar("the", topn=3)[0][0], flush=True)
-    model.save(sys.argv[2])
-    print("saved", flush=True)
-"""
-
-
 def test_ctrl_c_during_glove_stops_within_a_second_and_leaves_a_usable_model(tmp_path, bundled_text):
     """SIGINT while GloVe trains on the bundled corpus (about 4 kernel slices per epoch), with the
     progress bar drawn on a pseudo-terminal: the approach of test_reliability.py."""
-    run = interrupt_on_a_terminal(CTRL_C_CHILD, [bundled_text, str(tmp_path / "g.fv")], tmp_path, after=0.2)
+    run = interrupt_on_a_terminal(ctrl_c_child("GloVe"), [bundled_text, str(tmp_path / "g.fv")], tmp_path, after=0.2)
     line, rest, stopped, terminal = run.line, run.rest, run.seconds, run.terminal
     assert line.startswith("interrupted"), line
     assert stopped < 1.0, f"took {stopped:.2f} s to stop"
@@ -621,17 +606,21 @@ def _changed(meta: dict, arrays: dict, change: dict) -> tuple[dict, dict]:
     return meta, arrays
 
 
+def _assert_changed_file_refused(bad, saved, kind: str, change: dict, match: str, *loaders) -> None:
+    """Save the ``kind`` file of ``saved`` with ``change`` applied as ``bad``; every loader must
+    refuse it with a FormatError matching ``match`` that names the file."""
+    _, meta, arrays = saved[kind]
+    save_container(bad, kind, *_changed(meta, arrays, change))
+    for load in loaders:
+        with pytest.raises(FormatError, match=match) as info:
+            load(bad)
+        assert str(bad) in str(info.value)
+
+
 @pytest.mark.parametrize("case", sorted(COOC_BAD))
 def test_cooccurrence_file_with_inconsistent_content(tmp_path, saved, case):
-    path, meta, arrays = saved["cooccurrence"]
-    change, match = COOC_BAD[case]
-    meta, arrays = _changed(meta, arrays, change)
-    bad = tmp_path / "bad.npz"
-    save_container(bad, "cooccurrence", meta, arrays)
-    for mmap in (False, True):
-        with pytest.raises(FormatError, match=match) as info:
-            Cooccurrence.load(bad, mmap=mmap)
-        assert str(bad) in str(info.value)
+    _assert_changed_file_refused(tmp_path / "bad.npz", saved, "cooccurrence", *COOC_BAD[case],
+                                 lambda p: Cooccurrence.load(p, mmap=False), lambda p: Cooccurrence.load(p, mmap=True))
 
 
 GLOVE_BAD_FILES = {
@@ -666,14 +655,7 @@ GLOVE_BAD_FILES = {
 
 @pytest.mark.parametrize("case", sorted(GLOVE_BAD_FILES))
 def test_glove_file_with_inconsistent_content(tmp_path, saved, case):
-    path, meta, arrays = saved["glove"]
-    change, match = GLOVE_BAD_FILES[case]
-    meta, arrays = _changed(meta, arrays, change)
-    bad = tmp_path / "bad.fv"
-    save_container(bad, "glove", meta, arrays)
-    with pytest.raises(FormatError, match=match) as info:
-        GloVe.load(bad)
-    assert str(bad) in str(info.value)
+    _assert_changed_file_refused(tmp_path / "bad.fv", saved, "glove", *GLOVE_BAD_FILES[case], GloVe.load)
 
 
 # -- atomic writes --------------------------------------------------------------------------------
