@@ -151,17 +151,20 @@ class EpochLoop:
                 loss = 0.0
                 examples = 0
                 work = 0
-                for done, n_examples, slice_loss in run_epoch(epoch):
-                    if not math.isfinite(slice_loss):
-                        raise self._diverged(epoch, "the loss became NaN or infinite")
-                    loss += slice_loss
-                    examples += n_examples
-                    work += done
-                    if bar is not None:
-                        bar.update(done)
-                        if examples:
-                            bar.set_postfix(epoch=f"{epoch + 1}/{self.n_epochs}", loss=f"{loss / examples:.4f}",
-                                            refresh=False)
+                # closing(): an exception here (NaN, Ctrl-C) finishes the generator at once, so
+                # that it leaves the weights complete (word2vec merges its hot rows there)
+                with contextlib.closing(run_epoch(epoch)) as slices:
+                    for done, n_examples, slice_loss in slices:
+                        if not math.isfinite(slice_loss):
+                            raise self._diverged(epoch, "the loss became NaN or infinite")
+                        loss += slice_loss
+                        examples += n_examples
+                        work += done
+                        if bar is not None:
+                            bar.update(done)
+                            if examples:
+                                bar.set_postfix(epoch=f"{epoch + 1}/{self.n_epochs}", loss=f"{loss / examples:.4f}",
+                                                refresh=False)
                 seconds = time.perf_counter() - start
                 total_seconds += seconds
                 if not self.check_weights():
@@ -184,7 +187,15 @@ def run_callbacks(callbacks: tuple, model: Any, metrics: dict) -> None:
 
 
 def all_finite(*arrays: np.ndarray) -> bool:
-    return all(bool(np.isfinite(a).all()) for a in arrays)
+    """True when no element is NaN or infinite; checked in blocks, so that the check needs no
+    temporary array the size of the weights (it runs while they are at their largest)."""
+    block = 1 << 20
+    for a in arrays:
+        flat = np.ravel(a)
+        for i in range(0, flat.size, block):
+            if not np.isfinite(flat[i:i + block]).all():
+                return False
+    return True
 
 
 _E = TypeVar("_E", bound="Estimator")

@@ -205,6 +205,17 @@ def train_items(*, cbow: bool, batched: bool, group: int, syn0: np.ndarray, syn1
     return words, examples, loss
 
 
+def merge_hot_rows(shared: np.ndarray, copies: np.ndarray) -> None:
+    """The twin of ``Workspace.sync``: ``copies`` (n_threads, ...) are the threads' private copies
+    of ``shared`` taken at the last sync. Afterwards ``shared`` holds copy 0 plus every other
+    thread's change, and every copy equals it. Both arrays are updated in place (float32)."""
+    merged = copies[0].copy()
+    for t in range(1, len(copies)):
+        merged += copies[t] - shared
+    shared[...] = merged
+    copies[...] = merged
+
+
 def word2vec_keep_probability(count: np.ndarray, sample: float, total: int) -> np.ndarray:
     """word2vec.c's formula, written independently of Vocabulary.keep_probabilities."""
     ran = (np.sqrt(count / (sample * total)) + 1) * (sample * total) / count

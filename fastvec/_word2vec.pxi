@@ -17,14 +17,22 @@
 # Hot rows: the rows of the most frequent words (ids < hot_rows) are written by every thread all
 # the time (noise words are drawn in proportion to count^0.75, and frequent words are the most
 # common centre and context words even after subsampling); on two cores the cache-line
-# transfers of these rows cost a third of the training time. With hot_rows > 0 each thread
-# works on private copies of those rows of syn1 and syn0: it copies them when it starts, and
-# every hot_sync_tokens corpus tokens (and at the end of the call) it adds its own change
-# (copy - snapshot) back to the shared rows, without locks, and copies them afresh. Another
-# thread's updates to a hot row thus become visible after at most hot_sync_tokens tokens, a
-# staleness of the same kind as Hogwild's. Callers pass hot_rows = 0 for one thread, where the
-# copies would only cost time and rounding, so that one-thread runs keep the reference's exact
-# semantics.
+# transfers of these rows cost a large part of the training time. With hot_rows > 0 each
+# thread works on private copies of those rows of syn1 and syn0, kept in a Workspace that lives
+# across kernel calls, and the copies meet the shared rows in two tiers:
+# - the hottest rows (ids < hot_async) are synced by each thread on its own every sync_tokens
+#   corpus tokens it trains and at the end of each call: it adds its change (copy - snapshot)
+#   to the shared rows without locks (Hogwild) and copies them afresh;
+# - the other hot rows are merged between kernel calls by Workspace.sync, a reduction over all
+#   threads' copies, shared_new = copy_0 + sum over t >= 1 of (copy_t - shared_old), after which
+#   every copy equals shared_new. Between merges these shared rows are only read, so no core
+#   fetches them back from another; the reduction loses no update, and with one thread
+#   (shared_new = copy_0) it reproduces the shared-row result bit for bit.
+# Either way another thread's updates to a hot row become visible late, a staleness of the kind
+# Hogwild has, but longer. Its price grows with how often a row is updated between syncs: the
+# threads each move a row towards the same target and the sum of the moves overshoots it. So
+# the hottest rows sync often (their own tier) and the merged tier holds rows updated hundreds
+# of times less often (benchmarks/RESULTS.md, "Scaling").
 #
 # The NumPy twins of these kernels are in fastvec/_reference.py.
 
@@ -109,7 +117,7 @@ cdef struct Tally:
     # what one thread counts, at the start of its memory block (summed after the parallel region)
     int64_t words                 # tokens kept after subsampling
     int64_t examples
-    int64_t pending               # tokens trained since the last hot-row sync
+    int64_t pending               # tokens trained since this thread last synced its first hot rows
     double loss
 
 
@@ -117,7 +125,7 @@ cdef struct Job:
     # read-mostly arguments shared by all threads of one kernel call
     float* syn0
     float* syn1
-    float* hot                    # thread-private copies of the first hot_rows rows of syn1 and syn0
+    float* hot                    # this thread's copies of the first hot_rows rows of syn1 and syn0
     int hot_rows
     int dim
     const int32_t* ids
@@ -145,27 +153,30 @@ cdef inline float* out_row(const Job* job, int32_t word) noexcept nogil:
 cdef inline float* in_row(const Job* job, int32_t word) noexcept nogil:
     """The input row of ``word`` this thread reads and writes: its private copy for hot rows."""
     if word < job.hot_rows:
-        return job.hot + <int64_t>(2 * job.hot_rows + word) * job.dim
+        return job.hot + <int64_t>(job.hot_rows + word) * job.dim
     return job.syn0 + <int64_t>word * job.dim
 
 
-cdef inline void hot_pull(const Job* job, float* hot) noexcept nogil:
-    """Copy the hot rows of syn1 and syn0 into this thread's private rows and their snapshots.
-    Layout of ``hot``: syn1 copy, syn1 snapshot, syn0 copy, syn0 snapshot (hot_rows x dim each)."""
-    cdef int64_t size = <int64_t>job.hot_rows * job.dim
+cdef inline void async_pull(const Job* job, float* hot, int64_t rows, int64_t hot_size) noexcept nogil:
+    """Copy the first ``rows`` rows of syn1 and syn0 into this thread's copies and snapshots.
+    Layout of ``hot``: syn1 copy, syn0 copy (hot_rows x dim each: hot_size floats), then the
+    snapshots of the first hot_async rows of syn1 and of syn0."""
+    cdef int64_t size = rows * job.dim
+    cdef float* snap = hot + 2 * hot_size
     memcpy(hot, job.syn1, size * sizeof(float))
-    memcpy(hot + size, job.syn1, size * sizeof(float))
-    memcpy(hot + 2 * size, job.syn0, size * sizeof(float))
-    memcpy(hot + 3 * size, job.syn0, size * sizeof(float))
+    memcpy(hot + hot_size, job.syn0, size * sizeof(float))
+    memcpy(snap, job.syn1, size * sizeof(float))
+    memcpy(snap + size, job.syn0, size * sizeof(float))
 
 
-cdef inline void hot_push(const Job* job, float* hot) noexcept nogil:
-    """Add this thread's change of the hot rows (copy - snapshot) to syn1 and syn0 (Hogwild)."""
-    cdef int64_t i, size = <int64_t>job.hot_rows * job.dim
+cdef inline void async_push(const Job* job, const float* hot, int64_t rows, int64_t hot_size) noexcept nogil:
+    """Add this thread's change of the first ``rows`` rows (copy - snapshot) to syn1 and syn0 (Hogwild)."""
+    cdef int64_t i, size = rows * job.dim
+    cdef const float* snap = hot + 2 * hot_size
     for i in range(size):
-        job.syn1[i] += hot[i] - hot[size + i]
+        job.syn1[i] += hot[i] - snap[i]
     for i in range(size):
-        job.syn0[i] += hot[2 * size + i] - hot[3 * size + i]
+        job.syn0[i] += hot[hot_size + i] - snap[size + i]
 
 
 cdef inline float item_alpha(const Job* job, int64_t item) noexcept nogil:
@@ -468,67 +479,217 @@ cdef inline Py_ssize_t _round_up(Py_ssize_t n, Py_ssize_t multiple) noexcept nog
     return (n + multiple - 1) // multiple * multiple
 
 
+cdef enum:
+    SYNC_CHUNK = 2048         # floats the hot-row reduction merges at a time (fits L1 for 2-4 threads)
+
+
+cdef void reduce_hot(float* shared, float** copies, int n_copies, int64_t lo, int64_t hi) noexcept nogil:
+    """Merge elements [lo, hi) of the threads' copies into ``shared`` and back into every copy:
+    shared = copies[0] + sum over t >= 1 of (copies[t] - shared). Chunked so that the three
+    passes over a chunk hit L1."""
+    cdef int64_t a, b, i
+    cdef int t
+    cdef float* first = copies[0]
+    cdef float* other
+    a = lo
+    while a < hi:
+        b = a + SYNC_CHUNK if a + SYNC_CHUNK < hi else hi
+        for t in range(1, n_copies):
+            other = copies[t]
+            for i in range(a, b):
+                first[i] += other[i] - shared[i]
+        memcpy(shared + a, first + a, (b - a) * sizeof(float))
+        for t in range(1, n_copies):
+            memcpy(copies[t] + a, first + a, (b - a) * sizeof(float))
+        a = b
+
+
+cdef inline int kernel_mode(bint cbow, bint batched) noexcept:
+    if cbow:
+        return MODE_CBOW_BATCHED if batched else MODE_CBOW
+    return MODE_SG_BATCHED if batched else MODE_SG
+
+
+cdef class Workspace:
+    """The memory the threads of a training run write besides the weights, kept across kernel
+    calls: one page-aligned block per thread with its tallies, token buffer, noise words,
+    scratch matrices and, with ``hot_rows > 0``, its private copies of the hot rows of syn1 and
+    syn0 (see the top of this file): the first ``hot_async`` of them synced by each thread
+    every ``sync_tokens`` tokens it trains and at the end of each call, the others merged by
+    :meth:`sync`.
+
+    The first :func:`train_slice` call with this workspace copies the shared hot rows in;
+    :meth:`sync` merges the threads' copies into the weights. Until ``sync(...,
+    release=True)`` the weights' hot rows lack the changes made since the last sync, so the
+    caller syncs before it reads or writes the weights (end of an epoch, interruption).
+    ``max_len``: the longest work item (tokens) any call will train."""
+    cdef object _arena_arr
+    cdef unsigned char* arena
+    cdef readonly int n_threads, hot_rows, hot_async, dim, mode, group, window, negative
+    cdef readonly Py_ssize_t max_len
+    cdef readonly int64_t sync_tokens
+    cdef Py_ssize_t block, off_buf, off_neg, off_vec, off_hot
+    cdef int stride
+    cdef bint _live
+    cdef float* syn0
+    cdef float* syn1
+
+    def __init__(self, *, bint cbow, bint batched, int group, int dim, int window, int negative, int n_threads,
+                 Py_ssize_t max_len, int hot_rows=0, int hot_async=0, int64_t sync_tokens=0):
+        cdef Py_ssize_t scratch, span
+        if dim < 1 or n_threads < 1 or max_len < 1 or hot_rows < 0:
+            raise ValueError("dim, n_threads and max_len must be >= 1 and hot_rows >= 0")
+        if not 0 <= hot_async <= hot_rows:
+            raise ValueError("hot_async must be in [0, hot_rows]")
+        if hot_async > 0 and sync_tokens < 1:
+            raise ValueError("sync_tokens must be >= 1 with hot_async rows")
+        if window < 1 or window > 1000 or negative < 0 or negative > 1000:
+            raise ValueError("window must be in [1, 1000] and negative in [0, 1000]")
+        self.mode = kernel_mode(cbow, batched)
+        if self.mode == MODE_CBOW_BATCHED and not 1 <= group <= MAX_GROUP:
+            raise ValueError(f"group must be in [1, {MAX_GROUP}]")
+        self.group = group if self.mode == MODE_CBOW_BATCHED else 1
+        self.dim, self.window, self.negative = dim, window, negative
+        self.n_threads, self.hot_rows, self.max_len = n_threads, hot_rows, max_len
+        self.hot_async, self.sync_tokens = hot_async, sync_tokens
+        self.stride = ((dim + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN) * VECTOR_STRIDE_ALIGN
+        # per-thread scratch floats
+        if self.mode == MODE_SG_BATCHED:    # C, dC: 2 window x dim; T, dT: (k + 1) x dim; S: 2 window x (k + 1)
+            scratch = (4 * window + 2 * (negative + 1)) * dim + 2 * window * (negative + 1)
+        elif self.mode == MODE_CBOW_BATCHED:  # H, dH: group x dim; N, dN: k x dim; S: group x k
+            scratch = (2 * MAX_GROUP + 2 * negative) * dim + MAX_GROUP * negative
+        else:                               # hidden and grad
+            scratch = 2 * self.stride
+        span = 2 * window * negative + negative
+        # Everything a thread writes lives in its own block of memory (a multiple of 4 KiB at a
+        # 4 KiB-aligned address). Rows of shared arrays padded to one cache line were not
+        # enough: Intel's L2 fetches lines in aligned 128-byte pairs, and one thread writing
+        # near the end of its row slowed the other down (benchmarks/RESULTS.md, "Scaling").
+        self.off_buf = _round_up(sizeof(Tally), THREAD_ALIGN)
+        self.off_neg = self.off_buf + _round_up(max_len * sizeof(int32_t), THREAD_ALIGN)
+        self.off_vec = self.off_neg + _round_up(2 * span * sizeof(int32_t), THREAD_ALIGN)
+        self.off_hot = self.off_vec + _round_up(scratch * sizeof(float), THREAD_ALIGN)
+        self.block = _round_up(self.off_hot + 2 * <Py_ssize_t>(hot_rows + hot_async) * dim * sizeof(float), 4096)
+        self._arena_arr = np.zeros(n_threads * self.block + 4096, dtype=np.uint8)
+        cdef unsigned char[::1] view = self._arena_arr
+        self.arena = &view[0]
+        self.arena += (4096 - <uintptr_t>self.arena % 4096) % 4096
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        """True while the threads' hot-row copies may hold changes the weights lack."""
+        return bool(self._live)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._arena_arr.nbytes)
+
+    cdef inline float* copy_of(self, int thread) noexcept nogil:
+        return <float*>(self.arena + thread * self.block + self.off_hot)
+
+    def hot_copies(self):
+        """The threads' copies of the hot rows as an array view (n_threads, 2, hot_rows, dim):
+        [t, 0] rows of syn1, [t, 1] rows of syn0 (for tests and inspection)."""
+        cdef Py_ssize_t start = <Py_ssize_t>(self.arena - <unsigned char*><uintptr_t>self._arena_arr.ctypes.data)
+        return np.ndarray((self.n_threads, 2, self.hot_rows, self.dim), dtype=np.float32, buffer=self._arena_arr,
+                          offset=start + self.off_hot,
+                          strides=(self.block, self.hot_rows * self.dim * 4, self.dim * 4, 4))
+
+    cdef void _check_weights(self, float[:, ::1] syn0, float[:, ::1] syn1) except *:
+        if syn0.shape[1] != self.dim or syn1.shape[1] != self.dim or syn0.shape[0] != syn1.shape[0]:
+            raise ValueError(f"syn0 and syn1 must both have shape (n, {self.dim})")
+        if self.hot_rows > syn1.shape[0]:
+            raise ValueError("hot_rows must be in [0, vocabulary size]")
+        if self._live and (&syn0[0, 0] != self.syn0 or &syn1[0, 0] != self.syn1):
+            raise ValueError("the workspace holds hot rows of other weight arrays: sync it with those first")
+
+    def sync(self, float[:, ::1] syn0 not None, float[:, ::1] syn1 not None, *, bint release=False) -> None:
+        """Merge the threads' copies of hot rows hot_async..hot_rows-1 into syn0 and syn1 (the
+        arrays the copies were taken from) and reset every copy to the merged rows (the first
+        hot_async rows are synced by the kernel calls themselves); ``release=True`` also lets
+        go of the copies, so that the next call takes fresh ones. A no-op without live copies."""
+        if not self._live:
+            return
+        self._check_weights(syn0, syn1)
+        cdef int64_t n = <int64_t>self.hot_rows * self.dim, first = <int64_t>self.hot_async * self.dim
+        cdef int T = self.n_threads, tid, t
+        cdef int64_t lo, hi
+        cdef float* copies[256]
+        cdef float* copies0[256]
+        if T > 256:
+            raise ValueError("at most 256 threads")
+        for t in range(T):
+            copies[t] = self.copy_of(t)
+            copies0[t] = copies[t] + n
+        with nogil, parallel(num_threads=T):
+            tid = threadid()
+            # each thread merges its own share of both matrices, cut at cache-line multiples
+            lo = first + _round_up((n - first) * tid // T, 16)
+            hi = first + _round_up((n - first) * (tid + 1) // T, 16) if tid + 1 < T else n
+            if lo > n:
+                lo = n
+            if hi > n:
+                hi = n
+            if lo < hi:
+                reduce_hot(self.syn1, copies, T, lo, hi)
+                reduce_hot(self.syn0, copies0, T, lo, hi)
+        if release:
+            self._live = False
+
+
 def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float[:, ::1] syn1,
                 const int32_t[::1] ids, const int64_t[:, ::1] items, Py_ssize_t first_item, Py_ssize_t last_item,
                 const uint32_t[::1] keep_threshold, const uint64_t[::1] noise_table, int window, int negative, double alpha,
                 double alpha_slope, double min_alpha, int64_t position_base, uint64_t seed,
-                uint64_t epoch, int n_threads, int hot_rows=0, int64_t hot_sync_tokens=0):
+                uint64_t epoch, int n_threads, Workspace workspace=None, int hot_rows=0):
     """Train on work items [first_item, last_item) of one epoch.
 
     All arguments are validated by the caller (fastvec.word2vec); this function trusts
     ids < vocabulary size, item bounds inside ``ids``, 1 <= window, 0 <= negative (scratch
-    memory per thread grows with window * negative). ``hot_rows``: rows of syn0 and syn1 each
-    thread keeps private copies of (0: none), synchronised every ``hot_sync_tokens`` corpus
-    tokens it trains (required with hot rows; see the top of this file).
+    memory per thread grows with window * negative). ``workspace``: the threads' memory, kept
+    across calls (see :class:`Workspace`; its settings must match these arguments); without
+    one, the call makes its own with ``hot_rows`` hot rows and syncs them at the end.
 
     Returns (words kept after subsampling, training examples, summed loss)."""
     cdef Job job
-    cdef Py_ssize_t k, max_len = 1, scratch
+    cdef Py_ssize_t k, max_len = 1
     cdef int tid, dim = syn0.shape[1]
-    cdef int stride = ((dim + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN) * VECTOR_STRIDE_ALIGN
     cdef double item_loss
-    cdef int mode
-    if cbow:
-        mode = MODE_CBOW_BATCHED if batched else MODE_CBOW
-    else:
-        mode = MODE_SG_BATCHED if batched else MODE_SG
+    cdef int mode = kernel_mode(cbow, batched)
+    cdef bint own = workspace is None
     if window < 1 or window > 1000 or negative < 0 or negative > 1000:
         raise ValueError("window must be in [1, 1000] and negative in [0, 1000]")
     if mode == MODE_CBOW_BATCHED and not 1 <= group <= MAX_GROUP:
         raise ValueError(f"group must be in [1, {MAX_GROUP}]")
     if hot_rows < 0 or hot_rows > syn1.shape[0]:
         raise ValueError("hot_rows must be in [0, vocabulary size]")
-    if hot_rows > 0 and hot_sync_tokens < 1:
-        raise ValueError("hot_sync_tokens must be >= 1 with hot rows")
     if last_item <= first_item:
         return 0, 0, 0.0
     for k in range(first_item, last_item):
         if items[k, 1] - items[k, 0] > max_len:
             max_len = items[k, 1] - items[k, 0]
-    # per-thread scratch floats
-    if mode == MODE_SG_BATCHED:    # C, dC: 2 window x dim; T, dT: (k + 1) x dim; S: 2 window x (k + 1)
-        scratch = (4 * window + 2 * (negative + 1)) * dim + 2 * window * (negative + 1)
-    elif mode == MODE_CBOW_BATCHED:  # H, dH: group x dim; N, dN: k x dim; S: group x k
-        scratch = (2 * MAX_GROUP + 2 * negative) * dim + MAX_GROUP * negative
-    else:                          # hidden and grad
-        scratch = 2 * stride
-    cdef Py_ssize_t span = 2 * window * negative + negative
-    # Everything a thread writes lives in its own block of memory (a multiple of 4 KiB at a
-    # 4 KiB-aligned address): its tallies, subsampled tokens, the noise words of two plans, the
-    # scratch matrices and the hot-row copies. Rows of shared arrays padded to one cache line
-    # were not enough: Intel's L2 fetches lines in aligned 128-byte pairs, and one thread
-    # writing near the end of its row slowed the other down (benchmarks/RESULTS.md, "Scaling").
-    cdef Py_ssize_t off_buf = _round_up(sizeof(Tally), THREAD_ALIGN)
-    cdef Py_ssize_t off_neg = off_buf + _round_up(max_len * sizeof(int32_t), THREAD_ALIGN)
-    cdef Py_ssize_t off_vec = off_neg + _round_up(2 * span * sizeof(int32_t), THREAD_ALIGN)
-    cdef Py_ssize_t off_hot = off_vec + _round_up(scratch * sizeof(float), THREAD_ALIGN)
-    cdef Py_ssize_t block = _round_up(off_hot + 4 * <Py_ssize_t>hot_rows * dim * sizeof(float), 4096)
-    arena_arr = np.empty(n_threads * block + 4096, dtype=np.uint8)
-    cdef unsigned char[::1] arena_view = arena_arr
-    cdef unsigned char* arena = &arena_view[0]
-    arena += (4096 - <uintptr_t>arena % 4096) % 4096
-    for k in range(n_threads):     # tallies and scratch; hot_pull fills the hot rows before use
-        memset(arena + k * block, 0, off_hot)
+    if own:
+        workspace = Workspace(cbow=cbow, batched=batched, group=group, dim=dim, window=window, negative=negative,
+                              n_threads=n_threads, max_len=max_len, hot_rows=hot_rows)
+    elif hot_rows != 0:
+        raise ValueError("hot_rows is a setting of the workspace")
+    if (workspace.mode != mode or workspace.dim != dim or workspace.window != window
+            or workspace.negative != negative or workspace.n_threads != n_threads
+            or (mode == MODE_CBOW_BATCHED and workspace.group != group)):
+        raise ValueError("the workspace was made for other kernel settings")
+    if max_len > workspace.max_len:
+        raise ValueError(f"a work item of {max_len} tokens is longer than the workspace's max_len")
+    workspace._check_weights(syn0, syn1)
+    cdef Workspace ws = workspace
+    cdef bint pull = ws.hot_rows > 0 and not ws._live
+    cdef int64_t hot_size = <int64_t>ws.hot_rows * dim
+    cdef int64_t hot_async = ws.hot_async, sync_tokens = ws.sync_tokens
+    cdef Py_ssize_t block = ws.block, off_buf = ws.off_buf, off_neg = ws.off_neg, off_vec = ws.off_vec
+    cdef int stride = ws.stride
+    cdef unsigned char* arena = ws.arena
+    for k in range(n_threads):     # tallies and scratch; the hot rows are pulled or kept
+        memset(arena + k * block, 0, ws.off_hot)
     cdef unsigned char* mine
     cdef Tally* tally
     cdef float* hot
@@ -536,7 +697,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.syn0 = &syn0[0, 0]
     job.syn1 = &syn1[0, 0]
     job.hot = NULL
-    job.hot_rows = hot_rows
+    job.hot_rows = ws.hot_rows
     job.dim = dim
     job.ids = &ids[0]
     job.items = &items[0, 0]
@@ -569,9 +730,12 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
         tid = threadid()
         mine = arena + tid * block
         tally = <Tally*>mine
-        hot = <float*>(mine + off_hot)
-        if hot_rows > 0:
-            hot_pull(&job, hot)
+        hot = ws.copy_of(tid)
+        if pull:
+            memcpy(hot, job.syn1, hot_size * sizeof(float))
+            memcpy(hot + hot_size, job.syn0, hot_size * sizeof(float))
+        if hot_async > 0:
+            async_pull(&job, hot, hot_async, hot_size)
         for k in prange(part * n_threads, schedule="dynamic", chunksize=1):
             item = (k % n_threads) * part + k // n_threads
             if item >= n_items:
@@ -580,14 +744,20 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
             item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf), <int32_t*>(mine + off_neg),
                                    <float*>(mine + off_vec), stride, hot, &tally.words, &tally.examples)
             tally.loss += item_loss
-            if hot_rows > 0:
+            if hot_async > 0:
                 tally.pending += items[item, 1] - items[item, 0]
-                if tally.pending >= hot_sync_tokens:
-                    hot_push(&job, hot)
-                    hot_pull(&job, hot)
+                if tally.pending >= sync_tokens:
+                    async_push(&job, hot, hot_async, hot_size)
+                    async_pull(&job, hot, hot_async, hot_size)
                     tally.pending = 0
-        if hot_rows > 0:
-            hot_push(&job, hot)
+        if hot_async > 0:
+            async_push(&job, hot, hot_async, hot_size)
+    if pull:
+        ws._live = True
+        ws.syn0 = job.syn0
+        ws.syn1 = job.syn1
+    if own:
+        ws.sync(syn0, syn1, release=True)
     cdef int64_t total_words = 0, total_examples = 0
     cdef double total_loss = 0.0
     for tid in range(n_threads):

@@ -23,7 +23,7 @@ from fastvec._base import (
     check_int,
     resolve_seed,
 )
-from fastvec._threads import check_workers, resolve_workers, single_threaded_blas
+from fastvec._threads import available_cores, check_workers, default_threads, resolve_workers, single_threaded_blas
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.sampling import keep_thresholds, noise_table
@@ -36,10 +36,13 @@ CBOW_GROUP = 4
 #: Tokens per kernel call. Between calls Python updates the progress bar and sees Ctrl-C:
 #: 2**18 tokens take well under a second even for classic skip-gram on one slow core.
 SLICE_TOKENS = 1 << 18
-#: hot_rows=None: rows each thread keeps private copies of (classic kernels, several threads) ...
-AUTO_HOT_ROWS = 1024
-#: ... when every thread syncs them at least this many times per epoch (every 16,384 tokens).
+#: hot_rows=None: rows each thread keeps private copies of (several threads) ...
+AUTO_HOT_ROWS = 8192
+#: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
 AUTO_HOT_MIN_SYNCS = 256
+#: The hottest HOT_ASYNC_ROWS of the hot rows are synced by each thread every HOT_SYNC_TOKENS
+#: tokens it trains; the others are merged after every kernel call (SLICE_TOKENS tokens).
+HOT_ASYNC_ROWS = 1024
 HOT_SYNC_TOKENS = 16_384
 
 _PARAMS = ("sg", "vector_size", "window", "negative", "ns_exponent", "sample", "min_count", "max_vocab_size",
@@ -61,18 +64,29 @@ def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.nda
     return np.ascontiguousarray(np.stack([start, end], axis=1))
 
 
-def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tokens: int, n_words: int) -> int:
+def resolve_hot_rows(hot_rows: int | None, *, threads: int, n_tokens: int, n_words: int) -> int:
     """The hot rows a training call uses: none on one thread; ``hot_rows`` when given; for
-    ``None``, AUTO_HOT_ROWS with the classic kernels when the corpus is large enough for
-    each thread to sync them AUTO_HOT_MIN_SYNCS times per epoch (their staleness is then at
-    most 1/256 of an epoch; on small corpora it measurably raised the early loss), else none.
-    The batched kernels gain little from them (skip-gram: 3% on wiki17m), so auto leaves them off."""
+    ``None``, AUTO_HOT_ROWS when the corpus is large enough for each thread to sync the
+    hottest ones AUTO_HOT_MIN_SYNCS times per epoch (the other hot rows are then merged at
+    least 32 times per epoch on 2 threads; on small corpora the staleness measurably raised
+    the early loss), else none."""
     if threads <= 1:
         return 0
     if hot_rows is None:
         large = n_tokens >= threads * AUTO_HOT_MIN_SYNCS * HOT_SYNC_TOKENS
-        hot_rows = AUTO_HOT_ROWS if large and not batched else 0
+        hot_rows = AUTO_HOT_ROWS if large else 0
     return min(int(hot_rows), n_words)
+
+
+def hot_row_bytes(hot_rows: int, *, threads: int, dim: int) -> int:
+    """Memory of the threads' hot-row copies: input and output rows, plus snapshots of the
+    HOT_ASYNC_ROWS hottest."""
+    return threads * 2 * (hot_rows + min(hot_rows, HOT_ASYNC_ROWS)) * dim * 4
+
+
+def max_item_tokens(items: np.ndarray) -> int:
+    """The longest work item, in tokens (at least 1)."""
+    return max(1, int((items[:, 1] - items[:, 0]).max())) if len(items) else 1
 
 
 def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tuple[int, int]]:
@@ -118,15 +132,18 @@ class Word2Vec(Estimator):
       centre words cost CBOW 2.5 analogy points on wiki17m; see benchmarks/RESULTS.md).
 
     ``hot_rows=H`` (more than one thread) lets each thread work on private copies of the
-    input and output rows of the H most frequent words, and add its changes to the shared rows
-    every 16,384 tokens it trains. Every thread writes these rows all the time, and moving them
-    between cores costs time: on wiki17m, CBOW with ``hot_rows=1024`` and 2 threads trains 8%
-    faster per epoch with the same accuracy over 3 seeds (benchmarks/RESULTS.md). The price
-    is staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
-    (100k tokens) raised the first epochs' loss by 9%. ``hot_rows=None`` (default) therefore
-    uses 1024 rows only with the classic kernels and only when each thread syncs at least
-    256 times per epoch (a corpus of at least 8.4M tokens on 2 threads), and none otherwise;
-    ``hot_rows_`` says what the last training call used. ``hot_rows=0`` turns them off.
+    input and output rows of the H most frequent words. Every thread writes these rows all
+    the time, and moving them between cores costs time (benchmarks/RESULTS.md, "Scaling").
+    The copies meet the shared rows in two tiers: each thread adds its changes to the 1,024
+    hottest rows every 16,384 tokens it trains, and the other hot rows of all threads are
+    merged (summed changes, nothing lost) after every kernel call of 2^18 tokens. The price is
+    staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
+    (100k tokens) raised the first epochs' loss by several percent. ``hot_rows=None``
+    (default) therefore uses 8,192 rows only when each thread trains at least 256 x 16,384
+    tokens per epoch (a corpus of at least 8.4M tokens on 2 threads), and none otherwise; on
+    wiki17m with 2 threads they make CBOW epochs about 20% and skip-gram epochs about 7%
+    faster with the same accuracy. ``hot_rows_`` says what the last training call used;
+    ``hot_rows=0`` turns them off. Memory: 2 x (H + 1,024) x vector_size x 4 bytes per thread.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``output_vectors_``, ``loss_history_``, ``history_``, ``words_per_second_``,
@@ -258,12 +275,16 @@ class Word2Vec(Estimator):
         return self
 
     def estimate_memory(self, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:
-        """Bytes needed to train: weights, encoded corpus and per-word tables. Defaults to the
-        fitted vocabulary; pass sizes to plan before fitting. ``"total"`` sums the parts."""
+        """Bytes needed to train: weights, encoded corpus, per-word tables and the threads'
+        hot-row copies. Defaults to the fitted vocabulary; pass sizes to plan before fitting.
+        ``"total"`` sums the parts."""
         if n_words is None:
             self._check_fitted()
             n_words = len(self.vocabulary_)
         d = check_int("vector_size", self.vector_size, 1)
+        check_workers(self.workers)
+        threads = min(self.workers or default_threads(), available_cores())
+        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, n_tokens=n_tokens or 0, n_words=n_words)
         parts = {
             "input_vectors": n_words * d * 4,
             "output_vectors": n_words * d * 4,
@@ -271,6 +292,7 @@ class Word2Vec(Estimator):
             "vocabulary": n_words * 120,            # Python strings and dict entries
             "sampling_tables": n_words * 12,        # alias table and subsampling thresholds
             "work_items": ((n_tokens or 0) // 500 + 1) * 16,
+            "hot_row_copies": hot_row_bytes(hot_rows, threads=threads, dim=d),
         }
         parts["total"] = sum(parts.values())
         return parts
@@ -303,22 +325,30 @@ class Word2Vec(Estimator):
         alpha, min_alpha = schedule["alpha"], schedule["min_alpha"]
         slope = (alpha - min_alpha) / (schedule["epochs"] * n_tokens)
         batched = self.kernel_ == "batched"
-        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
+        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
         self._weights_changed()
 
+        workspace = kernels.Workspace(cbow=not self.sg, batched=batched, group=CBOW_GROUP, dim=int(self.vector_size),
+                                      window=int(self.window), negative=int(self.negative), n_threads=threads,
+                                      max_len=max_item_tokens(items), hot_rows=hot_rows,
+                                      hot_async=min(hot_rows, HOT_ASYNC_ROWS), sync_tokens=HOT_SYNC_TOKENS)
+
         def run_epoch(_: int):
             position_base = schedule["done"] * n_tokens
-            for first, last in slices:
-                _, examples, loss = kernels.train_slice(
-                    cbow=not self.sg, batched=batched, group=CBOW_GROUP, syn0=self._syn0, syn1=self._syn1, ids=ids, items=items,
-                    first_item=first, last_item=last, keep_threshold=keep, noise_table=noise,
-                    window=int(self.window), negative=int(self.negative),
-                    alpha=alpha, alpha_slope=slope, min_alpha=min_alpha, position_base=position_base,
-                    seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads, hot_rows=hot_rows,
-                    hot_sync_tokens=HOT_SYNC_TOKENS)
-                yield int(items[last - 1, 1] - items[first, 0]), examples, loss
+            try:
+                for first, last in slices:
+                    _, examples, loss = kernels.train_slice(
+                        cbow=not self.sg, batched=batched, group=CBOW_GROUP, syn0=self._syn0, syn1=self._syn1, ids=ids,
+                        items=items, first_item=first, last_item=last, keep_threshold=keep, noise_table=noise,
+                        window=int(self.window), negative=int(self.negative),
+                        alpha=alpha, alpha_slope=slope, min_alpha=min_alpha, position_base=position_base,
+                        seed=self.seed_, epoch=self.epochs_trained_, n_threads=threads, workspace=workspace)
+                    workspace.sync(self._syn0, self._syn1)
+                    yield int(items[last - 1, 1] - items[first, 0]), examples, loss
+            finally:  # the epoch ended or was interrupted: the weights get every hot-row change
+                workspace.sync(self._syn0, self._syn1, release=True)
 
         def epoch_metrics(metrics: dict) -> dict:
             return {"alpha": max(min_alpha, alpha - slope * schedule["done"] * n_tokens),

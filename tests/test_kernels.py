@@ -35,17 +35,34 @@ MODES = {"sg": dict(cbow=False, batched=False, group=1), "cbow": dict(cbow=True,
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("dim,hot_rows", [(1, 0), (13, 0), (32, 0), (100, 0), (13, 5), (100, 30)])
-def test_kernel_matches_reference(variant, mode, dim, hot_rows):
-    """With hot_rows > 0 (thread-private copies of the most frequent rows, here synchronised
-    every 60 tokens and at the end), one thread computes the same updates up to rounding."""
+@pytest.mark.parametrize("dim,hot_rows,hot_async", [(1, 0, 0), (13, 0, 0), (32, 0, 0), (100, 0, 0), (13, 5, 0),
+                                                   (100, 30, 0), (13, 5, 2), (100, 30, 30), (32, 20, 7)])
+def test_kernel_matches_reference(variant, mode, dim, hot_rows, hot_async):
+    """With hot rows (thread-private copies of the most frequent rows, kept in a workspace
+    across calls: the first hot_async synced every 60 tokens and at the end of each call, the
+    others merged between calls), one thread computes the same updates up to rounding."""
     kernels = importlib.import_module(f"fastvec._word2vec_{variant}")
     args, syn0, syn1 = _problem(dim)
     common = dict(window=3, negative=4, alpha=0.05, alpha_slope=1e-5, min_alpha=0.001,
                   position_base=100, seed=99, epoch=2, **MODES[mode])
     ref0, ref1 = syn0.copy(), syn1.copy()
-    got = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=len(args["items"]), n_threads=1,
-                              hot_rows=hot_rows, hot_sync_tokens=60, **args, **common)
+    ws = kernels.Workspace(dim=dim, window=3, negative=4, n_threads=1, max_len=25, hot_rows=hot_rows,
+                           hot_async=hot_async, sync_tokens=60, **MODES[mode])
+    n = len(args["items"])
+    got = [0, 0, 0.0]
+    for first, last in ((0, 4), (4, 9), (9, n)):   # three calls, a sync after the second only
+        out = kernels.train_slice(syn0=syn0, syn1=syn1, first_item=first, last_item=last, n_threads=1, workspace=ws,
+                                  **args, **common)
+        got = [g + o for g, o in zip(got, out)]
+        if first == 4:
+            ws.sync(syn0, syn1)
+    assert ws.live == (hot_rows > 0)
+    if hot_async:   # each call has added its change of the first hot_async rows (up to rounding)
+        copies = ws.hot_copies()[0]
+        np.testing.assert_allclose(copies[0, :hot_async], syn1[:hot_async], atol=1e-6)
+        np.testing.assert_allclose(copies[1, :hot_async], syn0[:hot_async], atol=1e-6)
+    ws.sync(syn0, syn1, release=True)
+    assert not ws.live
     want = _reference.train_items(syn0=ref0, syn1=ref1, tables=_reference.SigmoidTables(*kernels.sigmoid_tables()),
                                   **args, **common)
     assert got[0] == want[0] and got[1] == want[1]          # same words kept, same examples
@@ -54,6 +71,66 @@ def test_kernel_matches_reference(variant, mode, dim, hot_rows):
     np.testing.assert_allclose(syn0, ref0, atol=1e-5, rtol=1e-4)
     np.testing.assert_allclose(syn1, ref1, atol=1e-5, rtol=1e-4)
     assert not np.array_equal(syn1, _problem(dim)[2]), "the kernel must have changed the weights"
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_hot_rows_on_one_thread_change_nothing(mode):
+    """One thread merging its copies (Workspace.sync) gives exactly the weights of training on
+    the shared rows."""
+    kernels = _dispatch.kernels("word2vec")
+    args, syn0, syn1 = _problem(16, n_tokens=2000)
+    common = dict(window=3, negative=4, alpha=0.05, alpha_slope=1e-6, min_alpha=0.001,
+                  position_base=0, seed=7, epoch=0, **MODES[mode])
+    results = []
+    for hot_rows in (0, 12):
+        s0, s1 = syn0.copy(), syn1.copy()
+        ws = kernels.Workspace(dim=16, window=3, negative=4, n_threads=1, max_len=25, hot_rows=hot_rows,
+                               **MODES[mode])
+        for first in range(0, len(args["items"]), 7):
+            kernels.train_slice(syn0=s0, syn1=s1, first_item=first, last_item=min(first + 7, len(args["items"])),
+                                n_threads=1, workspace=ws, **args, **common)
+            ws.sync(s0, s1)
+        ws.sync(s0, s1, release=True)
+        results.append((s0, s1))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("n_threads,hot_rows,dim", [(1, 3, 5), (2, 7, 13), (2, 300, 100), (3, 50, 17)])
+def test_hot_row_merge_matches_reference(variant, n_threads, hot_rows, dim):
+    """Workspace.sync against _reference.merge_hot_rows, with copies changed by hand."""
+    kernels = importlib.import_module(f"fastvec._word2vec_{variant}")
+    rng = np.random.default_rng(n_threads * 1000 + hot_rows)
+    syn0 = rng.standard_normal((hot_rows + 4, dim)).astype(np.float32)
+    syn1 = rng.standard_normal((hot_rows + 4, dim)).astype(np.float32)
+    args = dict(ids=np.zeros(1, dtype=np.int32), items=np.array([[0, 1]], dtype=np.int64),
+                keep_threshold=np.zeros(hot_rows + 4, dtype=np.uint32),
+                noise_table=noise_table(np.full(hot_rows + 4, 1.0 / (hot_rows + 4))))
+    ws = kernels.Workspace(cbow=False, batched=False, group=1, dim=dim, window=2, negative=1, n_threads=n_threads,
+                           max_len=1, hot_rows=hot_rows)
+    # a one-token item trains nothing (keep_threshold 0 drops it too) but takes the copies
+    kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=1, n_threads=n_threads, workspace=ws,
+                        cbow=False, batched=False, group=1, window=2, negative=1, alpha=0.05, alpha_slope=0.0,
+                        min_alpha=0.0, position_base=0, seed=1, epoch=0, **args)
+    copies = ws.hot_copies()
+    assert copies.shape == (n_threads, 2, hot_rows, dim)
+    np.testing.assert_array_equal(copies[:, 0], np.broadcast_to(syn1[:hot_rows], copies[:, 0].shape))
+    np.testing.assert_array_equal(copies[:, 1], np.broadcast_to(syn0[:hot_rows], copies[:, 1].shape))
+    copies += rng.standard_normal(copies.shape).astype(np.float32)   # the threads' "training"
+    want0, want1, want_copies = syn0.copy(), syn1.copy(), copies.copy()
+    _reference.merge_hot_rows(want1[:hot_rows], want_copies[:, 0])
+    _reference.merge_hot_rows(want0[:hot_rows], want_copies[:, 1])
+    ws.sync(syn0, syn1)
+    # the same float32 operations, possibly reassociated by the compiler (-fassociative-math);
+    # one thread copies without arithmetic
+    tol = dict(rtol=0, atol=0) if n_threads == 1 else dict(rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(syn0, want0, **tol)
+    np.testing.assert_allclose(syn1, want1, **tol)
+    np.testing.assert_allclose(ws.hot_copies(), want_copies, **tol)
+    for t in range(1, n_threads):   # every copy is the merged row, exactly
+        np.testing.assert_array_equal(ws.hot_copies()[t], ws.hot_copies()[0])
+    np.testing.assert_array_equal(ws.hot_copies()[0, 0], syn1[:hot_rows])
 
 
 @pytest.mark.parametrize("cbow", [False, True], ids=["sg", "cbow"])
@@ -95,7 +172,7 @@ def test_multithreaded_kernel_trains_the_same_amount(mode, hot_rows):
     one = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
                               n_threads=1, **args, **common)
     two = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=0, last_item=len(args["items"]),
-                              n_threads=2, hot_rows=hot_rows, hot_sync_tokens=200, **args, **common)
+                              n_threads=2, hot_rows=hot_rows, **args, **common)
     # random streams belong to work items, not threads: same subsampling, windows and examples
     assert one[0] == two[0] and one[1] == two[1]
     assert two[2] == pytest.approx(one[2], rel=0.05)
@@ -125,8 +202,54 @@ def test_slice_of_items_only_touches_its_items():
 def test_hot_row_settings_out_of_range_are_refused():
     kernels = _dispatch.kernels("word2vec")
     args, syn0, syn1 = _problem(8)
-    for bad in (dict(hot_rows=-1), dict(hot_rows=len(syn1) + 1), dict(hot_rows=1, hot_sync_tokens=0)):
-        with pytest.raises(ValueError, match="hot_rows|hot_sync_tokens"):
-            kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=len(args["items"]), n_threads=1,
-                                **bad, window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0,
-                                position_base=0, seed=1, epoch=0, **args, **MODES["cbow"])
+    kw = dict(window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0, position_base=0, seed=1, epoch=0,
+              **args, **MODES["cbow"])
+    n = len(args["items"])
+    for bad in (dict(hot_rows=-1), dict(hot_rows=len(syn1) + 1)):
+        with pytest.raises(ValueError, match="hot_rows"):
+            kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, **bad, **kw)
+
+
+def test_workspace_must_fit_the_call():
+    kernels = _dispatch.kernels("word2vec")
+    args, syn0, syn1 = _problem(8)
+    kw = dict(alpha=0.05, alpha_slope=0.0, min_alpha=0.0, position_base=0, seed=1, epoch=0, **args)
+    settings = dict(window=3, negative=4, **MODES["cbow"])
+    n = len(args["items"])
+    with pytest.raises(ValueError, match="hot_rows"):
+        kernels.Workspace(dim=8, n_threads=1, max_len=25, hot_rows=-1, **settings)
+    with pytest.raises(ValueError, match=">= 1"):
+        kernels.Workspace(dim=8, n_threads=0, max_len=25, **settings)
+    with pytest.raises(ValueError, match="hot_async"):
+        kernels.Workspace(dim=8, n_threads=1, max_len=25, hot_rows=4, hot_async=5, sync_tokens=10, **settings)
+    with pytest.raises(ValueError, match="sync_tokens"):
+        kernels.Workspace(dim=8, n_threads=1, max_len=25, hot_rows=4, hot_async=2, **settings)
+    ws = kernels.Workspace(dim=8, n_threads=1, max_len=25, hot_rows=len(syn1) + 1, **settings)
+    with pytest.raises(ValueError, match="hot_rows"):
+        kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, workspace=ws, **settings, **kw)
+    ws = kernels.Workspace(dim=8, n_threads=1, max_len=25, hot_rows=5, **settings)
+    for bad, match in ((dict(window=2), "other kernel settings"), (dict(negative=3), "other kernel settings"),
+                       (dict(cbow=False), "other kernel settings"), (dict(hot_rows=5), "setting of the workspace")):
+        with pytest.raises(ValueError, match=match):
+            kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, workspace=ws,
+                                **{**settings, **bad}, **kw)
+    with pytest.raises(ValueError, match="other kernel settings"):
+        kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=2, workspace=ws, **settings, **kw)
+    short = kernels.Workspace(dim=8, n_threads=1, max_len=10, **settings)
+    with pytest.raises(ValueError, match="longer than the workspace"):
+        kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, workspace=short,
+                            **settings, **kw)
+    kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, workspace=ws, **settings, **kw)
+    assert ws.live
+    other0, other1 = syn0.copy(), syn1.copy()   # the copies belong to syn0/syn1 until released
+    with pytest.raises(ValueError, match="other weight arrays"):
+        kernels.train_slice(syn0=other0, syn1=other1, first_item=0, last_item=n, n_threads=1, workspace=ws,
+                            **settings, **kw)
+    with pytest.raises(ValueError, match="other weight arrays"):
+        ws.sync(other0, other1)
+    with pytest.raises(ValueError, match="shape"):
+        ws.sync(syn0[:, :4].copy(), syn1)
+    ws.sync(syn0, syn1, release=True)
+    kernels.train_slice(syn0=other0, syn1=other1, first_item=0, last_item=n, n_threads=1, workspace=ws,
+                        **settings, **kw)
+    ws.sync(other0, other1, release=True)
