@@ -6,7 +6,7 @@ Markdown tables:
 
     python benchmarks/scaling.py processes   # 1 thread alone, 2 single-thread processes at once, 2 threads
     python benchmarks/scaling.py hot         # settings without hot rows (uniform noise, strong subsampling)
-    python benchmarks/scaling.py hot_rows    # Word2Vec(hot_rows=...) interleaved with hot_rows=0
+    python benchmarks/scaling.py hot_rows    # Word2Vec(hot_rows=...) settings, interleaved
     python benchmarks/scaling.py threads     # 2 OpenMP threads vs 2 Python threads on halves of the corpus
 
 Two independent processes share the cores, caches and memory but not the weights; two threads
@@ -27,10 +27,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-def epoch_seconds(corpus, **params) -> float:
+def fastvec_model(corpus, **params):
+    """One epoch of Word2Vec (seed 1) on ``corpus``."""
     import fastvec
-    model = fastvec.Word2Vec(epochs=1, seed=1, progress=False, **params).fit(corpus)
-    return model.history_[-1]["seconds"]
+    return fastvec.Word2Vec(epochs=1, seed=1, progress=False, **params).fit(corpus)
+
+
+def epoch_seconds(corpus, **params) -> float:
+    return fastvec_model(corpus, **params).history_[-1]["seconds"]
 
 
 def child(args) -> int:
@@ -70,20 +74,35 @@ def hot(args, corpus) -> None:
 
 
 def hot_rows(args, corpus) -> None:
-    print(f"| job | kernel | 1 thread | hot_rows 0, 2 threads (median of {args.rounds}) | "
-          f"hot_rows {args.hot_rows}, 2 threads (median of {args.rounds}) |")
+    """One epoch on 2 threads for each hot-row setting "H" or "H/A" (A: rows synced by each
+    thread itself, fastvec.word2vec.HOT_ASYNC_ROWS; the other H - A merged between calls),
+    interleaved over the rounds; the default kernel of each job. Reports the median time, the
+    speed-up over one thread and the epoch's loss (staleness shows there first)."""
+    from fastvec import word2vec
+    default_async = word2vec.HOT_ASYNC_ROWS
+    settings = []
+    for spec in args.hot_rows.split(","):
+        h, _, a = spec.partition("/")
+        settings.append((spec, int(h), int(a) if a else default_async))
+    print(f"| job | hot rows (H/A) | 2 threads, median of {args.rounds} | speed-up over 1 thread | epoch loss |")
     print("|---|---|---|---|---|")
     for job in args.jobs.split(","):
-        for kernel in ("classic", "batched"):
-            kw = dict(sg=job == "sg", kernel=kernel)
-            one = epoch_seconds(corpus, workers=1, **kw)
-            off, on = [], []
-            for _ in range(args.rounds):  # interleaved: the machine's slow moments hit both
-                off.append(epoch_seconds(corpus, workers=2, hot_rows=0, **kw))
-                on.append(epoch_seconds(corpus, workers=2, hot_rows=args.hot_rows, **kw))
-            a, b = statistics.median(off), statistics.median(on)
-            print(f"| {job} | {kernel} | {one:.2f} s | {a:.2f} s ({one / a:.2f}x) | {b:.2f} s ({one / b:.2f}x) |",
-                  flush=True)
+        one = epoch_seconds(corpus, sg=job == "sg", workers=1)
+        print(f"| {job} | 1 thread | {one:.2f} s | | |", flush=True)
+        times = {spec: [] for spec, _, _ in settings}
+        loss = {}
+        try:
+            for _ in range(args.rounds):  # interleaved: the machine's slow moments hit all settings
+                for spec, h, a in settings:
+                    word2vec.HOT_ASYNC_ROWS = a
+                    model = fastvec_model(corpus, sg=job == "sg", workers=2, hot_rows=h)
+                    times[spec].append(model.history_[-1]["seconds"])
+                    loss[spec] = model.loss_history_[-1]
+        finally:
+            word2vec.HOT_ASYNC_ROWS = default_async
+        for spec, _, _ in settings:
+            t = statistics.median(times[spec])
+            print(f"| {job} | {spec} | {t:.2f} s | {one / t:.2f}x | {loss[spec]:.4f} |", flush=True)
 
 
 def threads(args, corpus) -> None:
@@ -158,7 +177,8 @@ def main(argv=None) -> int:
     p.add_argument("--corpus", help="text corpus (default: wiki17m)")
     p.add_argument("--jobs", default="cbow,sg")
     p.add_argument("--rounds", type=int, default=4)
-    p.add_argument("--hot-rows", type=int, default=1024)
+    p.add_argument("--hot-rows", default="0,1024/1024,8192/1024",
+                   help="hot_rows experiment: comma-separated H or H/A settings")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--job", help=argparse.SUPPRESS)
     p.add_argument("--cached", help=argparse.SUPPRESS)

@@ -37,7 +37,7 @@ CBOW_GROUP = 4
 #: 2**18 tokens take well under a second even for classic skip-gram on one slow core.
 SLICE_TOKENS = 1 << 18
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
-AUTO_HOT_ROWS = 8192
+AUTO_HOT_ROWS = 4096
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
 AUTO_HOT_MIN_SYNCS = 256
 #: The hottest HOT_ASYNC_ROWS of the hot rows are synced by each thread every HOT_SYNC_TOKENS
@@ -139,9 +139,9 @@ class Word2Vec(Estimator):
     merged (summed changes, nothing lost) after every kernel call of 2^18 tokens. The price is
     staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
     (100k tokens) raised the first epochs' loss by several percent. ``hot_rows=None``
-    (default) therefore uses 8,192 rows only when each thread trains at least 256 x 16,384
+    (default) therefore uses 4,096 rows only when each thread trains at least 256 x 16,384
     tokens per epoch (a corpus of at least 8.4M tokens on 2 threads), and none otherwise; on
-    wiki17m with 2 threads they make CBOW epochs about 20% and skip-gram epochs about 7%
+    wiki17m with 2 threads they make CBOW epochs about 12% and skip-gram epochs about 4%
     faster with the same accuracy. ``hot_rows_`` says what the last training call used;
     ``hot_rows=0`` turns them off. Memory: 2 x (H + 1,024) x vector_size x 4 bytes per thread.
 

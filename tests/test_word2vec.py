@@ -125,11 +125,11 @@ class _InterruptAfter:
 
 def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
     from fastvec import word2vec
-    from fastvec.word2vec import HOT_ASYNC_ROWS
+    from fastvec.word2vec import AUTO_HOT_ROWS, HOT_ASYNC_ROWS
     monkeypatch.setattr(word2vec, "available_cores", lambda: 4)
     big = 2 * 256 * 16_384
     est = Word2Vec(workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)
-    assert est["hot_row_copies"] == 2 * 2 * (8192 + HOT_ASYNC_ROWS) * 10 * 4
+    assert est["hot_row_copies"] == 2 * 2 * (AUTO_HOT_ROWS + HOT_ASYNC_ROWS) * 10 * 4
     assert Word2Vec(workers=1, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)["hot_row_copies"] == 0
     assert Word2Vec(workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=1000)["hot_row_copies"] == 0
 
