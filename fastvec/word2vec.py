@@ -64,17 +64,18 @@ def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.nda
     return np.ascontiguousarray(np.stack([start, end], axis=1))
 
 
-def resolve_hot_rows(hot_rows: int | None, *, threads: int, n_tokens: int, n_words: int) -> int:
+def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tokens: int, n_words: int) -> int:
     """The hot rows a training call uses: none on one thread; ``hot_rows`` when given; for
-    ``None``, AUTO_HOT_ROWS when the corpus is large enough for each thread to sync the
-    hottest ones AUTO_HOT_MIN_SYNCS times per epoch (the other hot rows are then merged at
-    least 32 times per epoch on 2 threads; on small corpora the staleness measurably raised
-    the early loss), else none."""
+    ``None``, AUTO_HOT_ROWS with the classic kernels when the corpus is large enough for each
+    thread to sync the hottest ones AUTO_HOT_MIN_SYNCS times per epoch (the other hot rows
+    are then merged at least 32 times per epoch on 2 threads; on small corpora the staleness
+    measurably raised the early loss), else none. Batched skip-gram gains 4-5% from them on
+    wiki17m but lost about 0.01 of SimLex-999 over 3 seeds, so auto leaves them off there."""
     if threads <= 1:
         return 0
     if hot_rows is None:
         large = n_tokens >= threads * AUTO_HOT_MIN_SYNCS * HOT_SYNC_TOKENS
-        hot_rows = AUTO_HOT_ROWS if large else 0
+        hot_rows = AUTO_HOT_ROWS if large and not batched else 0
     return min(int(hot_rows), n_words)
 
 
@@ -139,11 +140,13 @@ class Word2Vec(Estimator):
     merged (summed changes, nothing lost) after every kernel call of 2^18 tokens. The price is
     staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
     (100k tokens) raised the first epochs' loss by several percent. ``hot_rows=None``
-    (default) therefore uses 4,096 rows only when each thread trains at least 256 x 16,384
-    tokens per epoch (a corpus of at least 8.4M tokens on 2 threads), and none otherwise; on
-    wiki17m with 2 threads they make CBOW epochs about 12% and skip-gram epochs about 4%
-    faster with the same accuracy. ``hot_rows_`` says what the last training call used;
-    ``hot_rows=0`` turns them off. Memory: 2 x (H + 1,024) x vector_size x 4 bytes per thread.
+    (default) therefore uses 4,096 rows only with the classic kernels (CBOW's default) and
+    only when each thread trains at least 256 x 16,384 tokens per epoch (a corpus of at least
+    8.4M tokens on 2 threads), and none otherwise; on wiki17m with 2 threads they make CBOW
+    epochs 12-14% faster with the same accuracy. Batched skip-gram gained only 4-5% and lost
+    about 0.01 of SimLex-999, so it uses none by default. ``hot_rows_`` says what the last
+    training call used; ``hot_rows=0`` turns them off. Memory: 2 x (H + 1,024) x vector_size
+    x 4 bytes per thread.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``output_vectors_``, ``loss_history_``, ``history_``, ``words_per_second_``,
@@ -284,7 +287,8 @@ class Word2Vec(Estimator):
         d = check_int("vector_size", self.vector_size, 1)
         check_workers(self.workers)
         threads = min(self.workers or default_threads(), available_cores())
-        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, n_tokens=n_tokens or 0, n_words=n_words)
+        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=self.kernel_ == "batched",
+                                    n_tokens=n_tokens or 0, n_words=n_words)
         parts = {
             "input_vectors": n_words * d * 4,
             "output_vectors": n_words * d * 4,
@@ -325,7 +329,7 @@ class Word2Vec(Estimator):
         alpha, min_alpha = schedule["alpha"], schedule["min_alpha"]
         slope = (alpha - min_alpha) / (schedule["epochs"] * n_tokens)
         batched = self.kernel_ == "batched"
-        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, n_tokens=n_tokens,
+        hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
         self._weights_changed()

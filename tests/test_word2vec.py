@@ -128,10 +128,11 @@ def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
     from fastvec.word2vec import AUTO_HOT_ROWS, HOT_ASYNC_ROWS
     monkeypatch.setattr(word2vec, "available_cores", lambda: 4)
     big = 2 * 256 * 16_384
-    est = Word2Vec(workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)
+    est = Word2Vec(sg=False, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)
     assert est["hot_row_copies"] == 2 * 2 * (AUTO_HOT_ROWS + HOT_ASYNC_ROWS) * 10 * 4
     assert Word2Vec(workers=1, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)["hot_row_copies"] == 0
-    assert Word2Vec(workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=1000)["hot_row_copies"] == 0
+    assert Word2Vec(sg=False, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=1000)["hot_row_copies"] == 0
+    assert Word2Vec(sg=True, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)["hot_row_copies"] == 0
 
 
 @pytest.mark.parametrize("interrupt", [False, True])
@@ -158,17 +159,19 @@ def test_hot_rows_reach_the_weights_at_epoch_end_and_on_interruption(small_text,
     assert np.isfinite(model.output_vectors_).all()
 
 
-def test_automatic_hot_rows_only_for_large_corpora_and_threads():
+def test_automatic_hot_rows_only_for_large_corpora_classic_kernels_and_threads():
     from fastvec.word2vec import AUTO_HOT_ROWS, resolve_hot_rows
     large = 2 * 256 * 16_384
-    assert resolve_hot_rows(None, threads=2, n_tokens=large, n_words=10**5) == AUTO_HOT_ROWS
-    assert resolve_hot_rows(None, threads=2, n_tokens=large - 1, n_words=10**5) == 0
-    assert resolve_hot_rows(None, threads=4, n_tokens=large, n_words=10**5) == 0
-    assert resolve_hot_rows(None, threads=1, n_tokens=10 * large, n_words=10**5) == 0
-    assert resolve_hot_rows(None, threads=2, n_tokens=large, n_words=100) == 100
-    assert resolve_hot_rows(64, threads=2, n_tokens=10, n_words=100) == 64
-    assert resolve_hot_rows(64, threads=1, n_tokens=large, n_words=100) == 0
-    assert resolve_hot_rows(0, threads=2, n_tokens=large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, batched=False, threads=2, n_tokens=large, n_words=10**5) == AUTO_HOT_ROWS
+    assert resolve_hot_rows(None, batched=False, threads=2, n_tokens=large - 1, n_words=10**5) == 0
+    assert resolve_hot_rows(None, batched=False, threads=4, n_tokens=large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, batched=True, threads=2, n_tokens=large, n_words=10**5) == 0
+    assert resolve_hot_rows(64, batched=True, threads=2, n_tokens=10, n_words=100) == 64
+    assert resolve_hot_rows(None, batched=False, threads=1, n_tokens=10 * large, n_words=10**5) == 0
+    assert resolve_hot_rows(None, batched=False, threads=2, n_tokens=large, n_words=100) == 100
+    assert resolve_hot_rows(64, batched=False, threads=2, n_tokens=10, n_words=100) == 64
+    assert resolve_hot_rows(64, batched=False, threads=1, n_tokens=large, n_words=100) == 0
+    assert resolve_hot_rows(0, batched=False, threads=2, n_tokens=large, n_words=10**5) == 0
 
 
 @pytest.mark.parametrize("sg", [True, False])
