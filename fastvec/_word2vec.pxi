@@ -522,7 +522,8 @@ cdef class Workspace:
     :meth:`sync` merges the threads' copies into the weights. Until ``sync(...,
     release=True)`` the weights' hot rows lack the changes made since the last sync, so the
     caller syncs before it reads or writes the weights (end of an epoch, interruption).
-    ``max_len``: the longest work item (tokens) any call will train."""
+    ``max_len``: the longest work item (tokens) any call will train. A workspace serves one
+    call at a time (it is the threads' scratch memory)."""
     cdef object _arena_arr
     cdef unsigned char* arena
     cdef readonly int n_threads, hot_rows, hot_async, dim, mode, group, window, negative
@@ -615,13 +616,14 @@ cdef class Workspace:
         cdef int64_t n = <int64_t>self.hot_rows * self.dim, first = <int64_t>self.hot_async * self.dim
         cdef int T = self.n_threads, tid, t
         cdef int64_t lo, hi
-        cdef float* copies[256]
-        cdef float* copies0[256]
-        if T > 256:
-            raise ValueError("at most 256 threads")
+        # the threads' copies of syn1 rows, then of syn0 rows (which follow them in each block)
+        pointers = np.empty(2 * T, dtype=np.uintp)
+        cdef uintptr_t[::1] ptr_view = pointers
         for t in range(T):
-            copies[t] = self.copy_of(t)
-            copies0[t] = copies[t] + n
+            ptr_view[t] = <uintptr_t>self.copy_of(t)
+            ptr_view[T + t] = <uintptr_t>(self.copy_of(t) + n)
+        cdef float** copies = <float**>&ptr_view[0]
+        cdef float** copies0 = copies + T
         with nogil, parallel(num_threads=T):
             tid = threadid()
             # each thread merges its own share of both matrices, cut at cache-line multiples
