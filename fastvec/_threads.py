@@ -32,9 +32,10 @@ def check_workers(workers: int | None) -> None:
         raise ValueError(f"workers must be >= 1, got {workers}")
 
 
-def resolve_workers(workers: int | None) -> int:
+def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     """Validate ``workers`` and return the thread count to pass to a kernel (warning, once per
-    call, if more threads than cores were asked for or OpenMP is missing)."""
+    call, if more threads than cores were asked for or OpenMP is missing; ``warn=False`` for
+    planning, such as memory estimates)."""
     check_workers(workers)
     if workers is None:
         n = default_threads()
@@ -42,11 +43,13 @@ def resolve_workers(workers: int | None) -> int:
         n = workers
         cores = available_cores()
         if n > cores:
-            warnings.warn(f"workers={n} exceeds the {cores} available core(s); using {cores} "
-                          "(more threads than cores only slows Hogwild training down)", stacklevel=3)
+            if warn:
+                warnings.warn(f"workers={n} exceeds the {cores} available core(s); using {cores} "
+                              "(more threads than cores only slows Hogwild training down)", stacklevel=3)
             n = cores
     if n > 1 and not _runtime.openmp_enabled():
-        warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)
+        if warn:
+            warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)
         n = 1
     return n
 

@@ -532,6 +532,7 @@ cdef class Workspace:
     cdef Py_ssize_t block, off_buf, off_neg, off_vec, off_hot
     cdef int stride
     cdef bint _live
+    cdef bint _dirty            # a call has trained since the last merge
     cdef float* syn0
     cdef float* syn1
 
@@ -576,15 +577,12 @@ cdef class Workspace:
         self.arena = &view[0]
         self.arena += (4096 - <uintptr_t>self.arena % 4096) % 4096
         self._live = False
+        self._dirty = False
 
     @property
     def live(self) -> bool:
         """True while the threads' hot-row copies may hold changes the weights lack."""
         return bool(self._live)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self._arena_arr.nbytes)
 
     cdef inline float* copy_of(self, int thread) noexcept nogil:
         return <float*>(self.arena + thread * self.block + self.off_hot)
@@ -609,10 +607,15 @@ cdef class Workspace:
         """Merge the threads' copies of hot rows hot_async..hot_rows-1 into syn0 and syn1 (the
         arrays the copies were taken from) and reset every copy to the merged rows (the first
         hot_async rows are synced by the kernel calls themselves); ``release=True`` also lets
-        go of the copies, so that the next call takes fresh ones. A no-op without live copies."""
+        go of the copies, so that the next call takes fresh ones. The merge is skipped when no
+        call has trained since the last one; a no-op without live copies."""
         if not self._live:
             return
         self._check_weights(syn0, syn1)
+        if not self._dirty:
+            if release:
+                self._live = False
+            return
         cdef int64_t n = <int64_t>self.hot_rows * self.dim, first = <int64_t>self.hot_async * self.dim
         cdef int T = self.n_threads, tid, t
         cdef int64_t lo, hi
@@ -636,6 +639,7 @@ cdef class Workspace:
             if lo < hi:
                 reduce_hot(self.syn1, copies, T, lo, hi)
                 reduce_hot(self.syn0, copies0, T, lo, hi)
+        self._dirty = False
         if release:
             self._live = False
 
@@ -660,17 +664,10 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     cdef double item_loss
     cdef int mode = kernel_mode(cbow, batched)
     cdef bint own = workspace is None
-    if window < 1 or window > 1000 or negative < 0 or negative > 1000:
-        raise ValueError("window must be in [1, 1000] and negative in [0, 1000]")
-    if mode == MODE_CBOW_BATCHED and not 1 <= group <= MAX_GROUP:
-        raise ValueError(f"group must be in [1, {MAX_GROUP}]")
-    if hot_rows < 0 or hot_rows > syn1.shape[0]:
-        raise ValueError("hot_rows must be in [0, vocabulary size]")
-    if last_item <= first_item:
-        return 0, 0, 0.0
     for k in range(first_item, last_item):
         if items[k, 1] - items[k, 0] > max_len:
             max_len = items[k, 1] - items[k, 0]
+    # the settings are validated by the Workspace (made here or checked against the call's)
     if own:
         workspace = Workspace(cbow=cbow, batched=batched, group=group, dim=dim, window=window, negative=negative,
                               n_threads=n_threads, max_len=max_len, hot_rows=hot_rows)
@@ -683,6 +680,8 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     if max_len > workspace.max_len:
         raise ValueError(f"a work item of {max_len} tokens is longer than the workspace's max_len")
     workspace._check_weights(syn0, syn1)
+    if last_item <= first_item:
+        return 0, 0, 0.0
     cdef Workspace ws = workspace
     cdef bint pull = ws.hot_rows > 0 and not ws._live
     cdef int64_t hot_size = <int64_t>ws.hot_rows * dim
@@ -758,6 +757,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
         ws._live = True
         ws.syn0 = job.syn0
         ws.syn1 = job.syn1
+    ws._dirty = ws._live
     if own:
         ws.sync(syn0, syn1, release=True)
     cdef int64_t total_words = 0, total_examples = 0

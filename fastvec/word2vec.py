@@ -23,7 +23,7 @@ from fastvec._base import (
     check_int,
     resolve_seed,
 )
-from fastvec._threads import available_cores, check_workers, default_threads, resolve_workers, single_threaded_blas
+from fastvec._threads import check_workers, resolve_workers, single_threaded_blas
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.sampling import keep_thresholds, noise_table
@@ -285,8 +285,7 @@ class Word2Vec(Estimator):
             self._check_fitted()
             n_words = len(self.vocabulary_)
         d = check_int("vector_size", self.vector_size, 1)
-        check_workers(self.workers)
-        threads = min(self.workers or default_threads(), available_cores())
+        threads = resolve_workers(self.workers, warn=False)
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=self.kernel_ == "batched",
                                     n_tokens=n_tokens or 0, n_words=n_words)
         parts = {

@@ -124,9 +124,10 @@ class _InterruptAfter:
 
 
 def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
-    from fastvec import word2vec
+    from fastvec import _runtime, _threads
     from fastvec.word2vec import AUTO_HOT_ROWS, HOT_ASYNC_ROWS
-    monkeypatch.setattr(word2vec, "available_cores", lambda: 4)
+    monkeypatch.setattr(_threads, "available_cores", lambda: 4)
+    monkeypatch.setattr(_runtime, "openmp_enabled", lambda: True)
     big = 2 * 256 * 16_384
     est = Word2Vec(sg=False, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)
     assert est["hot_row_copies"] == 2 * 2 * (AUTO_HOT_ROWS + HOT_ASYNC_ROWS) * 10 * 4
