@@ -42,6 +42,19 @@ static inline int fv_cpu_has_avx512(void) { return 0; }
 #define fv_prefetch_w(p) ((void)(p))
 #endif
 
+/* Atomic fetch-and-add on a 64-bit counter (relaxed ordering: the counters only hand out
+ * indices of read-only work items; the weights are shared Hogwild-style regardless). */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static inline long long fv_fetch_add(long long *p, long long v) {
+    return _InterlockedExchangeAdd64((volatile long long *)p, v);
+}
+#else
+static inline long long fv_fetch_add(long long *p, long long v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+#endif
+
 /* Debug builds (FASTVEC_DEBUG=1, see setup.py) check indices inside the kernels, where Cython's
  * bounds checks cannot see (raw pointers): a violated check aborts the process loudly. The
  * checks compile to nothing in normal builds. */

@@ -5,7 +5,7 @@
 # fastvec._dispatch picks the best one the CPU supports.
 #
 # Concurrency model (Hogwild, Recht et al. 2011): OpenMP threads take work items (pieces of
-# sentences) from a dynamic schedule and update the shared weight matrices syn0 and syn1
+# sentences) from their own part of each slice, then from the others' (atomic counters), and update the shared weight matrices syn0 and syn1
 # WITHOUT locks. Two threads may occasionally write the same row at the same time; the lost
 # or mixed update is noise of the same order as the stochastic gradient itself, and is what
 # word2vec.c, gensim and fastText all accept. Everything else is thread-owned: the random
@@ -52,6 +52,7 @@ cdef extern from "_fv_platform.h" nogil:
     const char* FV_COMPILED_ISA
     void fv_prefetch(const void* p) noexcept
     void fv_check(int ok, const char* what) noexcept
+    long long fv_fetch_add(long long* p, long long v) noexcept
 
 cdef enum:
     SIGMOID_TABLE_SIZE = 2048
@@ -119,6 +120,8 @@ cdef struct Tally:
     int64_t examples
     int64_t pending               # tokens trained since this thread last synced its first hot rows
     double loss
+    long long next_item           # the next unclaimed item of this thread's part of the slice (atomic)
+    long long part_end            # one past the last item of that part
 
 
 cdef struct Job:
@@ -714,19 +717,34 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.seed = seed
     job.epoch = epoch
 
-    # Spread the threads over the slice: step k of the schedule is item k // T of part k % T
-    # of the slice (T = n_threads parts of `part` items each), so that the items
-    # trained at the same moment lie far apart in the corpus. Neighbouring items are pieces of
-    # the same article: trained side by side, they write the same topical words' rows from
-    # both cores at once (true sharing). With one thread the order is the corpus order.
-    cdef Py_ssize_t n_items = last_item - first_item
-    cdef Py_ssize_t part = (n_items + n_threads - 1) // n_threads
-    cdef Py_ssize_t item
+    # Split the slice into n_threads parts of about equal token counts, one per thread: each
+    # thread trains its own part in corpus order, then helps finish the others, claiming their
+    # next items through the parts' atomic counters (in its own tally). Threads thus train
+    # places far apart in the corpus at any moment (neighbouring items are pieces of the same
+    # article: trained side by side, they write the same topical words' rows from both cores at
+    # once, true sharing, and push the threads' hot-row copies the same way), and the wait at the
+    # end of the call is at most one item. With one thread the order is the corpus order.
+    cdef int64_t total_tokens = items[last_item - 1, 1] - items[first_item, 0]
+    cdef int64_t start_token = items[first_item, 0]
+    cdef Py_ssize_t item = first_item
+    cdef int q
+    for q in range(n_threads):
+        tally = <Tally*>(arena + q * block)
+        tally.next_item = item
+        while item < last_item and (items[item, 0] - start_token) * n_threads < total_tokens * (q + 1):
+            item += 1
+        if q == n_threads - 1:
+            item = last_item
+        tally.part_end = item
+    cdef int j
+    cdef Tally* other
     # Cython hands the block these values (firstprivate); each thread sets its own first
     tid = 0
     mine = arena
     tally = NULL
+    other = NULL
     hot = NULL
+    q = 0
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
         mine = arena + tid * block
@@ -737,20 +755,23 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
             memcpy(hot + hot_size, job.syn0, hot_size * sizeof(float))
         if hot_async > 0:
             async_pull(&job, hot, hot_async, hot_size)
-        for k in prange(part * n_threads, schedule="dynamic", chunksize=1):
-            item = (k % n_threads) * part + k // n_threads
-            if item >= n_items:
-                continue
-            item = item + first_item
-            item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf), <int32_t*>(mine + off_neg),
-                                   <float*>(mine + off_vec), stride, hot, &tally.words, &tally.examples)
-            tally.loss += item_loss
-            if hot_async > 0:
-                tally.pending += items[item, 1] - items[item, 0]
-                if tally.pending >= sync_tokens:
-                    async_push(&job, hot, hot_async, hot_size)
-                    async_pull(&job, hot, hot_async, hot_size)
-                    tally.pending = 0
+        for j in range(n_threads):
+            q = (tid + j) % n_threads
+            other = <Tally*>(arena + q * block)
+            while True:
+                item = <Py_ssize_t>fv_fetch_add(&other.next_item, 1)
+                if item >= other.part_end:
+                    break
+                item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf),
+                                       <int32_t*>(mine + off_neg), <float*>(mine + off_vec), stride, hot,
+                                       &tally.words, &tally.examples)
+                tally.loss += item_loss
+                if hot_async > 0:
+                    tally.pending += items[item, 1] - items[item, 0]
+                    if tally.pending >= sync_tokens:
+                        async_push(&job, hot, hot_async, hot_size)
+                        async_pull(&job, hot, hot_async, hot_size)
+                        tally.pending = 0
         if hot_async > 0:
             async_push(&job, hot, hot_async, hot_size)
     if pull:

@@ -29,8 +29,9 @@ from fastvec.keyedvectors import KeyedVectors
 from fastvec.sampling import keep_thresholds, noise_table
 
 #: A work item is a piece of a sentence of at most this many tokens (longer sentences are cut
-#: into consecutive pieces, never truncated); windows do not cross piece boundaries.
-MAX_ITEM_TOKENS = 10_000
+#: into consecutive pieces, never truncated); windows do not cross piece boundaries. Small
+#: pieces keep the wait at the end of a kernel call short (word2vec.c cuts at 1,000 words).
+MAX_ITEM_TOKENS = 4096
 #: Centre words of batched CBOW that share one set of noise words.
 CBOW_GROUP = 4
 #: Tokens per kernel call. Between calls Python updates the progress bar and sees Ctrl-C:

@@ -54,7 +54,7 @@ def test_restrict_vocab(tmp_path):
 def test_batched_analogies_equal_most_similar_loop(sg_model):
     kv = sg_model.wv
     lines = open(default_analogies(), encoding="utf-8").read().splitlines()
-    sample = [l for l in lines if not l.startswith(":")][::97]
+    sample = [l for l in lines if not l.startswith(":")][::11]
     limit = 30000
     ok = {w.upper(): w for w in kv.index_to_key[:limit]}
     correct = answered = 0

@@ -178,6 +178,27 @@ def test_multithreaded_kernel_trains_the_same_amount(mode, hot_rows):
     assert two[2] == pytest.approx(one[2], rel=0.05)
 
 
+@pytest.mark.parametrize("n_threads", [2, 3, 5])
+def test_threads_split_any_slice_and_train_each_item_once(n_threads):
+    # each thread trains its part of the slice, then claims the others' remaining items: every
+    # item of [first, last) exactly once, whatever the item sizes and thread count
+    kernels = _dispatch.kernels("word2vec")
+    args, syn0, syn1 = _problem(16, n_tokens=3000)
+    lengths = np.diff(args["items"], axis=1)[:, 0]
+    first, last = 3, len(args["items"]) - 2
+    common = dict(cbow=False, batched=False, group=1, window=2, negative=2, alpha=0.05, alpha_slope=0.0,
+                  min_alpha=0.0, position_base=0, seed=9, epoch=0, **args)
+    one = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=first, last_item=last, n_threads=1,
+                              **common)
+    many = kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=first, last_item=last,
+                               n_threads=n_threads, **common)
+    assert one[0] == many[0] and one[1] == many[1]
+    # one item alone, more threads than items
+    single = [kernels.train_slice(syn0=syn0.copy(), syn1=syn1.copy(), first_item=first, last_item=first + 1,
+                                  n_threads=t, **common) for t in (1, n_threads)]
+    assert single[0] == single[1] and 0 < single[0][0] <= lengths[first]
+
+
 def test_sigmoid_table_is_accurate():
     kernels = _dispatch.kernels("word2vec")
     max_exp, sig, logsig, log_one_minus = kernels.sigmoid_tables()
