@@ -7,12 +7,13 @@
 # Concurrency model (Hogwild, Recht et al. 2011): OpenMP threads take work items (pieces of
 # sentences) from their own part of each slice, then from the others' (atomic counters), and
 # update the shared weight matrices syn0 and syn1 WITHOUT locks. Two threads may occasionally
-# write the same row at the same time; the lost or mixed update is noise of the same order as the stochastic gradient itself, and is what
-# word2vec.c, gensim and fastText all accept. Everything else is thread-owned: the random
-# stream (seeded per work item from (seed, epoch, item), so results never depend on which
-# thread ran which item), and everything a thread writes besides the weights (scratch vectors,
-# token buffer, noise words, float64 loss and int64 word tallies, hot-row copies), which lives in
-# the thread's own page-aligned block of memory; the tallies are summed after the parallel region.
+# write the same row at the same time; the lost or mixed update is noise of the same order as
+# the stochastic gradient itself, and is what word2vec.c, gensim and fastText all accept.
+# Everything else is thread-owned: the random stream (seeded per work item from (seed, epoch,
+# item), so results never depend on which thread ran which item), and everything a thread
+# writes besides the weights (scratch vectors, token buffer, noise words, float64 loss and
+# int64 word tallies, hot-row copies), which lives in the thread's own page-aligned block of
+# memory; the tallies are summed after the parallel region.
 #
 # Hot rows: the rows of the most frequent words (ids < hot_rows) are written by every thread all
 # the time (noise words are drawn in proportion to count^0.75, and frequent words are the most
