@@ -20,9 +20,26 @@ from fastvec.keyedvectors import KeyedVectors
 from fastvec.formats import load_vectors
 from fastvec.glove import GloVe
 from fastvec.ppmi import ppmi
-from fastvec.svd import SVDEmbedding
 from fastvec.vocab import Vocabulary
 from fastvec.word2vec import Word2Vec
+
+# SVDEmbedding needs scipy.linalg (about 25 MB of resident memory on import; scipy.sparse,
+# 18 MB, also loads on first use, see fastvec._lazy): it loads when first used (PEP 562).
+_LAZY = {"SVDEmbedding": "fastvec.svd"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastvec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Cooccurrence",

@@ -10,7 +10,7 @@ import importlib
 import os
 from types import ModuleType
 
-from fastvec import _runtime
+from fastvec import _runtime, _scipy_blas
 
 # fastest first, as measured on AVX-512 hardware (see benchmarks/RESULTS.md)
 PREFERENCE = ("avx512", "avx2", "baseline")
@@ -37,7 +37,8 @@ def kernels(name: str) -> ModuleType:
         candidates = supported_variants()
     for variant in candidates:
         try:
-            module = importlib.import_module(f"fastvec._{name}_{variant}")
+            with _scipy_blas.loaded():
+                module = importlib.import_module(f"fastvec._{name}_{variant}")
         except ImportError:
             if forced:
                 raise

@@ -26,6 +26,8 @@ How it is counted (fastvec/_cooccur.pyx):
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numbers
 import os
 import shutil
@@ -34,13 +36,18 @@ import time
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from fastvec import _cooccur
+from fastvec._lazy import LazyModule
 from fastvec._io import FormatError, load_container, save_container
 from fastvec._threads import resolve_workers
 from fastvec.corpus import Corpus, CorpusLike
 from fastvec.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    import scipy.sparse
+
+sparse = LazyModule("scipy.sparse")  # imported on first use (about 18 MB)
 
 WEIGHTINGS = ("harmonic", "uniform")
 MAX_WINDOW = 10_000
@@ -92,7 +99,7 @@ class Cooccurrence:
                  weighting: str | None = None, symmetric: bool | None = None):
         if not isinstance(vocabulary, Vocabulary):
             raise TypeError(f"vocabulary must be a fastvec.Vocabulary, not {type(vocabulary).__name__}")
-        if not scipy.sparse.issparse(matrix):
+        if not sparse.issparse(matrix):
             raise TypeError(f"matrix must be a scipy.sparse matrix or array, not {type(matrix).__name__}")
         n = len(vocabulary)
         if matrix.shape != (n, n):
@@ -101,10 +108,10 @@ class Cooccurrence:
         if symmetric is not None and not isinstance(symmetric, (bool, np.bool_)):
             raise TypeError(f"symmetric must be True, False or None, not {symmetric!r}")
         if matrix.format != "csr" or matrix.dtype != np.float32:
-            matrix = scipy.sparse.csr_array(matrix, dtype=np.float32)
+            matrix = sparse.csr_array(matrix, dtype=np.float32)
             matrix.sum_duplicates()
-        elif not isinstance(matrix, scipy.sparse.csr_array):
-            matrix = scipy.sparse.csr_array(matrix)
+        elif not isinstance(matrix, sparse.csr_array):
+            matrix = sparse.csr_array(matrix)
         _check_csr(matrix, n)
         self.matrix = matrix
         self.vocabulary = vocabulary
@@ -206,7 +213,7 @@ def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n
     if len(indices) < 2**31 - 1:
         indptr = np.asarray(indptr, dtype=np.int32)
         indices = np.asarray(indices, dtype=np.int32)
-    return scipy.sparse.csr_array((data, indices, indptr), shape=(n, n), copy=False)
+    return sparse.csr_array((data, indices, indptr), shape=(n, n), copy=False)
 
 
 def _check_dtype(matrix) -> None:
@@ -218,7 +225,7 @@ def _check_dtype(matrix) -> None:
 def _check_csr(matrix, n: int) -> None:
     """Structure and values of a CSR matrix, checked once so that kernels can trust them
     (also when ``Cooccurrence.matrix`` was replaced after construction)."""
-    if not scipy.sparse.issparse(matrix) or matrix.format != "csr":
+    if not sparse.issparse(matrix) or matrix.format != "csr":
         raise TypeError(f"the co-occurrence matrix must be a scipy.sparse CSR matrix, not {type(matrix).__name__}")
     if matrix.shape != (n, n):
         raise ValueError(f"the co-occurrence matrix has shape {matrix.shape} but the vocabulary has {n} words")

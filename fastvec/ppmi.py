@@ -11,13 +11,20 @@ zeros). Computed in float64, in chunks of rows, stored as float32.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from fastvec._base import check_float
+from fastvec._lazy import LazyModule
 from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks
+
+if TYPE_CHECKING:
+    import scipy.sparse
+
+sparse = LazyModule("scipy.sparse")  # imported on first use (about 18 MB)
 
 #: non-zeros per float64 chunk (bounds the temporary memory to a few tens of MB)
 CHUNK = 1 << 22
@@ -30,9 +37,9 @@ def _csr(cooc: Any) -> scipy.sparse.csr_array:
     if isinstance(cooc, Cooccurrence):
         _check_csr(cooc.matrix, len(cooc.vocabulary))
         return cooc.matrix
-    if scipy.sparse.issparse(cooc):
+    if sparse.issparse(cooc):
         _check_dtype(cooc)
-        m = scipy.sparse.csr_array(cooc)
+        m = sparse.csr_array(cooc)
         if m.shape[0] != m.shape[1]:
             raise ValueError(f"a co-occurrence matrix is square, got shape {m.shape}")
         if not m.has_canonical_format:
@@ -98,7 +105,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
         kept += m
     out_indices = out_indices[:kept].copy() if kept < len(data) // 2 else _shrink(out_indices, kept)
     out_data = out_data[:kept].copy() if kept < len(data) // 2 else _shrink(out_data, kept)
-    return scipy.sparse.csr_array((out_data, out_indices, out_indptr), shape=(n, n), copy=False)
+    return sparse.csr_array((out_data, out_indices, out_indptr), shape=(n, n), copy=False)
 
 
 def _shrink(a: np.ndarray, n: int) -> np.ndarray:

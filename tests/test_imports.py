@@ -1,0 +1,67 @@
+"""What ``import fastvec`` and a word2vec job load: scipy.linalg and scipy.sparse only when a
+feature needs them (fastvec._scipy_blas, fastvec._lazy), and nothing breaks for code that
+imports them before or after fastvec."""
+import subprocess
+import sys
+
+import pytest
+
+
+def run(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_word2vec_job_loads_neither_scipy_linalg_nor_scipy_sparse(tmp_path):
+    out = run(f"""
+import sys, fastvec
+text = "the cat sat on the mat and the dog sat on the log " * 200
+m = fastvec.Word2Vec(vector_size=8, min_count=1, epochs=1, workers=2, seed=1, progress=False).fit([text.split()])
+m.wv.save_word2vec_format({str(tmp_path / 'v.bin')!r}, binary=True)
+print(sorted(k for k in ("scipy.linalg", "scipy.sparse", "scipy.linalg.cython_blas") if k in sys.modules))
+""")
+    assert out.strip() == "[]"
+
+
+def test_scipy_linalg_imported_after_fastvec_is_whole():
+    out = run("""
+import fastvec, numpy as np
+fastvec.Word2Vec(vector_size=8, min_count=1, epochs=1, workers=1, seed=1, progress=False).fit([["a", "b", "c"] * 50])
+import scipy.linalg, scipy.linalg.cython_blas
+from scipy.linalg import cython_blas
+assert scipy.linalg.cython_blas is cython_blas and "sgemm" in cython_blas.__pyx_capi__
+print(scipy.linalg.svd(np.diag([3.0, 2.0]))[1].tolist())
+""")
+    assert out.strip() == "[3.0, 2.0]"
+
+
+@pytest.mark.parametrize("before", ["import scipy.linalg", "import scipy.linalg.cython_blas",
+                                    "import fastvec._scipy_blas as b; b._load_from_file = None"])
+def test_kernels_load_whatever_was_imported_before(before):
+    # the usual import path (scipy.linalg already there, or the direct load failing) still works
+    out = run(f"""
+{before}
+import fastvec
+m = fastvec.Word2Vec(vector_size=8, min_count=1, epochs=2, workers=2, seed=1, progress=False).fit([["a", "b", "c"] * 50])
+print(m.kernel_, len(m.wv))
+""")
+    assert out.split()[1] == "3"
+
+
+def test_lazy_attributes():
+    out = run("""
+import sys, fastvec
+assert "scipy.linalg" not in sys.modules and "SVDEmbedding" in dir(fastvec) and "SVDEmbedding" in fastvec.__all__
+print(fastvec.SVDEmbedding.__name__, "scipy.linalg" in sys.modules)
+import fastvec.ppmi
+print(callable(fastvec.ppmi), fastvec.ppmi.__module__)
+try:
+    fastvec.no_such_thing
+except AttributeError as e:
+    print("AttributeError", e)
+""")
+    lines = out.splitlines()
+    assert lines[0] == "SVDEmbedding True"
+    assert lines[1] == "True fastvec.ppmi"
+    assert lines[2].startswith("AttributeError") and "no_such_thing" in lines[2]
