@@ -38,12 +38,12 @@ CBOW_GROUP = 4
 #: 2**18 tokens take well under a second even for classic skip-gram on one slow core.
 SLICE_TOKENS = 1 << 18
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
-AUTO_HOT_ROWS = 4096
+AUTO_HOT_ROWS = 8192
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
 AUTO_HOT_MIN_SYNCS = 256
 #: The hottest HOT_ASYNC_ROWS of the hot rows are synced by each thread every HOT_SYNC_TOKENS
 #: tokens it trains; the others are merged after every kernel call (SLICE_TOKENS tokens).
-HOT_ASYNC_ROWS = 1024
+HOT_ASYNC_ROWS = 512
 HOT_SYNC_TOKENS = 16_384
 
 _PARAMS = ("sg", "vector_size", "window", "negative", "ns_exponent", "sample", "min_count", "max_vocab_size",
