@@ -355,9 +355,11 @@ def main(argv=None) -> int:
     corpus_tokens = _raw_tokens(corpus)
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastvec-compare-") as workdir:
+        # each implementation's thread counts run back to back, so that its scaling ratio spans
+        # minutes, not the whole invocation (the machines drift; benchmarks/RESULTS.md)
         for job in args.jobs.split(","):
-            for threads in [int(t) for t in args.threads.split(",")]:
-                for impl in args.impls.split(","):
+            for impl in args.impls.split(","):
+                for threads in [int(t) for t in args.threads.split(",")]:
                     if impl not in RUNNERS.get(job, {}) or not available(impl):
                         continue
                     runs = []
@@ -379,6 +381,8 @@ def main(argv=None) -> int:
                                   epochs=JOBS.get(job, {}).get("epochs", result.get("epochs", 1)))
                     rows.append(result)
                     print(json.dumps({k: v for k, v in result.items() if k != "vectors"}), file=sys.stderr, flush=True)
+    jobs, impls = args.jobs.split(","), args.impls.split(",")
+    rows.sort(key=lambda r: (jobs.index(r["job"]), -r["threads"], impls.index(r["impl"])))
     peak = sgemm_gflops()
     print(f"corpus: {corpus} ({corpus_tokens:,} tokens); machine: {machine()}; "
           f"date: {time.strftime('%Y-%m-%d')}; single-thread sgemm (NumPy 2048^3 float32): {peak:.0f} GFLOP/s\n")
