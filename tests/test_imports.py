@@ -3,12 +3,16 @@ feature needs them (fastvec._scipy_blas, fastvec._lazy), and nothing breaks for 
 imports them before or after fastvec."""
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 
 def run(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    # from a neutral directory: `python -c` puts the working directory first on sys.path, and
+    # the source tree (unbuilt in CI, which tests the installed package) must not shadow it
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
