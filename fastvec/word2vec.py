@@ -80,10 +80,15 @@ def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tok
     return min(int(hot_rows), n_words)
 
 
+def hot_async_rows(hot_rows: int) -> int:
+    """How many of the hot rows each thread syncs on its own (the rest are merged by calls)."""
+    return min(hot_rows, HOT_ASYNC_ROWS)
+
+
 def hot_row_bytes(hot_rows: int, *, threads: int, dim: int) -> int:
     """Memory of the threads' hot-row copies: input and output rows, plus snapshots of the
-    HOT_ASYNC_ROWS hottest."""
-    return threads * 2 * (hot_rows + min(hot_rows, HOT_ASYNC_ROWS)) * dim * 4
+    self-synced ones."""
+    return threads * 2 * (hot_rows + hot_async_rows(hot_rows)) * dim * 4
 
 
 def max_item_tokens(items: np.ndarray) -> int:
@@ -136,18 +141,18 @@ class Word2Vec(Estimator):
     ``hot_rows=H`` (more than one thread) lets each thread work on private copies of the
     input and output rows of the H most frequent words. Every thread writes these rows all
     the time, and moving them between cores costs time (benchmarks/RESULTS.md, "Scaling").
-    The copies meet the shared rows in two tiers: each thread adds its changes to the 1,024
+    The copies meet the shared rows in two tiers: each thread adds its changes to the 512
     hottest rows every 16,384 tokens it trains, and the other hot rows of all threads are
     merged (summed changes, nothing lost) after every kernel call of 2^18 tokens. The price is
     staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
     (100k tokens) raised the first epochs' loss by several percent. ``hot_rows=None``
-    (default) therefore uses 4,096 rows only with the classic kernels (CBOW's default) and
+    (default) therefore uses 8,192 rows only with the classic kernels (CBOW's default) and
     only when each thread trains at least 256 x 16,384 tokens per epoch (a corpus of at least
     8.4M tokens on 2 threads), and none otherwise; on wiki17m with 2 threads they make CBOW
-    epochs 12-14% faster with the same accuracy. Batched skip-gram gained only 4-5% and lost
-    about 0.01 of SimLex-999, so it uses none by default. ``hot_rows_`` says what the last
-    training call used; ``hot_rows=0`` turns them off. Memory: 2 x (H + 1,024) x vector_size
-    x 4 bytes per thread.
+    epochs about 15% faster with the same accuracy. Batched skip-gram gains about 5% but lost
+    0.005-0.01 of SimLex-999, so it uses none by default. ``hot_rows_`` says what the last
+    training call used; ``hot_rows=0`` turns them off. Memory: 2 x (H + min(H, 512)) x
+    vector_size x 4 bytes per thread.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``output_vectors_``, ``loss_history_``, ``history_``, ``words_per_second_``,
@@ -337,7 +342,7 @@ class Word2Vec(Estimator):
         workspace = kernels.Workspace(cbow=not self.sg, batched=batched, group=CBOW_GROUP, dim=int(self.vector_size),
                                       window=int(self.window), negative=int(self.negative), n_threads=threads,
                                       max_len=max_item_tokens(items), hot_rows=hot_rows,
-                                      hot_async=min(hot_rows, HOT_ASYNC_ROWS), sync_tokens=HOT_SYNC_TOKENS)
+                                      hot_async=hot_async_rows(hot_rows), sync_tokens=HOT_SYNC_TOKENS)
 
         def run_epoch(_: int):
             position_base = schedule["done"] * n_tokens
