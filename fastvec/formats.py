@@ -239,10 +239,13 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
         if len(parts) != dim + 1 or not parts[0].strip():
             raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {len(parts) - 1} field(s)")
         try:
-            vec = np.array(parts[1:], dtype=np.float32)
+            with np.errstate(over="raise"):
+                vec = np.array(parts[1:], dtype=np.float32)
         except ValueError:
             bad = next((p for p in parts[1:] if not _is_float(p)), parts[1])
             raise FormatError(path, f"line {line_no}: {bad[:40]!r} is not a number") from None
+        except FloatingPointError:
+            raise FormatError(path, f"line {line_no}: a value is outside the float32 range") from None
         out.add(parts[0].strip(), vec, f"line {line_no}")
         if max_memory is not None and declared is None and out.n * dim * 4 > max_memory:
             raise FormatError(path, f"the vectors need more than max_memory={max_memory} bytes")

@@ -87,6 +87,7 @@ def test_binary_without_trailing_newlines(tmp_path):
     (b"2 2\na 1 2\na 3 4\n", "duplicate word 'a'"),
     (b"2 2\na 1 2\nb nan 4\n", "NaN or infinite"),
     (b"2 2\na 1 2\nb inf 4\n", "NaN or infinite"),
+    (b"2 2\na 1 2\nb 1e39 4\n", "line 3: a value is outside the float32 range"),
     (b"two 2\na 1 2\n", "bad header"),
     (b"99999999999 300\na 1 2\n", "cannot fit"),
     (b"2 2\n\xff\xfe 1 2\nb 3 4\n", "not valid UTF-8"),
