@@ -130,7 +130,7 @@ def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
     monkeypatch.setattr(_runtime, "openmp_enabled", lambda: True)
     big = 2 * 256 * 16_384
     est = Word2Vec(sg=False, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)
-    assert est["hot_row_copies"] == 2 * 2 * (AUTO_HOT_ROWS + HOT_ASYNC_ROWS) * 16 * 4  # rows padded to 16 floats
+    assert est["hot_row_copies"] == 2 * 2 * (AUTO_HOT_ROWS + HOT_ASYNC_ROWS) * 10 * 4
     assert Word2Vec(workers=1, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)["hot_row_copies"] == 0
     assert Word2Vec(sg=False, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=1000)["hot_row_copies"] == 0
     assert Word2Vec(sg=True, workers=2, vector_size=10).estimate_memory(n_words=10**5, n_tokens=big)["hot_row_copies"] == 0
