@@ -132,6 +132,7 @@ cdef struct Job:
     float* hot                    # this thread's copies of the first hot_rows rows of syn1 and syn0
     int hot_rows
     int dim
+    int pad_dim                   # dim rounded up to whole cache lines: the batched kernels' matrices
     const int32_t* ids
     const int64_t* items          # [start, end) token positions, two per item
     const uint32_t* keep          # subsampling thresholds (see _sampling.keep_word)
@@ -223,8 +224,11 @@ cdef struct Plan:
 
 cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
     cdef int offset
+    # (read prefetches: PREFETCHW, although every row a step reads it also writes, made classic
+    # CBOW 2-3% slower on one and two threads and skip-gram no faster)
     for offset in range(0, dim, 16):  # one 64-byte line per 16 floats
         fv_prefetch(row + offset)
+    fv_prefetch(row + dim - 1)        # the last line, when the row does not start on one
 
 
 cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first, int mode, int group,
@@ -352,45 +356,54 @@ cdef inline double score_gradients(float* scores, int rows, int cols, int positi
     return loss
 
 
+cdef inline int _pad_floats(int n) noexcept nogil:
+    """``n`` rounded up to whole 64-byte lines (16 floats). The batched kernels lay their
+    matrices out with rows of pad_dim = _pad_floats(dim) floats, the padding zero (nothing writes
+    it but sgemm, which computes zeros there): for dim = 100 OpenBLAS's sgemm took 9% longer
+    per skip-gram epoch on 100-float rows than on 112 (benchmarks/RESULTS.md, "Scaling")."""
+    return (n + 15) // 16 * 16
+
+
 cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* scratch,
                             int64_t* examples) noexcept nogil:
     """Skip-gram for one centre word, its k noise words shared by all its m context words
     (HogBatch, Ji et al. 2016). C (m x dim): the context input rows; T ((k+1) x dim): the output
     rows of the centre word and the noise words. With S = C T' and G = (labels - sigmoid(S)) alpha,
     C += G T and T += G' C, both from the values before this step: three sgemm calls on rows
-    gathered into contiguous scratch."""
+    gathered into contiguous scratch, whose rows are padded with zeros to pad_dim (see
+    :func:`_pad_floats`)."""
     cdef int m = plan.hi[0] - plan.lo[0] - 1
-    cdef int dim = job.dim, k = plan.n_negatives, t, j, c, centre = plan.first
+    cdef int dim = job.dim, pd = job.pad_dim, k = plan.n_negatives, t, j, c, centre = plan.first
     cdef int32_t centre_word = buf[centre]
     cdef double loss
-    cdef float* C = scratch                       # m x dim
-    cdef float* T = C + 2 * job.window * dim      # (k + 1) x dim: centre word, then noise words
-    cdef float* S = T + (job.negative + 1) * dim  # m x (k + 1) scores, then gradients
-    cdef float* dC = S + 2 * job.window * (job.negative + 1)
-    cdef float* dT = dC + 2 * job.window * dim
+    cdef float* C = scratch                       # m x pd
+    cdef float* T = C + 2 * job.window * pd       # (k + 1) x pd: centre word, then noise words
+    cdef float* S = T + (job.negative + 1) * pd   # m x (k + 1) scores, then gradients
+    cdef float* dC = S + _pad_floats(2 * job.window * (job.negative + 1))
+    cdef float* dT = dC + 2 * job.window * pd
     cdef int32_t positives[2000]
     if m <= 0:
         return 0.0
     memcpy(T, out_row(job, centre_word), dim * sizeof(float))
     for t in range(k):
-        memcpy(T + (t + 1) * dim, out_row(job, plan.negatives[t]), dim * sizeof(float))
+        memcpy(T + (t + 1) * pd, out_row(job, plan.negatives[t]), dim * sizeof(float))
     c = 0
     for j in range(plan.lo[0], plan.hi[0]):
         if j != centre:
-            memcpy(C + c * dim, in_row(job, buf[j]), dim * sizeof(float))
+            memcpy(C + c * pd, in_row(job, buf[j]), dim * sizeof(float))
             positives[c] = centre_word
             c += 1
-    gemm_nt(m, k + 1, dim, 1.0, C, T, 0.0, S)
+    gemm_nt(m, k + 1, pd, 1.0, C, T, 0.0, S)
     loss = score_gradients(S, m, k + 1, 0, alpha, plan.negatives, positives, 1)
-    gemm_nn(m, dim, k + 1, 1.0, S, T, 0.0, dC)
-    gemm_tn(k + 1, dim, m, 1.0, S, C, 0.0, dT)
+    gemm_nn(m, pd, k + 1, 1.0, S, T, 0.0, dC)
+    gemm_tn(k + 1, pd, m, 1.0, S, C, 0.0, dT)
     add(dT, out_row(job, centre_word), dim)
     for t in range(k):
-        add(dT + (t + 1) * dim, out_row(job, plan.negatives[t]), dim)
+        add(dT + (t + 1) * pd, out_row(job, plan.negatives[t]), dim)
     c = 0
     for j in range(plan.lo[0], plan.hi[0]):
         if j != centre:
-            add(dC + c * dim, in_row(job, buf[j]), dim)
+            add(dC + c * pd, in_row(job, buf[j]), dim)
             c += 1
     examples[0] += m
     return loss
@@ -403,39 +416,39 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
     dots; S = H N' is one sgemm; then dH = G N (+ the positive terms), N += G' H, and every
     context row of centre b gets dH_b unscaled (as classic CBOW), all from the values before
     this step."""
-    cdef int dim = job.dim, k = plan.n_negatives, g = 0, b, t, centre
+    cdef int dim = job.dim, pd = job.pad_dim, k = plan.n_negatives, g = 0, b, t, centre
     cdef float gp
     cdef double loss = 0.0
-    cdef float* H = scratch                          # g x dim
-    cdef float* N = H + MAX_GROUP * dim              # k x dim
-    cdef float* S = N + job.negative * dim           # g x k
-    cdef float* dH = S + MAX_GROUP * job.negative    # g x dim
-    cdef float* dN = dH + MAX_GROUP * dim            # k x dim
+    cdef float* H = scratch                          # g x pd (rows padded with zeros, as in sg_batched_step)
+    cdef float* N = H + MAX_GROUP * pd               # k x pd
+    cdef float* S = N + job.negative * pd            # g x k
+    cdef float* dH = S + _pad_floats(MAX_GROUP * job.negative)  # g x pd
+    cdef float* dN = dH + MAX_GROUP * pd             # k x pd
     cdef int32_t positives[MAX_GROUP]
     cdef int slot[MAX_GROUP]
     for b in range(plan.count):
         if plan.hi[b] - plan.lo[b] > 1:
-            context_mean(job, buf, plan.lo[b], plan.hi[b], plan.first + b, H + g * dim)
+            context_mean(job, buf, plan.lo[b], plan.hi[b], plan.first + b, H + g * pd)
             positives[g] = buf[plan.first + b]
             slot[g] = b
             g += 1
     if g == 0:
         return 0.0
     for t in range(k):
-        memcpy(N + t * dim, out_row(job, plan.negatives[t]), dim * sizeof(float))
-    gemm_nt(g, k, dim, 1.0, H, N, 0.0, S)
+        memcpy(N + t * pd, out_row(job, plan.negatives[t]), dim * sizeof(float))
+    gemm_nt(g, k, pd, 1.0, H, N, 0.0, S)
     loss = score_gradients(S, g, k, -1, alpha, plan.negatives, positives, 0)
-    gemm_nn(g, dim, k, 1.0, S, N, 0.0, dH)
-    gemm_tn(k, dim, g, 1.0, S, H, 0.0, dN)
+    gemm_nn(g, pd, k, 1.0, S, N, 0.0, dH)
+    gemm_tn(k, pd, g, 1.0, S, H, 0.0, dN)
     for b in range(g):  # positive terms, one dot each: row b of H against its own centre word
-        gp = gradient(dot(H + b * dim, out_row(job, positives[b]), dim), True, alpha, &loss)
-        axpy(gp, out_row(job, positives[b]), dH + b * dim, dim)
-        axpy(gp, H + b * dim, out_row(job, positives[b]), dim)
+        gp = gradient(dot(H + b * pd, out_row(job, positives[b]), dim), True, alpha, &loss)
+        axpy(gp, out_row(job, positives[b]), dH + b * pd, dim)
+        axpy(gp, H + b * pd, out_row(job, positives[b]), dim)
     for t in range(k):
-        add(dN + t * dim, out_row(job, plan.negatives[t]), dim)
+        add(dN + t * pd, out_row(job, plan.negatives[t]), dim)
     for b in range(g):
         centre = plan.first + slot[b]
-        add_to_contexts(job, buf, plan.lo[slot[b]], plan.hi[slot[b]], centre, dH + b * dim)
+        add_to_contexts(job, buf, plan.lo[slot[b]], plan.hi[slot[b]], centre, dH + b * pd)
     examples[0] += g
     return loss
 
@@ -542,7 +555,7 @@ cdef class Workspace:
 
     def __init__(self, *, bint cbow, bint batched, int group, int dim, int window, int negative, int n_threads,
                  Py_ssize_t max_len, int hot_rows=0, int hot_async=0, int64_t sync_tokens=0):
-        cdef Py_ssize_t scratch, span
+        cdef Py_ssize_t scratch, span, pd
         if dim < 1 or n_threads < 1 or max_len < 1 or hot_rows < 0:
             raise ValueError("dim, n_threads and max_len must be >= 1 and hot_rows >= 0")
         if not 0 <= hot_async <= hot_rows:
@@ -560,10 +573,11 @@ cdef class Workspace:
         self.hot_async, self.sync_tokens = hot_async, sync_tokens
         self.stride = ((dim + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN) * VECTOR_STRIDE_ALIGN
         # per-thread scratch floats
-        if self.mode == MODE_SG_BATCHED:    # C, dC: 2 window x dim; T, dT: (k + 1) x dim; S: 2 window x (k + 1)
-            scratch = (4 * window + 2 * (negative + 1)) * dim + 2 * window * (negative + 1)
-        elif self.mode == MODE_CBOW_BATCHED:  # H, dH: group x dim; N, dN: k x dim; S: group x k
-            scratch = (2 * MAX_GROUP + 2 * negative) * dim + MAX_GROUP * negative
+        pd = _pad_floats(dim)
+        if self.mode == MODE_SG_BATCHED:    # C, dC: 2 window x pd; T, dT: (k + 1) x pd; S: 2 window x (k + 1)
+            scratch = (4 * window + 2 * (negative + 1)) * pd + _pad_floats(2 * window * (negative + 1))
+        elif self.mode == MODE_CBOW_BATCHED:  # H, dH: group x pd; N, dN: k x pd; S: group x k
+            scratch = (2 * MAX_GROUP + 2 * negative) * pd + _pad_floats(MAX_GROUP * negative)
         else:                               # hidden and grad
             scratch = 2 * self.stride
         span = 2 * window * negative + negative
@@ -704,6 +718,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.hot = NULL
     job.hot_rows = ws.hot_rows
     job.dim = dim
+    job.pad_dim = _pad_floats(dim)
     job.ids = &ids[0]
     job.items = &items[0, 0]
     job.keep = &keep_threshold[0]
