@@ -58,7 +58,6 @@ cdef extern from "_fv_platform.h" nogil:
 cdef enum:
     SIGMOID_TABLE_SIZE = 2048
     THREAD_ALIGN = 64         # bytes: sections of a thread's memory block start on a cache line
-    VECTOR_STRIDE_ALIGN = 16  # scratch rows padded to 64 bytes
 
 cdef float MAX_EXP = 6.0
 cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
@@ -132,7 +131,7 @@ cdef struct Job:
     float* hot                    # this thread's copies of the first hot_rows rows of syn1 and syn0
     int hot_rows
     int dim
-    int pad_dim                   # dim rounded up to whole cache lines: the batched kernels' matrices
+    int pad_dim                   # dim rounded up to whole cache lines: rows of the scratch matrices
     const int32_t* ids
     const int64_t* items          # [start, end) token positions, two per item
     const uint32_t* keep          # subsampling thresholds (see _sampling.keep_word)
@@ -357,10 +356,10 @@ cdef inline double score_gradients(float* scores, int rows, int cols, int positi
 
 
 cdef inline int _pad_floats(int n) noexcept nogil:
-    """``n`` rounded up to whole 64-byte lines (16 floats). The batched kernels lay their
-    matrices out with rows of pad_dim = _pad_floats(dim) floats, the padding zero (nothing writes
-    it but sgemm, which computes zeros there): for dim = 100 OpenBLAS's sgemm took 9% longer
-    per skip-gram epoch on 100-float rows than on 112 (benchmarks/RESULTS.md, "Scaling")."""
+    """``n`` rounded up to whole 64-byte lines (16 floats). Scratch vectors and matrices have rows
+    of pad_dim = _pad_floats(dim) floats, the padding zero (nothing writes it but sgemm, which
+    computes zeros there): for dim = 100 OpenBLAS's sgemm took 9% longer per skip-gram epoch on
+    100-float rows than on 112 (benchmarks/RESULTS.md, "Scaling")."""
     return (n + 15) // 16 * 16
 
 
@@ -454,7 +453,7 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
 
 
 cdef double train_item(const Job* shared, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
-                       float* scratch, int scratch_half, float* hot, int64_t* words, int64_t* examples) noexcept nogil:
+                       float* scratch, float* hot, int64_t* words, int64_t* examples) noexcept nogil:
     """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
     made before step s is trained. RNG order: subsampling draws for the item, then per step the
     reaches of its centre words and then its noise words. ``hot``: this thread's copies of the
@@ -481,7 +480,7 @@ cdef double train_item(const Job* shared, int64_t item, int mode, int group, int
         if mode == MODE_SG:
             loss += sg_step(job, buf, &plans[cur], alpha, scratch, examples)
         elif mode == MODE_CBOW:
-            loss += cbow_step(job, buf, &plans[cur], alpha, scratch, scratch + scratch_half, examples)
+            loss += cbow_step(job, buf, &plans[cur], alpha, scratch, scratch + job.pad_dim, examples)
         elif mode == MODE_SG_BATCHED:
             loss += sg_batched_step(job, buf, &plans[cur], alpha, scratch, examples)
         else:
@@ -547,7 +546,7 @@ cdef class Workspace:
     cdef readonly Py_ssize_t max_len
     cdef readonly int64_t sync_tokens
     cdef Py_ssize_t block, off_buf, off_neg, off_vec, off_hot
-    cdef int stride
+    cdef int pad_dim
     cdef bint _live
     cdef bint _dirty            # a call has trained since the last merge
     cdef float* syn0
@@ -571,15 +570,14 @@ cdef class Workspace:
         self.dim, self.window, self.negative = dim, window, negative
         self.n_threads, self.hot_rows, self.max_len = n_threads, hot_rows, max_len
         self.hot_async, self.sync_tokens = hot_async, sync_tokens
-        self.stride = ((dim + VECTOR_STRIDE_ALIGN - 1) // VECTOR_STRIDE_ALIGN) * VECTOR_STRIDE_ALIGN
-        # per-thread scratch floats
-        pd = _pad_floats(dim)
+        # per-thread scratch floats, in rows of pd floats (whole cache lines)
+        pd = self.pad_dim = _pad_floats(dim)
         if self.mode == MODE_SG_BATCHED:    # C, dC: 2 window x pd; T, dT: (k + 1) x pd; S: 2 window x (k + 1)
             scratch = (4 * window + 2 * (negative + 1)) * pd + _pad_floats(2 * window * (negative + 1))
         elif self.mode == MODE_CBOW_BATCHED:  # H, dH: group x pd; N, dN: k x pd; S: group x k
             scratch = (2 * MAX_GROUP + 2 * negative) * pd + _pad_floats(MAX_GROUP * negative)
         else:                               # hidden and grad
-            scratch = 2 * self.stride
+            scratch = 2 * pd
         span = 2 * window * negative + negative
         # Everything a thread writes lives in its own block of memory (a multiple of 4 KiB at a
         # 4 KiB-aligned address). Rows of shared arrays padded to one cache line were not
@@ -705,7 +703,6 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     cdef int64_t hot_size = <int64_t>ws.hot_rows * dim
     cdef int64_t hot_async = ws.hot_async, sync_tokens = ws.sync_tokens
     cdef Py_ssize_t block = ws.block, off_buf = ws.off_buf, off_neg = ws.off_neg, off_vec = ws.off_vec
-    cdef int stride = ws.stride
     cdef unsigned char* arena = ws.arena
     for k in range(n_threads):     # tallies and scratch; the hot rows are pulled or kept
         memset(arena + k * block, 0, ws.off_hot)
@@ -718,7 +715,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     job.hot = NULL
     job.hot_rows = ws.hot_rows
     job.dim = dim
-    job.pad_dim = _pad_floats(dim)
+    job.pad_dim = ws.pad_dim
     job.ids = &ids[0]
     job.items = &items[0, 0]
     job.keep = &keep_threshold[0]
@@ -779,7 +776,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
                 if item >= other.part_end:
                     break
                 item_loss = train_item(&job, item, mode, group, <int32_t*>(mine + off_buf),
-                                       <int32_t*>(mine + off_neg), <float*>(mine + off_vec), stride, hot,
+                                       <int32_t*>(mine + off_neg), <float*>(mine + off_vec), hot,
                                        &tally.words, &tally.examples)
                 tally.loss += item_loss
                 if hot_async > 0:

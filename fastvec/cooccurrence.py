@@ -26,14 +26,12 @@ How it is counted (fastvec/_cooccur.pyx):
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numbers
 import os
 import shutil
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,7 +45,7 @@ from fastvec.vocab import Vocabulary
 if TYPE_CHECKING:
     import scipy.sparse
 
-sparse = LazyModule("scipy.sparse")  # imported on first use (about 18 MB)
+sparse = LazyModule("scipy.sparse")  # imported on first use (about 18 MB); ppmi.py uses it too
 
 WEIGHTINGS = ("harmonic", "uniform")
 MAX_WINDOW = 10_000

@@ -11,20 +11,15 @@ zeros). Computed in float64, in chunks of rows, stored as float32.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fastvec._base import check_float
-from fastvec._lazy import LazyModule
-from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks
+from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks, sparse
 
 if TYPE_CHECKING:
     import scipy.sparse
-
-sparse = LazyModule("scipy.sparse")  # imported on first use (about 18 MB)
 
 #: non-zeros per float64 chunk (bounds the temporary memory to a few tens of MB)
 CHUNK = 1 << 22
