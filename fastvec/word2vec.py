@@ -37,12 +37,18 @@ CBOW_GROUP = 4
 #: Tokens per kernel call. Between calls Python updates the progress bar and sees Ctrl-C:
 #: 2**18 tokens take well under a second even for classic skip-gram on one slow core.
 SLICE_TOKENS = 1 << 18
+#: Tokens per kernel call for CBOW with hot rows (several threads; CBOW trains a token several
+#: times faster than skip-gram): up to HOT_SLICE_TOKENS, so that the merges of the hot rows
+#: between calls cost a quarter of what they cost after every 2**18 tokens, but at least
+#: HOT_MIN_MERGES merges per epoch (benchmarks/RESULTS.md, "Scaling").
+HOT_SLICE_TOKENS = 1 << 20
+HOT_MIN_MERGES = 16
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
 AUTO_HOT_ROWS = 8192
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
 AUTO_HOT_MIN_SYNCS = 256
 #: The hottest HOT_ASYNC_ROWS of the hot rows are synced by each thread every HOT_SYNC_TOKENS
-#: tokens it trains; the others are merged after every kernel call (SLICE_TOKENS tokens).
+#: tokens it trains; the others are merged after every kernel call.
 HOT_ASYNC_ROWS = 512
 HOT_SYNC_TOKENS = 16_384
 
@@ -96,6 +102,14 @@ def max_item_tokens(items: np.ndarray) -> int:
     return max(1, int((items[:, 1] - items[:, 0]).max())) if len(items) else 1
 
 
+def call_tokens(*, cbow: bool, hot_rows: int, n_tokens: int) -> int:
+    """Tokens per kernel call: SLICE_TOKENS, or for CBOW with hot rows n_tokens / HOT_MIN_MERGES
+    clipped to [SLICE_TOKENS, HOT_SLICE_TOKENS]."""
+    if not (cbow and hot_rows):
+        return SLICE_TOKENS
+    return max(SLICE_TOKENS, min(HOT_SLICE_TOKENS, n_tokens // HOT_MIN_MERGES))
+
+
 def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tuple[int, int]]:
     """Consecutive item ranges of about ``slice_tokens`` tokens each."""
     if len(items) == 0:
@@ -143,7 +157,8 @@ class Word2Vec(Estimator):
     the time, and moving them between cores costs time (benchmarks/RESULTS.md, "Scaling").
     The copies meet the shared rows in two tiers: each thread adds its changes to the 512
     hottest rows every 16,384 tokens it trains, and the other hot rows of all threads are
-    merged (summed changes, nothing lost) after every kernel call of 2^18 tokens. The price is
+    merged (summed changes, nothing lost) after every kernel call (2^18 tokens; for CBOW a
+    sixteenth of the corpus, at least 2^18 and at most 2^20 tokens). The price is
     staleness: the threads' changes to a hot row meet only at a sync, which on small corpora
     (100k tokens) raised the first epochs' loss by several percent. ``hot_rows=None``
     (default) therefore uses 8,192 rows only with the classic kernels (CBOW's default) and
@@ -327,7 +342,6 @@ class Word2Vec(Estimator):
         noise = noise_table(vocab.noise_distribution(float(self.ns_exponent)))
         keep = keep_thresholds(vocab.keep_probabilities(float(self.sample)))
         items = work_items(corpus.offsets)
-        slices = slice_bounds(items)
         ids = np.ascontiguousarray(corpus.ids, dtype=np.int32)
         n_tokens = corpus.n_tokens
         schedule = self._schedule
@@ -337,6 +351,7 @@ class Word2Vec(Estimator):
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
+        slices = slice_bounds(items, call_tokens(cbow=not self.sg, hot_rows=hot_rows, n_tokens=n_tokens))
         self._weights_changed()
 
         workspace = kernels.Workspace(cbow=not self.sg, batched=batched, group=CBOW_GROUP, dim=int(self.vector_size),

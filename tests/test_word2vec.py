@@ -160,6 +160,49 @@ def test_hot_rows_reach_the_weights_at_epoch_end_and_on_interruption(small_text,
     assert np.isfinite(model.output_vectors_).all()
 
 
+class _CountCalls:
+    """Word2Vec's kernels, recording the tokens of each train_slice call."""
+
+    def __init__(self, real):
+        self.real, self.tokens = real, []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def train_slice(self, **kw):
+        items, first, last = kw["items"], kw["first_item"], kw["last_item"]
+        self.tokens.append(int(items[last - 1, 1] - items[first, 0]))
+        return self.real.train_slice(**kw)
+
+
+@pytest.mark.parametrize("sg, hot_rows, expected", [(False, 200, "hot"), (False, 0, "plain"), (True, 200, "plain"),
+                                                    (True, 0, "plain")])
+def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monkeypatch, sg, hot_rows, expected):
+    """The merges of hot rows between kernel calls cost time, so CBOW with hot rows calls the
+    kernel with up to HOT_SLICE_TOKENS tokens; everything else with SLICE_TOKENS (Ctrl-C response)."""
+    from fastvec import _dispatch, word2vec
+    corpus = Corpus.build(small_text, min_count=2)
+    monkeypatch.setattr(word2vec, "SLICE_TOKENS", 5_000)
+    monkeypatch.setattr(word2vec, "HOT_SLICE_TOKENS", 20_000)
+    monkeypatch.setattr(word2vec, "HOT_MIN_MERGES", 2)
+    kernels = _CountCalls(_dispatch.kernels("word2vec"))
+    monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: kernels)
+    Word2Vec(sg=sg, epochs=1, seed=1, workers=2, hot_rows=hot_rows, progress=False, vector_size=16).fit(corpus)
+    size = 20_000 if expected == "hot" else 5_000
+    assert sum(kernels.tokens) == corpus.n_tokens
+    assert len(kernels.tokens) == pytest.approx(corpus.n_tokens / size, abs=1.5)
+    assert max(kernels.tokens) < size + word2vec.MAX_ITEM_TOKENS
+
+
+def test_call_tokens_keep_enough_merges_per_epoch():
+    from fastvec.word2vec import HOT_MIN_MERGES, HOT_SLICE_TOKENS, SLICE_TOKENS, call_tokens
+    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000) == HOT_SLICE_TOKENS == 1 << 20
+    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=10**6) == SLICE_TOKENS == 1 << 18
+    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=HOT_MIN_MERGES * 500_000) == 500_000
+    assert call_tokens(cbow=True, hot_rows=0, n_tokens=10**9) == SLICE_TOKENS
+    assert call_tokens(cbow=False, hot_rows=8192, n_tokens=10**9) == SLICE_TOKENS
+
+
 def test_automatic_hot_rows_only_for_large_corpora_classic_kernels_and_threads():
     from fastvec.word2vec import AUTO_HOT_ROWS, resolve_hot_rows
     large = 2 * 256 * 16_384
