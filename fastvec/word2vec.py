@@ -110,7 +110,7 @@ def call_tokens(*, cbow: bool, hot_rows: int, n_tokens: int) -> int:
     return max(SLICE_TOKENS, min(HOT_SLICE_TOKENS, n_tokens // HOT_MIN_MERGES))
 
 
-def slice_bounds(items: np.ndarray, slice_tokens: int = SLICE_TOKENS) -> list[tuple[int, int]]:
+def slice_bounds(items: np.ndarray, slice_tokens: int) -> list[tuple[int, int]]:
     """Consecutive item ranges of about ``slice_tokens`` tokens each."""
     if len(items) == 0:
         return []

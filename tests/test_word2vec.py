@@ -105,19 +105,21 @@ def test_hot_rows_train_as_well_as_shared_rows(bundled_text, tmp_path):
     assert hot.hot_rows_ == 2048 and shared.hot_rows_ == 0  # default: this corpus is too small
 
 
-class _InterruptAfter:
-    """Word2Vec's kernels, but Ctrl-C arrives during the n-th train_slice call."""
+class _KernelSpy:
+    """Word2Vec's kernels, recording the tokens of each train_slice call; with ``interrupt_after=n``
+    Ctrl-C arrives during the n-th call."""
 
-    def __init__(self, real, after):
-        self.real, self.after, self.calls, self.workspace = real, after, 0, None
+    def __init__(self, real, interrupt_after=0):
+        self.real, self.interrupt_after, self.tokens, self.workspace = real, interrupt_after, [], None
 
     def __getattr__(self, name):
         return getattr(self.real, name)
 
     def train_slice(self, **kw):
+        items, first, last = kw["items"], kw["first_item"], kw["last_item"]
+        self.tokens.append(int(items[last - 1, 1] - items[first, 0]))
         out = self.real.train_slice(**kw)
-        self.calls += 1
-        if self.calls == self.after:
+        if len(self.tokens) == self.interrupt_after:
             self.workspace = kw["workspace"]
             raise KeyboardInterrupt
         return out
@@ -144,7 +146,7 @@ def test_hot_rows_reach_the_weights_at_epoch_end_and_on_interruption(small_text,
     from fastvec import _dispatch, word2vec
     corpus = Corpus.build(small_text, min_count=2)
     monkeypatch.setattr(word2vec, "HOT_ASYNC_ROWS", 8)
-    kernels = _InterruptAfter(_dispatch.kernels("word2vec"), after=1 if interrupt else 0)
+    kernels = _KernelSpy(_dispatch.kernels("word2vec"), interrupt_after=1 if interrupt else 0)
     monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: kernels)
     model = Word2Vec(sg=False, epochs=1, seed=1, workers=2, hot_rows=200, progress=False)
     if interrupt:
@@ -160,21 +162,6 @@ def test_hot_rows_reach_the_weights_at_epoch_end_and_on_interruption(small_text,
     assert np.isfinite(model.output_vectors_).all()
 
 
-class _CountCalls:
-    """Word2Vec's kernels, recording the tokens of each train_slice call."""
-
-    def __init__(self, real):
-        self.real, self.tokens = real, []
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-    def train_slice(self, **kw):
-        items, first, last = kw["items"], kw["first_item"], kw["last_item"]
-        self.tokens.append(int(items[last - 1, 1] - items[first, 0]))
-        return self.real.train_slice(**kw)
-
-
 @pytest.mark.parametrize("sg, hot_rows, expected", [(False, 200, "hot"), (False, 0, "plain"), (True, 200, "plain"),
                                                     (True, 0, "plain")])
 def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monkeypatch, sg, hot_rows, expected):
@@ -185,7 +172,7 @@ def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monk
     monkeypatch.setattr(word2vec, "SLICE_TOKENS", 5_000)
     monkeypatch.setattr(word2vec, "HOT_SLICE_TOKENS", 20_000)
     monkeypatch.setattr(word2vec, "HOT_MIN_MERGES", 2)
-    kernels = _CountCalls(_dispatch.kernels("word2vec"))
+    kernels = _KernelSpy(_dispatch.kernels("word2vec"))
     monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: kernels)
     Word2Vec(sg=sg, epochs=1, seed=1, workers=2, hot_rows=hot_rows, progress=False, vector_size=16).fit(corpus)
     size = 20_000 if expected == "hot" else 5_000
