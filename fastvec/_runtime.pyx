@@ -25,6 +25,13 @@ def openmp_max_threads() -> int:
     return fv_omp_max_threads()
 
 
+def openmp_num_procs() -> int:
+    """Processors OpenMP may use (``omp_get_num_procs``; 1 without OpenMP). With OMP_PROC_BIND
+    set, libgomp pins the calling thread to one place when it starts, so the process's
+    affinity mask no longer shows the cores; this still counts them."""
+    return fv_omp_num_procs()
+
+
 def cpu_features() -> dict:
     """SIMD levels usable on this CPU (False where the compiler cannot tell)."""
     return {"checked": bool(FV_HAVE_CPU_CHECK), "avx2": bool(fv_cpu_has_avx2()),

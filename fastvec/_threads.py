@@ -8,6 +8,11 @@ from fastvec import _runtime
 
 
 def available_cores() -> int:
+    """Cores this process may use. With OpenMP, the count OpenMP itself starts from: setting
+    OMP_PROC_BIND makes the runtime pin the Python thread to a single core when the extension
+    loads, and the affinity mask read afterwards would then say one core."""
+    if _runtime.openmp_enabled():
+        return max(1, _runtime.openmp_num_procs())
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

@@ -1,6 +1,9 @@
 """What ``import fastvec`` and a word2vec job load: scipy.linalg and scipy.sparse only when a
 feature needs them (fastvec._scipy_blas, fastvec._lazy), and nothing breaks for code that
 imports them before or after fastvec."""
+from __future__ import annotations
+
+import os
 import subprocess
 import sys
 import tempfile
@@ -8,11 +11,12 @@ import tempfile
 import pytest
 
 
-def run(code: str) -> str:
+def run(code: str, **env: str | None) -> str:
     # from a neutral directory: `python -c` puts the working directory first on sys.path, and
     # the source tree (unbuilt in CI, which tests the installed package) must not shadow it
     with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd,
+                              env={k: v for k, v in {**os.environ, **env}.items() if v is not None})
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -69,3 +73,23 @@ except AttributeError as e:
     assert lines[0] == "SVDEmbedding True"
     assert lines[1] == "True fastvec.ppmi"
     assert lines[2].startswith("AttributeError") and "no_such_thing" in lines[2]
+
+
+@pytest.mark.parametrize("bind", ["false", "true", "spread"])
+def test_thread_binding_does_not_hide_the_cores(bind):
+    """With OMP_PROC_BIND set, libgomp pins the Python thread to one core when the extension
+    loads; the cores counted afterwards (default threads, the cap on ``workers``) must still
+    be the ones the process had before."""
+    out = run("""
+import os, warnings
+before = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+import fastvec
+from fastvec import _threads
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    n = _threads.resolve_workers(before)
+print(before, _threads.available_cores(), _threads.default_threads(),
+      n if fastvec._runtime.openmp_enabled() else before)
+""", OMP_PROC_BIND=bind, OMP_NUM_THREADS=None)
+    before, cores, default, resolved = map(int, out.split())
+    assert cores == default == resolved == before
