@@ -103,12 +103,19 @@ def _masked_gradients(tables, scores, positive_col, negatives, positives, alpha)
     return grads, loss
 
 
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b without BLAS (einsum's own loop, float32 accumulation): OpenBLAS's kernels for
+    matrices one column wide can raise the FPU's invalid-operation flag on finite inputs, which
+    NumPy then reports as "invalid value encountered in matmul"."""
+    return np.einsum("ij,jk->ik", a, b, optimize=False)
+
+
 def _sg_batched(tables, syn0, syn1, buf, centre, lo, hi, negatives, alpha):
     ctx = [buf[j] for j in range(lo, hi) if j != centre]
     rows = [buf[centre]] + list(negatives)
     C, T = syn0[ctx].copy(), syn1[rows].copy()
-    G, loss = _masked_gradients(tables, (C @ T.T).astype(np.float32), 0, negatives, [buf[centre]] * len(ctx), alpha)
-    dC, dT = G @ T, G.T @ C
+    G, loss = _masked_gradients(tables, _product(C, T.T).astype(np.float32), 0, negatives, [buf[centre]] * len(ctx), alpha)
+    dC, dT = _product(G, T), _product(G.T, C)
     for t, r in enumerate(rows):
         syn1[r] += dT[t]
     for c, w in enumerate(ctx):
@@ -128,8 +135,8 @@ def _cbow_batched(tables, syn0, syn1, buf, first, spans, negatives, alpha):
         return 0.0, 0
     H = np.array(H, dtype=np.float32)
     N = syn1[list(negatives)].copy()
-    G, loss = _masked_gradients(tables, (H @ N.T).astype(np.float32), -1, negatives, positives, alpha)
-    dH, dN = G @ N, G.T @ H
+    G, loss = _masked_gradients(tables, _product(H, N.T).astype(np.float32), -1, negatives, positives, alpha)
+    dH, dN = _product(G, N), _product(G.T, H)
     for b, w in enumerate(positives):
         gp, example_loss = tables.gradient(np.float32(np.dot(H[b], syn1[w])), True, alpha)
         loss += example_loss
