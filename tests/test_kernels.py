@@ -68,6 +68,7 @@ def test_kernel_matches_reference(variant, mode, dim, hot_rows, hot_async):
     assert got[0] == want[0] and got[1] == want[1]          # same words kept, same examples
     assert got[1] > 0
     np.testing.assert_allclose(got[2], want[2], rtol=1e-4)   # loss
+    assert np.isfinite(syn0).all() and np.isfinite(syn1).all()   # (assert_allclose takes NaN == NaN)
     np.testing.assert_allclose(syn0, ref0, atol=1e-5, rtol=1e-4)
     np.testing.assert_allclose(syn1, ref1, atol=1e-5, rtol=1e-4)
     assert not np.array_equal(syn1, _problem(dim)[2]), "the kernel must have changed the weights"
