@@ -42,16 +42,14 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     call, if more threads than cores were asked for or OpenMP is missing; ``warn=False`` for
     planning, such as memory estimates)."""
     check_workers(workers)
-    if workers is None:
-        n = default_threads()
-    else:
-        n = workers
-        cores = available_cores()
-        if n > cores:
-            if warn:
-                warnings.warn(f"workers={n} exceeds the {cores} available core(s); using {cores} "
-                              "(more threads than cores only slows Hogwild training down)", stacklevel=3)
-            n = cores
+    n = default_threads() if workers is None else workers
+    cores = available_cores()
+    if n > cores:
+        if warn:
+            asked = f"workers={n}" if workers is not None else f"OMP_NUM_THREADS={n} (workers=None)"
+            warnings.warn(f"{asked} exceeds the {cores} available core(s); using {cores} "
+                          "(more threads than cores only slows Hogwild training down)", stacklevel=3)
+        n = cores
     if n > 1 and not _runtime.openmp_enabled():
         if warn:
             warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)

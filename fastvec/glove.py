@@ -55,10 +55,11 @@ class GloVe(Estimator):
     occurring at least ``min_count`` times (counting uses at most ``max_memory`` bytes of
     working memory when set, spilling to disk beyond). ``vectors`` chooses what ``wv`` holds:
     ``"sum"`` (W + W~, the Stanford default), ``"word"`` or ``"context"``. ``workers`` threads
-    (None: all cores); ``seed`` with ``workers=1`` makes runs bit-reproducible. ``callbacks``
-    are called as ``cb(model, metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each
-    epoch. ``checkpoint_every=N`` saves the model to ``checkpoint_path`` (atomically) after every
-    N epochs; ``GloVe.load(checkpoint_path).train_more(corpus)`` then finishes the schedule
+    (None: OMP_NUM_THREADS if set, else all cores; never more than the cores); ``seed`` with
+    ``workers=1`` makes runs bit-reproducible. ``callbacks`` are called as ``cb(model,
+    metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each epoch.
+    ``checkpoint_every=N`` saves the model to ``checkpoint_path`` (atomically) after every N
+    epochs; ``GloVe.load(checkpoint_path).train_more(corpus)`` then finishes the schedule
     exactly as the uninterrupted run would have.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,

@@ -125,6 +125,23 @@ class _KernelSpy:
         return out
 
 
+@pytest.mark.parametrize("env,expected,warns", [("64", 2, True), ("2", 2, False), ("1", 1, False),
+                                               ("", 2, False), ("auto", 2, False)])
+def test_omp_num_threads_sets_the_default_within_the_cores(monkeypatch, env, expected, warns):
+    """workers=None takes OMP_NUM_THREADS, capped at the available cores like an explicit
+    ``workers`` (with a warning naming the variable)."""
+    import warnings
+
+    from fastvec import _runtime, _threads
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(_runtime, "openmp_enabled", lambda: True)
+    monkeypatch.setenv("OMP_NUM_THREADS", env)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        assert _threads.resolve_workers(None) == expected
+    assert [str(w.message).split(" exceeds")[0] for w in record] == (["OMP_NUM_THREADS=64 (workers=None)"] if warns else [])
+
+
 def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
     from fastvec import _runtime, _threads
     from fastvec.word2vec import AUTO_HOT_ROWS, HOT_ASYNC_ROWS
