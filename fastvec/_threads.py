@@ -1,6 +1,7 @@
 """Thread-count policy, defined once: ``workers=None`` means every core this process may use."""
 from __future__ import annotations
 
+import math
 import os
 import warnings
 
@@ -8,15 +9,48 @@ from fastvec import _runtime
 
 
 def available_cores() -> int:
-    """Cores this process may use. With OpenMP, the count OpenMP itself starts from: setting
+    """Cores this process may use: the CPUs it may run on, and no more than a container's CPU
+    quota allows (cgroup ``cpu.max`` or ``cpu.cfs_quota_us``, rounded up: in a container limited
+    to 2 CPUs on a 64-core host, 64 Hogwild threads would crowd into 2 CPUs' worth of time).
+    With OpenMP, the CPUs are counted as OpenMP itself counts them at start-up: setting
     OMP_PROC_BIND makes the runtime pin the Python thread to a single core when the extension
     loads, and the affinity mask read afterwards would then say one core."""
     if _runtime.openmp_enabled():
-        return max(1, _runtime.openmp_num_procs())
+        cpus = _runtime.openmp_num_procs()
+    else:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
+
+
+def cgroup_cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
+    """CPUs' worth of time the process's cgroup may use (quota / period), or None without a
+    limit. Reads cgroup v2 (``cpu.max``) or v1 (``cpu/cpu.cfs_quota_us`` and
+    ``cpu.cfs_period_us``) under ``root``, which inside a container is the container's own."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        with open(os.path.join(root, "cpu.max")) as f:
+            fields = f.read().split()
+        quota, period = fields[0], fields[1] if len(fields) > 1 else "100000"
+    except (OSError, IndexError):
+        try:
+            with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
+                quota = f.read().strip()
+            with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
+                period = f.read().strip()
+        except OSError:
+            return None
+    try:
+        q, p = float(quota), float(period)
+    except ValueError:      # "max": no limit
+        return None
+    if not (q > 0 and p > 0 and math.isfinite(q) and math.isfinite(p)):
+        return None         # -1 (v1's "no limit") or nonsense
+    return q / p
 
 
 def default_threads() -> int:

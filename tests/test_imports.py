@@ -81,10 +81,12 @@ def test_thread_binding_does_not_hide_the_cores(bind):
     loads; the cores counted afterwards (default threads, the cap on ``workers``) must still
     be the ones the process had before."""
     out = run("""
-import os, warnings
+import math, os, warnings
 before = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 import fastvec
 from fastvec import _threads
+quota = _threads.cgroup_cpu_quota()   # a container's CPU limit, if any, caps the count too
+before = before if quota is None else min(before, math.ceil(quota))
 with warnings.catch_warnings():
     warnings.simplefilter("error")
     n = _threads.resolve_workers(before)

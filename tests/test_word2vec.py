@@ -142,6 +142,28 @@ def test_omp_num_threads_sets_the_default_within_the_cores(monkeypatch, env, exp
     assert [str(w.message).split(" exceeds")[0] for w in record] == (["OMP_NUM_THREADS=64 (workers=None)"] if warns else [])
 
 
+@pytest.mark.parametrize("files,quota", [
+    ({"cpu.max": "200000 100000\n"}, 2.0), ({"cpu.max": "150000 100000"}, 1.5), ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 3.0),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({"cpu/cpu.cfs_quota_us": "50000\n"}, None), ({"cpu.max": "garbage"}, None), ({}, None)])
+def test_cgroup_cpu_quota(tmp_path, files, quota):
+    from fastvec import _threads
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _threads.cgroup_cpu_quota(str(tmp_path)) == quota
+
+
+@pytest.mark.parametrize("quota,expected", [(None, 4), (1.5, 2), (0.5, 1), (64.0, 4)])
+def test_available_cores_respect_a_container_cpu_quota(monkeypatch, quota, expected):
+    from fastvec import _runtime, _threads
+    monkeypatch.setattr(_runtime, "openmp_enabled", lambda: True)
+    monkeypatch.setattr(_runtime, "openmp_num_procs", lambda: 4)
+    monkeypatch.setattr(_threads, "cgroup_cpu_quota", lambda: quota)
+    assert _threads.available_cores() == expected
+
+
 def test_memory_estimate_counts_the_hot_row_copies(monkeypatch):
     from fastvec import _runtime, _threads
     from fastvec.word2vec import AUTO_HOT_ROWS, HOT_ASYNC_ROWS
