@@ -53,12 +53,15 @@ def cgroup_cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
     return q / p
 
 
+def _env_threads() -> int | None:
+    """OMP_NUM_THREADS (its first level) when set to a positive integer."""
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(env) if env.isdigit() and int(env) > 0 else None
+
+
 def default_threads() -> int:
     """Threads used when ``workers=None``: OMP_NUM_THREADS if set, else all available cores."""
-    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return available_cores()
+    return _env_threads() or available_cores()
 
 
 def check_workers(workers: int | None) -> None:
@@ -76,8 +79,8 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     call, if more threads than cores were asked for or OpenMP is missing; ``warn=False`` for
     planning, such as memory estimates)."""
     check_workers(workers)
-    n = default_threads() if workers is None else workers
     cores = available_cores()
+    n = workers if workers is not None else _env_threads() or cores
     if n > cores:
         if warn:
             asked = f"workers={n}" if workers is not None else f"OMP_NUM_THREADS={n} (workers=None)"

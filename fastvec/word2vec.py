@@ -132,8 +132,8 @@ class Word2Vec(Estimator):
     from ``alpha`` (None: 0.025 for skip-gram, 0.05 for CBOW) to ``min_alpha`` (None:
     alpha * 0.0001 / 0.025) over all ``epochs``. ``workers`` threads (None: OMP_NUM_THREADS if
     set, else all cores; never more than the cores); ``seed`` makes runs with ``workers=1``
-    bit-reproducible. ``callbacks`` are called as
-    ``cb(model, metrics)`` (or ``cb.on_epoch_end(model, metrics)``) after each epoch.
+    bit-reproducible. ``callbacks`` are called as ``cb(model, metrics)`` (or
+    ``cb.on_epoch_end(model, metrics)``) after each epoch.
     ``tokenizer`` (None, ``"simple"`` or a callable) applies when reading text files.
     ``checkpoint_every=N`` saves the model to ``checkpoint_path`` (atomically) after every N
     epochs; ``Word2Vec.load(checkpoint_path).train_more(corpus)`` then finishes the schedule
