@@ -212,7 +212,8 @@ cdef enum:
 
 cdef struct Plan:
     # The random decisions for one step (one centre word, or a group of them for batched CBOW),
-    # drawn before the step runs so that its rows are prefetched while the previous step trains.
+    # drawn before the step runs so that its rows are prefetched while the previous step trains
+    # (its noise rows once the previous step has read its own: see prefetch_noise_rows).
     int first               # position of the first centre word in the subsampled buffer
     int count               # centre words in this step
     int lo[MAX_GROUP]       # contexts of centre first + b are [lo[b], hi[b]) without first + b
@@ -233,7 +234,8 @@ cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
 cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first, int mode, int group,
                            uint64_t* rng, Plan* plan) noexcept nogil:
     """Draw, in the reference's RNG order, the window reach of each centre word of the step and
-    then its noise words, and prefetch every row the step will touch."""
+    then its noise words, and prefetch the rows of its centre words and of the words its windows
+    gain (the noise words' rows are prefetched later, see :func:`prefetch_noise_rows`)."""
     cdef int b, e, reach, pairs = 0, dim = job.dim
     plan.first = first
     plan.count = group if mode == MODE_CBOW_BATCHED else 1
@@ -257,7 +259,19 @@ cdef inline void make_plan(const Job* job, const int32_t* buf, int n, int first,
     for e in range(plan.n_negatives):
         plan.negatives[e] = draw_alias(rng_next(rng), job.noise_table, job.vocab_size)
         fv_check(0 <= plan.negatives[e] < <int64_t>job.vocab_size, "noise word out of range")
-        prefetch_row(out_row(job, plan.negatives[e]), dim)
+
+
+cdef inline void prefetch_noise_rows(const Job* job, const Plan* plan) noexcept nogil:
+    """Prefetch the output rows of ``plan``'s noise words (NULL: none). Each step calls this for
+    the next step once it has read its own rows (batched kernels: gathered them; classic CBOW:
+    summed the context; classic skip-gram: trained its first pair), not when the next plan is
+    drawn, before the current step's reads: there they competed with those reads, and an epoch
+    was 3-9% slower on one thread and on two (benchmarks/RESULTS.md, "Scaling", item 16)."""
+    cdef int e
+    if plan == NULL:
+        return
+    for e in range(plan.n_negatives):
+        prefetch_row(out_row(job, plan.negatives[e]), job.dim)
 
 
 cdef inline double negative_sampling(const Job* job, const float* hidden, int32_t positive,
@@ -286,8 +300,8 @@ cdef inline double negative_sampling(const Job* job, const float* hidden, int32_
     return loss
 
 
-cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* grad,
-                    int64_t* examples) noexcept nogil:
+cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan, float alpha,
+                    float* grad, int64_t* examples) noexcept nogil:
     """Classic skip-gram for one centre word: each context word's input vector predicts the centre."""
     cdef int j, e = 0, dim = job.dim, centre = plan.first
     cdef float* hidden
@@ -300,6 +314,10 @@ cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, float 
         loss += negative_sampling(job, hidden, buf[centre], plan.negatives + e * job.negative, alpha, grad)
         add(grad, hidden, dim)
         e += 1
+        if e == 1:
+            prefetch_noise_rows(job, next_plan)
+    if e == 0:
+        prefetch_noise_rows(job, next_plan)
     examples[0] += e
     return loss
 
@@ -322,15 +340,17 @@ cdef inline void add_to_contexts(const Job* job, const int32_t* buf, int lo, int
             add(grad, in_row(job, buf[j]), dim)
 
 
-cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* hidden,
-                      float* grad, int64_t* examples) noexcept nogil:
+cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan, float alpha,
+                      float* hidden, float* grad, int64_t* examples) noexcept nogil:
     """Classic CBOW for one centre word: the mean of the context vectors predicts the centre; the
     error is added unscaled to every context vector (as word2vec.c and gensim do)."""
     cdef int centre = plan.first
     cdef double loss
     if plan.hi[0] - plan.lo[0] <= 1:
+        prefetch_noise_rows(job, next_plan)
         return 0.0
     context_mean(job, buf, plan.lo[0], plan.hi[0], centre, hidden)
+    prefetch_noise_rows(job, next_plan)
     zero(grad, job.dim)
     loss = negative_sampling(job, hidden, buf[centre], plan.negatives, alpha, grad)
     add_to_contexts(job, buf, plan.lo[0], plan.hi[0], centre, grad)
@@ -363,14 +383,15 @@ cdef inline int _pad_floats(int n) noexcept nogil:
     return (n + 15) // 16 * 16
 
 
-cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha, float* scratch,
-                            int64_t* examples) noexcept nogil:
+cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan,
+                            float alpha, float* scratch, int64_t* examples) noexcept nogil:
     """Skip-gram for one centre word, its k noise words shared by all its m context words
     (HogBatch, Ji et al. 2016). C (m x dim): the context input rows; T ((k+1) x dim): the output
     rows of the centre word and the noise words. With S = C T' and G = (labels - sigmoid(S)) alpha,
     C += G T and T += G' C, both from the values before this step: three sgemm calls on rows
     gathered into contiguous scratch, whose rows are padded with zeros to pad_dim (see
-    :func:`_pad_floats`)."""
+    :func:`_pad_floats`). ``next_plan`` (or NULL): the next step, whose noise rows are
+    prefetched once this step's rows are gathered."""
     cdef int m = plan.hi[0] - plan.lo[0] - 1
     cdef int dim = job.dim, pd = job.pad_dim, k = plan.n_negatives, t, j, c, centre = plan.first
     cdef int32_t centre_word = buf[centre]
@@ -382,6 +403,7 @@ cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan
     cdef float* dT = dC + 2 * job.window * pd
     cdef int32_t positives[2000]
     if m <= 0:
+        prefetch_noise_rows(job, next_plan)
         return 0.0
     memcpy(T, out_row(job, centre_word), dim * sizeof(float))
     for t in range(k):
@@ -392,6 +414,7 @@ cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan
             memcpy(C + c * pd, in_row(job, buf[j]), dim * sizeof(float))
             positives[c] = centre_word
             c += 1
+    prefetch_noise_rows(job, next_plan)
     gemm_nt(m, k + 1, pd, 1.0, C, T, 0.0, S)
     loss = score_gradients(S, m, k + 1, 0, alpha, plan.negatives, positives, 1)
     gemm_nn(m, pd, k + 1, 1.0, S, T, 0.0, dC)
@@ -408,8 +431,8 @@ cdef double sg_batched_step(const Job* job, const int32_t* buf, const Plan* plan
     return loss
 
 
-cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* plan, float alpha,
-                              float* scratch, int64_t* examples) noexcept nogil:
+cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan,
+                              float alpha, float* scratch, int64_t* examples) noexcept nogil:
     """CBOW for a group of up to MAX_GROUP consecutive centre words sharing k noise words.
     H (g x dim): the context means; N (k x dim): the noise output rows. Positive scores are g
     dots; S = H N' is one sgemm; then dH = G N (+ the positive terms), N += G' H, and every
@@ -432,9 +455,11 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
             slot[g] = b
             g += 1
     if g == 0:
+        prefetch_noise_rows(job, next_plan)
         return 0.0
     for t in range(k):
         memcpy(N + t * pd, out_row(job, plan.negatives[t]), dim * sizeof(float))
+    prefetch_noise_rows(job, next_plan)
     gemm_nt(g, k, pd, 1.0, H, N, 0.0, S)
     loss = score_gradients(S, g, k, -1, alpha, plan.negatives, positives, 0)
     gemm_nn(g, pd, k, 1.0, S, N, 0.0, dH)
@@ -455,7 +480,7 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
 cdef double train_item(const Job* shared, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
                        float* scratch, float* hot, int64_t* words, int64_t* examples) noexcept nogil:
     """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
-    made before step s is trained. RNG order: subsampling draws for the item, then per step the
+    made before step s is trained, and step s prefetches the noise rows of step s+1. RNG order: subsampling draws for the item, then per step the
     reaches of its centre words and then its noise words. ``hot``: this thread's copies of the
     hot rows of syn1 and syn0 (see the top of this file)."""
     cdef Job local = shared[0]
@@ -467,24 +492,28 @@ cdef double train_item(const Job* shared, int64_t item, int mode, int group, int
     cdef float alpha = item_alpha(job, item)
     cdef double loss = 0.0
     cdef Plan plans[2]
+    cdef Plan* following
     if n == 0:
         return 0.0
     local.hot = hot
     plans[0].negatives = negatives
     plans[1].negatives = negatives + span
     make_plan(job, buf, n, 0, mode, group, &rng, &plans[0])
+    prefetch_noise_rows(job, &plans[0])
     first = 0
     while first < n:
+        following = NULL
         if first + step < n:
-            make_plan(job, buf, n, first + step, mode, group, &rng, &plans[1 - cur])
+            following = &plans[1 - cur]
+            make_plan(job, buf, n, first + step, mode, group, &rng, following)
         if mode == MODE_SG:
-            loss += sg_step(job, buf, &plans[cur], alpha, scratch, examples)
+            loss += sg_step(job, buf, &plans[cur], following, alpha, scratch, examples)
         elif mode == MODE_CBOW:
-            loss += cbow_step(job, buf, &plans[cur], alpha, scratch, scratch + job.pad_dim, examples)
+            loss += cbow_step(job, buf, &plans[cur], following, alpha, scratch, scratch + job.pad_dim, examples)
         elif mode == MODE_SG_BATCHED:
-            loss += sg_batched_step(job, buf, &plans[cur], alpha, scratch, examples)
+            loss += sg_batched_step(job, buf, &plans[cur], following, alpha, scratch, examples)
         else:
-            loss += cbow_batched_step(job, buf, &plans[cur], alpha, scratch, examples)
+            loss += cbow_batched_step(job, buf, &plans[cur], following, alpha, scratch, examples)
         cur = 1 - cur
         first += step
     words[0] += n
