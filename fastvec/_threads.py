@@ -60,8 +60,11 @@ def _env_threads() -> int | None:
 
 
 def default_threads() -> int:
-    """Threads used when ``workers=None``: OMP_NUM_THREADS if set, else all available cores."""
-    return _env_threads() or available_cores()
+    """Threads used when ``workers=None``: OMP_NUM_THREADS if set, else all available cores,
+    and never more than the cores, as :func:`resolve_workers` caps them (which also falls back
+    to one thread without OpenMP)."""
+    cores = available_cores()
+    return min(_env_threads() or cores, cores)
 
 
 def check_workers(workers: int | None) -> None:

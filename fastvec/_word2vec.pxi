@@ -300,8 +300,8 @@ cdef inline double negative_sampling(const Job* job, const float* hidden, int32_
     return loss
 
 
-cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan, float alpha,
-                    float* grad, int64_t* examples) noexcept nogil:
+cdef double sg_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan,
+                    float alpha, float* grad, int64_t* examples) noexcept nogil:
     """Classic skip-gram for one centre word: each context word's input vector predicts the centre."""
     cdef int j, e = 0, dim = job.dim, centre = plan.first
     cdef float* hidden
@@ -340,8 +340,8 @@ cdef inline void add_to_contexts(const Job* job, const int32_t* buf, int lo, int
             add(grad, in_row(job, buf[j]), dim)
 
 
-cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan, float alpha,
-                      float* hidden, float* grad, int64_t* examples) noexcept nogil:
+cdef double cbow_step(const Job* job, const int32_t* buf, const Plan* plan, const Plan* next_plan,
+                      float alpha, float* hidden, float* grad, int64_t* examples) noexcept nogil:
     """Classic CBOW for one centre word: the mean of the context vectors predicts the centre; the
     error is added unscaled to every context vector (as word2vec.c and gensim do)."""
     cdef int centre = plan.first
@@ -480,9 +480,10 @@ cdef double cbow_batched_step(const Job* job, const int32_t* buf, const Plan* pl
 cdef double train_item(const Job* shared, int64_t item, int mode, int group, int32_t* buf, int32_t* negatives,
                        float* scratch, float* hot, int64_t* words, int64_t* examples) noexcept nogil:
     """One work item, software-pipelined by one step: the plan (and prefetches) for step s+1 are
-    made before step s is trained, and step s prefetches the noise rows of step s+1. RNG order: subsampling draws for the item, then per step the
-    reaches of its centre words and then its noise words. ``hot``: this thread's copies of the
-    hot rows of syn1 and syn0 (see the top of this file)."""
+    made before step s is trained, and step s prefetches the noise rows of step s+1. RNG order:
+    subsampling draws for the item, then per step the reaches of its centre words and then its
+    noise words. ``hot``: this thread's copies of the hot rows of syn1 and syn0 (see the top of
+    this file)."""
     cdef Job local = shared[0]
     cdef Job* job = &local
     cdef uint64_t rng = rng_for_item(job.seed, job.epoch, <uint64_t>item)

@@ -142,6 +142,19 @@ def test_omp_num_threads_sets_the_default_within_the_cores(monkeypatch, env, exp
     assert [str(w.message).split(" exceeds")[0] for w in record] == (["OMP_NUM_THREADS=64 (workers=None)"] if warns else [])
 
 
+@pytest.mark.parametrize("env,expected", [("64", 2), ("2", 2), ("1", 1), ("", 2)])
+def test_default_threads_reports_what_training_uses(monkeypatch, env, expected):
+    """show_config's default thread count is the count workers=None trains with: OMP_NUM_THREADS
+    above the cores is capped there too."""
+    from fastvec import _config, _runtime, _threads
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(_runtime, "openmp_enabled", lambda: True)
+    monkeypatch.setenv("OMP_NUM_THREADS", env)
+    assert _threads.default_threads() == expected
+    assert _config.config()["default_threads"] == expected
+    assert _threads.resolve_workers(None, warn=False) == expected
+
+
 @pytest.mark.parametrize("files,quota", [
     ({"cpu.max": "200000 100000\n"}, 2.0), ({"cpu.max": "150000 100000"}, 1.5), ({"cpu.max": "max 100000\n"}, None),
     ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 3.0),
