@@ -26,6 +26,8 @@ cdef extern from "_fv_bits.h" nogil:
 
 cdef extern from "_fv_platform.h" nogil:
     void fv_prefetch(const void* p) noexcept
+    const int FV_DEBUG
+    void fv_check(int ok, const char* what) noexcept
 
 cdef enum:
     SMALL_SORT = 24          # insertion sort below this many elements
@@ -36,8 +38,9 @@ cdef enum:
 cdef struct Scratch:
     uint64_t* acc            # one accumulator per column, zero between rows
     uint64_t* bits           # one bit per column: touched in this row
-    int32_t* touched         # the touched columns, in first-touch order
+    int32_t* touched         # the touched columns, in first-touch order; touched_cap entries
     int64_t n_touched
+    int64_t touched_cap      # n_words + 1: touch() stores before it knows whether c is new
     int64_t n_words
     int64_t n_bitwords
 
@@ -78,6 +81,10 @@ cdef inline void touch(Scratch* s, int32_t c) noexcept nogil:
     # branch-free: a new column is recorded by always storing it and advancing only if new
     cdef uint64_t bit = (<uint64_t>1) << (c & 63)
     cdef uint64_t word = s.bits[c >> 6]
+    # n_touched <= n_words, so the slot is in bounds even when the row has touched every
+    # column already (hence n_words + 1 entries, not n_words)
+    if FV_DEBUG:
+        fv_check(s.n_touched < s.touched_cap, "cooccur touch: touched slot in bounds")
     s.touched[s.n_touched] = c
     s.n_touched += <int64_t>((word & bit) == 0)
     s.bits[c >> 6] = word | bit
@@ -345,7 +352,8 @@ cdef class _ScratchSet:
         n_bitwords = (n_words + 63) // 64
         self.acc = np.zeros((n_threads, max(n_words, 1)), dtype=np.uint64)
         self.bits = np.zeros((n_threads, max(n_bitwords, 1) + 8), dtype=np.uint64)  # +8: no shared line
-        self.touched = np.empty((n_threads, max(n_words, 1)), dtype=np.int32)
+        # n_words + 1 slots (see touch()) and +16 so that threads' rows share no cache line
+        self.touched = np.empty((n_threads, n_words + 1 + 16), dtype=np.int32)
         cdef uint64_t[:, ::1] acc = self.acc
         cdef uint64_t[:, ::1] bits = self.bits
         cdef int32_t[:, ::1] touched = self.touched
@@ -357,6 +365,7 @@ cdef class _ScratchSet:
             self.items[t].bits = &bits[t, 0]
             self.items[t].touched = &touched[t, 0]
             self.items[t].n_touched = 0
+            self.items[t].touched_cap = n_words + 1
             self.items[t].n_words = n_words
             self.items[t].n_bitwords = n_bitwords
 

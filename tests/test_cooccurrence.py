@@ -91,6 +91,21 @@ def test_spilled_and_threads_give_the_same_matrix_bit_for_bit(small_text, symmet
         np.testing.assert_array_equal(other.data, memory.data)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("max_memory", [None, TINY_MEMORY], ids=["in-memory", "spilled"])
+def test_rows_that_touch_every_column(workers, max_memory):
+    # "hub" co-occurs with every word of the vocabulary, itself included, in every sentence:
+    # its row fills the whole scratch row (an overrun there once corrupted the heap; the debug
+    # build checks the slot index)
+    words = [f"w{i}" for i in range(40)]
+    sentences = [["hub", w, "hub"] + words[:k] + ["hub"] for k in range(len(words)) for w in words[:5]] * 3
+    vocab = Vocabulary.build(sentences, min_count=1)
+    cooc = Cooccurrence.from_corpus(sentences, vocab, window=50, max_memory=max_memory, workers=workers)
+    want = brute_force(sentences, vocab, 50, "harmonic", True)
+    assert np.count_nonzero(want[vocab.key_to_index["hub"]]) == len(vocab)
+    np.testing.assert_allclose(cooc.matrix.toarray(), want, rtol=1e-6, atol=0)
+
+
 def test_kernel_matches_numpy_reference(small_text):
     corpus = Corpus.build(small_text, min_count=2)
     got = Cooccurrence.from_corpus(corpus, window=5, workers=1).matrix
