@@ -329,9 +329,10 @@ def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None
         keep = found >= 0
         unknown += int(len(found) - keep.sum())
         lengths_arr = np.asarray(lengths, dtype=np.int64)
-        kept_per_sentence = np.add.reduceat(keep.astype(np.int64), np.r_[0, np.cumsum(lengths_arr)[:-1]]) \
-            if len(found) else np.zeros(len(lengths_arr), dtype=np.int64)
-        kept_per_sentence[lengths_arr == 0] = 0  # reduceat quirk for empty segments
+        # kept tokens per sentence as differences of a running count (empty sentences anywhere,
+        # the last ones included, give 0)
+        kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+        kept_per_sentence = np.diff(kept_before[np.concatenate(([0], np.cumsum(lengths_arr)))])
         kept = found[keep]
         buf.reserve(len(kept))
         base = buf.total

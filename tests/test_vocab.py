@@ -141,6 +141,21 @@ def test_strings_instead_of_token_lists_are_refused():
         Vocabulary.build([["a", 3]], min_count=1)
 
 
+@pytest.mark.parametrize("sentences", [
+    [["the", "cat"], ["the", "dog"], []],                   # [line.split() for line in text.split("\n")]
+    [[], [], ["the", "cat"], [], ["zzz"], ["the", "dog"], [], []],
+    [["zzz"], ["the", "cat", "zzz"], [], ["dog", "the"], ["zzz", "zzz"]],
+])
+def test_empty_sentences_anywhere_are_dropped(sentences):
+    vocab = Vocabulary.build([["the", "cat", "dog", "the"]], min_count=1)
+    corpus = vocab.encode(sentences)
+    want = [[vocab.key_to_index[w] for w in s if w in vocab.key_to_index] for s in sentences]
+    want = [s for s in want if s]
+    got = [corpus.ids[a:b].tolist() for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    assert got == want
+    assert len(Corpus.build(sentences, min_count=1).offsets) == len([s for s in sentences if s]) + 1
+
+
 def test_empty_and_missing_inputs(tmp_path):
     with pytest.raises(ValueError, match="empty"):
         Vocabulary.build(write_text(tmp_path / "e.txt", ""), min_count=1)
