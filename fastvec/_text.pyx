@@ -1,9 +1,11 @@
 """Byte-level tokenising, counting and encoding: the fast path for text corpora.
 
-A token is a maximal run of bytes that are not ASCII whitespace (space, \\t, \\n, \\v, \\f,
-\\r) or NUL (a NUL byte separates tokens, so that no word contains one); a newline ends a
-sentence. The reader (fastvec.corpus) hands over blocks that are valid
-UTF-8 and end at whitespace, so a block boundary is always a token boundary. Tokens longer than
+A token is a maximal run of characters that are not whitespace, as ``str.split()`` has it
+(ASCII space, \\t, \\n, \\v, \\f, \\r, \\x1c-\\x1f, and the Unicode spaces U+0085, U+00A0,
+U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 in their UTF-8 form), or NUL (a
+NUL byte separates tokens, so that no word contains one); a newline ends a sentence. The
+reader (fastvec.corpus) hands over blocks that are valid UTF-8 and end at whitespace, so a
+block boundary is always a token boundary. Tokens longer than
 ``MAX_TOKEN_BYTES`` are skipped and counted, never truncated.
 
 ``WordTable`` is an open-addressing hash table from byte strings to dense int32 ids assigned
@@ -26,8 +28,41 @@ cdef struct Slot:
     uint32_t tag    # high half of the hash: most mismatches never touch the arena
 
 
-cdef inline bint is_space(unsigned char c) noexcept nogil:
-    return c == 32 or (9 <= c <= 13) or c == 0
+# byte classes: 1 = a whitespace (or NUL) byte, 2 = the lead byte of a multi-byte whitespace
+# character (checked by multibyte_space), 0 = part of a token
+cdef unsigned char SPACE_CLASS[256]       # zero-initialised (static storage)
+for _b in (0, 9, 10, 11, 12, 13, 28, 29, 30, 31, 32):
+    SPACE_CLASS[_b] = 1
+for _b in (0xC2, 0xE1, 0xE2, 0xE3):
+    SPACE_CLASS[_b] = 2
+
+
+cdef int multibyte_space(const unsigned char* s, int64_t i, int64_t n) noexcept nogil:
+    """Length in bytes of the UTF-8 whitespace character at s[i] (lead byte of class 2), else 0."""
+    cdef unsigned char c = s[i], c1, c2
+    if i + 1 >= n:
+        return 0
+    c1 = s[i + 1]
+    if c == 0xC2:                                   # U+0085, U+00A0
+        return 2 if c1 == 0x85 or c1 == 0xA0 else 0
+    if i + 2 >= n:
+        return 0
+    c2 = s[i + 2]
+    if c == 0xE1:                                   # U+1680
+        return 3 if c1 == 0x9A and c2 == 0x80 else 0
+    if c == 0xE2:                                   # U+2000-U+200A, U+2028, U+2029, U+202F; U+205F
+        if c1 == 0x80:
+            return 3 if 0x80 <= c2 <= 0x8A or c2 == 0xA8 or c2 == 0xA9 or c2 == 0xAF else 0
+        return 3 if c1 == 0x81 and c2 == 0x9F else 0
+    return 3 if c == 0xE3 and c1 == 0x80 and c2 == 0x80 else 0    # U+3000
+
+
+cdef inline int space_len(const unsigned char* s, int64_t i, int64_t n) noexcept nogil:
+    """Bytes taken by the whitespace character at s[i]; 0 when s[i] starts or continues a token."""
+    cdef unsigned char k = SPACE_CLASS[s[i]]
+    if k <= 1:
+        return k
+    return multibyte_space(s, i, n)
 
 
 cdef inline uint64_t hash_bytes(const unsigned char* s, int64_t n) noexcept nogil:
@@ -234,6 +269,7 @@ cdef class WordTable:
         ``max_size`` > 0 bounds the number of distinct words held (pruning rare ones).
         Returns (tokens, newlines, long tokens skipped)."""
         cdef int64_t n = data.shape[0], i = 0, start, tokens = 0, newlines = 0, skipped = 0
+        cdef int k
         cdef int32_t wid
         cdef int err = 0
         if n == 0:
@@ -241,13 +277,15 @@ cdef class WordTable:
         cdef const unsigned char* s = &data[0]
         with nogil:
             while i < n:
-                if is_space(s[i]):
+                k = space_len(s, i, n)
+                if k:
                     if s[i] == 10:
                         newlines += 1
-                    i += 1
+                    i += k
                     continue
                 start = i
-                while i < n and not is_space(s[i]):
+                i += 1
+                while i < n and space_len(s, i, n) == 0:
                     i += 1
                 if i - start > _MAX_TOKEN:
                     skipped += 1
@@ -281,6 +319,7 @@ cdef class WordTable:
         unknown tokens, newlines, long tokens skipped)."""
         cdef int64_t n = data.shape[0], i = 0, start, unknown = 0, newlines = 0, skipped = 0
         cdef int64_t cap = out.shape[0], scap = sentence_ends.shape[0]
+        cdef int k
         cdef int32_t wid
         cdef int overflow = 0, err = 0
         if n == 0:
@@ -288,7 +327,8 @@ cdef class WordTable:
         cdef const unsigned char* s = &data[0]
         with nogil:
             while i < n:
-                if is_space(s[i]):
+                k = space_len(s, i, n)
+                if k:
                     if s[i] == 10:
                         newlines += 1
                         if out_pos > sentence_start:
@@ -298,10 +338,11 @@ cdef class WordTable:
                             sentence_ends[n_sentences] = out_pos
                             n_sentences += 1
                             sentence_start = out_pos
-                    i += 1
+                    i += k
                     continue
                 start = i
-                while i < n and not is_space(s[i]):
+                i += 1
+                while i < n and space_len(s, i, n) == 0:
                     i += 1
                 if i - start > _MAX_TOKEN:
                     skipped += 1

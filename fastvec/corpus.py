@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from fastvec.vocab import Vocabulary
 
 BLOCK_BYTES = 1 << 23
-_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00")  # NUL separates tokens too
+# what separates tokens: str.split()'s whitespace in UTF-8, and NUL (as fastvec._text has it)
+_WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00", b"\x1c", b"\x1d", b"\x1e", b"\x1f") + tuple(
+    chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000))
 _WORD_RE = re.compile(r"\w+")
 
 Tokenizer = Callable[[str], Iterable[str]]
@@ -66,8 +68,12 @@ class ReadStats:
     def warn_repairs(self) -> None:
         where = ", ".join(self.sources) or "corpus"
         if self.replaced_sequences:
+            hint = ""
+            if self.replaced_sequences > max(100, self.bytes // 1000):
+                hint = ("; the text is probably in another encoding (Latin-1, cp1252, ...): convert it to "
+                        "UTF-8 first, e.g. iconv -f latin1 -t utf-8")
             warnings.warn(f"{where}: replaced {self.replaced_sequences} undecodable byte sequence(s) "
-                          "with U+FFFD (input is not valid UTF-8)", stacklevel=3)
+                          f"with U+FFFD (input is not valid UTF-8){hint}", stacklevel=3)
         if self.nul_bytes:
             warnings.warn(f"{where}: treated {self.nul_bytes} NUL byte(s) as spaces", stacklevel=3)
         if self.skipped_long_tokens:
@@ -86,15 +92,26 @@ def _open_binary(path: str):
     return open(path, "rb")
 
 
+_MAX_SPACE_BYTES = max(len(ws) for ws in _WHITESPACE) - 1   # bytes of a whitespace character cut short
+
+
 def _last_whitespace(data: bytes) -> int:
-    """Index of the last ASCII whitespace byte in data, or -1."""
+    """Index of the last byte of the last whitespace character in data (see _WHITESPACE), or -1."""
     best = max(data.rfind(b" "), data.rfind(b"\n"))
     tail = data[best + 1:] if best >= 0 else data
     for ws in _WHITESPACE[2:]:
         pos = tail.rfind(ws)
         if pos >= 0:
-            best = max(best, pos + (len(data) - len(tail)))
+            best = max(best, pos + len(ws) - 1 + (len(data) - len(tail)))
     return best
+
+
+def _first_whitespace(data: bytes) -> int:
+    """Index of the first byte of the first whitespace character in data, or -1."""
+    return min((p for p in (data.find(ws) for ws in _WHITESPACE) if p >= 0), default=-1)
+
+
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
 
 
 def _check_not_binary(path: str, data: bytes) -> None:
@@ -102,10 +119,12 @@ def _check_not_binary(path: str, data: bytes) -> None:
     sample = data[:1 << 16]
     if not sample:
         return
-    decoded = sample.decode("utf-8", "replace")
-    bad = sample.count(b"\x00") + decoded.count("\ufffd") - sample.count("\ufffd".encode())
+    # control bytes that text does not contain (NUL included; not \t \n \v \f \r or ESC): about
+    # one byte in ten of binary or compressed data, many in UTF-16. Bytes that are not UTF-8 do
+    # not count: text in another encoding (Latin-1, cp1252) is read with them replaced and counted.
+    bad = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if bad > max(8, len(sample) // 100):
-        raise ValueError(f"{path}: does not look like a text file ({bad} NUL or undecodable bytes in "
+        raise ValueError(f"{path}: does not look like a text file ({bad} NUL or control bytes in "
                          f"the first {len(sample)} bytes); fastvec reads UTF-8 text, one sentence per line")
 
 
@@ -145,9 +164,12 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 stats.nul_bytes += chunk.count(b"\x00")
             data = carry + chunk if carry else chunk
             carry = b""
+            # while skipping, carry keeps the last bytes of the skipped run: they may begin a
+            # multi-byte whitespace character that the next chunk completes
             if skipping:
-                first_ws = min((p for p in (data.find(ws) for ws in _WHITESPACE) if p >= 0), default=-1)
+                first_ws = _first_whitespace(data)
                 if first_ws < 0:
+                    carry = data[-_MAX_SPACE_BYTES:]
                     continue
                 data = data[first_ws:]
                 skipping = False
@@ -156,16 +178,17 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 if len(data) > MAX_TOKEN_BYTES:
                     stats.skipped_long_tokens += 1
                     skipping = True
+                    carry = data[-_MAX_SPACE_BYTES:]
                 else:
                     carry = data
                 continue
             carry = data[cut + 1:]
             if len(carry) > MAX_TOKEN_BYTES:
                 stats.skipped_long_tokens += 1
-                carry = b""
+                carry = carry[-_MAX_SPACE_BYTES:]
                 skipping = True
             yield _valid_utf8(data[:cut + 1], stats)
-    if carry:
+    if carry and not skipping:
         yield _valid_utf8(carry, stats)
 
 

@@ -274,10 +274,10 @@ def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer 
         # has a negative start there, which correctly marks it as non-empty
         pos, n_sent, start, unk, newlines, skipped = table.encode_block(
             block, buf.current, buf.pos, sent_ends, 0, sentence_start - base, count)
+        stats.skipped_long_tokens += skipped
         if count:
             stats.tokens += pos - buf.pos
             stats.lines += newlines
-            stats.skipped_long_tokens += skipped
         sentence_start = start + base
         buf.pos = pos
         unknown += unk

@@ -21,11 +21,12 @@ from fastvec.formats import detect_format, load_vectors
 
 FUZZ = settings(max_examples=int(os.environ.get("FASTVEC_FUZZ_EXAMPLES", "400")), deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # repairs are reported by design
-SEPARATORS = b" \t\n\x0b\x0c\r\x00"
-
-# byte soups biased towards what matters: separators, ASCII words, multi-byte UTF-8, invalid bytes
+# byte soups biased towards what matters: separators (Unicode ones too), ASCII words, multi-byte
+# UTF-8, invalid bytes
 pieces = st.one_of(
-    st.sampled_from([b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\x0b", b"  "]),
+    st.sampled_from([b" ", b"\n", b"\t", b"\r\n", b"\x00", b"\x0b", b"  ", b"\x1c"]),
+    st.sampled_from([s.encode() for s in ("\u00a0", "\u3000", "\u2028", "\u0085", "\u2009", "\u205f", "\u1680")]),
+    st.sampled_from([b"\xe3\x80", b"\xc2", b"\xe2\x80\x8b"]),          # cut short, and U+200B (not a space)
     st.sampled_from([b"the", b"cat", b"a", b"x" * 40, "é".encode(), "日本".encode(), "\U0001f600".encode()]),
     st.binary(min_size=1, max_size=6),
     st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\x80\x80"]),
@@ -34,20 +35,9 @@ soups = st.lists(pieces, max_size=200).map(b"".join)
 
 
 def reference_counts(data: bytes) -> collections.Counter:
-    """Independent tokenizer: repair UTF-8, split on ASCII whitespace and NUL, drop long tokens."""
-    text = data.decode("utf-8", "replace").encode("utf-8")
-    tokens = []
-    current = bytearray()
-    for byte in text:
-        if byte in SEPARATORS:
-            if current:
-                tokens.append(bytes(current))
-            current = bytearray()
-        else:
-            current.append(byte)
-    if current:
-        tokens.append(bytes(current))
-    return collections.Counter(t.decode("utf-8") for t in tokens if len(t) <= corpus_mod.MAX_TOKEN_BYTES)
+    """Independent tokenizer: repair UTF-8, split as str.split() does and at NUL, drop long tokens."""
+    tokens = data.decode("utf-8", "replace").replace("\x00", " ").split()
+    return collections.Counter(t for t in tokens if len(t.encode("utf-8")) <= corpus_mod.MAX_TOKEN_BYTES)
 
 
 def _write(data: bytes, suffix: str = ".txt") -> str:

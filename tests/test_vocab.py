@@ -141,6 +141,24 @@ def test_strings_instead_of_token_lists_are_refused():
         Vocabulary.build([["a", 3]], min_count=1)
 
 
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, 1 << 20])
+def test_unicode_whitespace_separates_tokens_as_str_split(tmp_path, monkeypatch, block_bytes):
+    # no-break and ideographic spaces are separators, as str.split() (and gensim) has them, also
+    # when a block boundary cuts one in two or when it ends a token too long to keep
+    text = ("東京\u3000大阪\xa0x y\u2003z\u2028w\x1cv\u200bu\n" * 3 + "a\u00a0" * 700 + "\n"
+            + "q" * 2000 + "\u3000end\u3000" + "r" * 1500 + "\xa0tail\n")
+    path = write_text(tmp_path / "u.txt", text)
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", block_bytes)
+    with pytest.warns(UserWarning, match="2 token"):
+        vocab = Vocabulary.build(path, min_count=1)
+    want = collections.Counter(t for t in text.split() if len(t.encode()) <= corpus_mod.MAX_TOKEN_BYTES)
+    assert dict(zip(vocab.index_to_key, vocab.counts.tolist())) == want
+    assert "\u200bu" not in want and "v\u200bu" in want            # U+200B is not whitespace
+    with pytest.warns(UserWarning, match="2 token"):
+        corpus = vocab.encode(path)
+    assert corpus.n_tokens == sum(want.values()) and len(corpus) == 5
+
+
 @pytest.mark.parametrize("sentences", [
     [["the", "cat"], ["the", "dog"], []],                   # [line.split() for line in text.split("\n")]
     [[], [], ["the", "cat"], [], ["zzz"], ["the", "dog"], [], []],
