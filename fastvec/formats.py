@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import warnings
 from typing import Sequence
 
@@ -24,12 +25,28 @@ _UNICODE_ERRORS = ("strict", "replace", "ignore")
 _DUPLICATES = ("error", "first", "last")
 
 
+_SPACE = re.compile(r"\s")
+
+
 def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
-    for k in keys:
-        if not k or "\n" in k or "\r" in k or (binary and " " in k) or (k != k.strip()):
-            raise ValueError(f"{os.fspath(path)}: word {k!r} cannot be written to the "
-                             f"{'binary' if binary else 'text'} word2vec format (empty, or contains "
-                             f"{'spaces or ' if binary else 'leading/trailing spaces or '}line breaks)")
+    """Words gensim and word2vec.c read back as written: non-empty, no whitespace (these readers
+    split at it), valid UTF-8 (no lone surrogates). Checked before anything is written."""
+    joined = "\x00".join(keys)          # one scan for all words; NUL is not whitespace
+    bad = None
+    if any(not k for k in keys):
+        bad = ""
+    elif (m := _SPACE.search(joined)) is not None:
+        bad = keys[joined.count("\x00", 0, m.start())]
+    if bad is not None:
+        raise ValueError(f"{os.fspath(path)}: word {bad!r} cannot be written to the "
+                         f"{'binary' if binary else 'text'} word2vec format (empty, or contains whitespace, "
+                         "at which readers split words); save in the native format (kv.save) instead")
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = keys[joined.count("\x00", 0, e.start)]
+        raise ValueError(f"{os.fspath(path)}: word {bad!r} cannot be encoded as UTF-8 (it contains a lone "
+                         "surrogate); save in the native format (kv.save) instead") from None
 
 
 def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bool, write_header: bool) -> None:
@@ -95,14 +112,11 @@ class _Collector:
         if self.fixed is not None:
             self.fixed[i] = vec
             return
-        flat = self.chunks + ([np.array(self.pending, dtype=np.float32)] if self.pending else [])
-        for c in flat:
-            if i < len(c):
-                c[i] = vec
-                if c is flat[-1] and self.pending:
-                    self.pending[i] = vec
-                return
-            i -= len(c)
+        chunk, row = divmod(i, _CHUNK_ROWS)   # every finished chunk holds _CHUNK_ROWS rows
+        if chunk < len(self.chunks):
+            self.chunks[chunk][row] = vec
+        else:
+            self.pending[row] = vec
 
     def finish(self) -> tuple[list[str], np.ndarray]:
         if self.fixed is not None:
@@ -126,8 +140,8 @@ def _parse_header(path: str, line: bytes) -> tuple[int, int]:
         raise FormatError(path, f"bad header {line[:80]!r}: expected '<count> <dimensions>' "
                                 "(for headerless GloVe files use no_header=True / load_glove_format)")
     n, dim = int(parts[0]), int(parts[1])
-    if dim < 1:
-        raise FormatError(path, f"header declares {dim} dimensions")
+    if not 1 <= dim <= MAX_DIM:
+        raise FormatError(path, f"header declares {dim} dimensions (expected 1 to {MAX_DIM})")
     return n, dim
 
 
@@ -170,6 +184,11 @@ def _decode(path: str, raw: bytes, unicode_errors: str, where: str) -> str:
                                 "pass unicode_errors='replace' or 'ignore' to accept it") from None
 
 
+_TEXT_NUMBER_BYTES = b"0123456789.-+eE \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+MAX_DIM = 1 << 24     # more dimensions than any embedding has: a header declaring them is corrupt
+
+
 def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
     nl = mm.find(b"\n", 0, 1024)
     if nl < 0:
@@ -184,7 +203,7 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
     for i in range(n):
         while pos < size and mm[pos:pos + 1] in (b"\n", b" ", b"\r", b"\t"):
             pos += 1
-        space = mm.find(b" ", pos, min(size, pos + 1 << 16))
+        space = mm.find(b" ", pos, min(size, pos + (1 << 16)))
         if space < 0:
             raise FormatError(path, f"truncated or corrupt: header declares {n} vectors, entry {i + 1} "
                                     f"has no word terminator at byte {pos}")
@@ -195,7 +214,11 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
         if start + row_bytes > size:
             raise FormatError(path, f"truncated: header declares {n} vectors but the file ends inside "
                                     f"entry {i + 1} ({word!r})")
-        vec = np.frombuffer(mm[start:start + row_bytes], dtype="<f4")  # a copy: mm keeps no exports
+        raw_vec = mm[start:start + row_bytes]
+        if i == 0 and dim >= 4 and not raw_vec.translate(None, _TEXT_NUMBER_BYTES):
+            raise FormatError(path, "entry 1: the vector bytes are decimal text, not float32: this looks like "
+                                    "a word2vec text file (pass binary=False)")
+        vec = np.frombuffer(raw_vec, dtype="<f4")  # a copy: mm keeps no exports
         out.add(word, vec, f"entry {i + 1}")
         pos = start + row_bytes
     if limit is None:
@@ -209,8 +232,12 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
 def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory):
     declared = None
     line_no = 0
+    if f.read(3) != _BOM:  # a UTF-8 byte order mark (Windows editors) is not part of the first word
+        f.seek(0)
     if no_header:
         dim = None
+        if limit == 0:
+            return [], np.zeros((0, 0), dtype=np.float32)
     else:
         header = f.readline(1024)
         line_no = 1
@@ -227,8 +254,17 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             if limit is not None:
                 break
             raise FormatError(path, f"line {line_no}: header declares {declared} vectors but more lines follow")
-        text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
+        if out is None or out.seen == 0:
+            try:
+                text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
+            except FormatError as e:
+                raise FormatError(path, f"{e.problem} (or is this a binary file? pass binary=True)") from None
+        else:
+            text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
         if dim is None:  # headerless: the first line fixes the dimension
+            if max_memory is not None and (text.count(" ") + text.count("\t")) * 4 > max_memory:
+                raise FormatError(path, f"line {line_no}: the vectors would need more than max_memory="
+                                        f"{max_memory} bytes")
             dim = len(text.split()) - 1
             if dim < 1:
                 raise FormatError(path, f"line {line_no}: expected a word followed by numbers")
@@ -238,6 +274,15 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
         parts = text.rsplit(None, dim)
         if len(parts) != dim + 1 or not parts[0].strip():
             raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {len(parts) - 1} field(s)")
+        word_parts = parts[0].split()
+        if len(word_parts) > 1 and _is_float(word_parts[-1]):
+            # a word may contain spaces (GloVe 840B), but one ending in a number means more
+            # numbers than the header (or the first line) declares
+            hint = ""
+            if no_header and line_no == 2 and out.seen == 1 and dim == 1:
+                hint = "; the first line looks like a word2vec header: use load_word2vec_format"
+            raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got more numbers "
+                                    f"({parts[0][:40]!r} ...){hint}")
         try:
             with np.errstate(over="raise"):
                 vec = np.array(parts[1:], dtype=np.float32)
@@ -268,7 +313,9 @@ def detect_format(path) -> str:
     """'native', 'bin' (word2vec binary), 'txt' (word2vec text) or 'glove' (headerless text)."""
     path = check_readable_file(path, "vectors file")
     with open(path, "rb") as f:
-        head = f.read(4096)
+        head = f.read(1 << 16)
+    if head.startswith(_BOM):
+        head = head[len(_BOM):]
     if not head:
         raise FormatError(path, "the file is empty")
     if head.startswith(b"PK\x03\x04"):
@@ -276,10 +323,15 @@ def detect_format(path) -> str:
     first, _, rest = head.partition(b"\n")
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
-        # binary float data is full of control bytes; text has none besides \t \n \r
-        sample = rest[:2048]
-        text_like = not any(b < 32 and b not in (9, 10, 13) for b in sample)
-        return "txt" if text_like else "bin"
+        # text if the first entry reads as a word and dim numbers; binary float32 data almost
+        # never does. When the sample holds no whole line: binary data is full of control bytes,
+        # text has none besides \t \n \r
+        dim = int(parts[1])
+        line, newline, _ = rest.partition(b"\n")
+        if newline:
+            fields = line.rsplit(None, dim)
+            return "txt" if len(fields) == dim + 1 and all(_is_float(x) for x in fields[1:]) else "bin"
+        return "bin" if any(b < 32 and b not in (9, 10, 13) for b in rest[:2048]) else "txt"
     return "glove"
 
 

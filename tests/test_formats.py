@@ -57,8 +57,60 @@ def test_words_with_spaces_in_text_format(tmp_path):
     path.write_text("2 3\nnew york 0.1 0.2 0.3\nparis 1 2 3\n", encoding="utf-8")
     kv = KeyedVectors.load_word2vec_format(path)
     assert kv.index_to_key == ["new york", "paris"]
-    with pytest.raises(ValueError, match="cannot be written"):
-        kv.save_word2vec_format(tmp_path / "out.bin", binary=True)
+    for name, binary in (("out.bin", True), ("out.txt", False)):   # gensim and word2vec.c split at spaces
+        with pytest.raises(ValueError, match="cannot be written.*native format"):
+            kv.save_word2vec_format(tmp_path / name, binary=binary)
+        assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("word", ["a\xa0b", "\u3000", "tab\tbed", "x\u2028", "", "lone\udc80"])
+def test_writers_refuse_words_readers_would_split_or_cannot_decode(tmp_path, word):
+    kv = KeyedVectors(["ok", word], np.ones((2, 3), dtype=np.float32))
+    for name, call in (("v.bin", lambda p: kv.save_word2vec_format(p, binary=True)),
+                       ("v.txt", lambda p: kv.save_word2vec_format(p)),
+                       ("g.txt", lambda p: kv.save_glove_format(p))):
+        with pytest.raises(ValueError, match=str(tmp_path)):
+            call(tmp_path / name)
+        assert not (tmp_path / name).exists()
+
+
+def test_byte_order_mark_is_not_part_of_the_first_word(tmp_path):
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "w.txt").write_bytes(bom + b"2 2\nthe 0.1 0.2\nof 0.3 0.2\n")
+    (tmp_path / "g.txt").write_bytes(bom + b"the 0.1 0.2\nof 0.3 0.2\n")
+    assert detect_format(tmp_path / "w.txt") == "txt" and detect_format(tmp_path / "g.txt") == "glove"
+    for name in ("w.txt", "g.txt"):
+        kv = load_vectors(tmp_path / name)
+        assert kv.index_to_key == ["the", "of"] and kv.vector_size == 2
+
+
+def test_detection_reads_the_first_entry(tmp_path):
+    # a control byte inside a word does not make a text file binary
+    (tmp_path / "t.txt").write_bytes(b"2 2\nfoo\x01 0.5 0.5\nbar 0.1 0.2\n")
+    assert detect_format(tmp_path / "t.txt") == "txt"
+    kv = KeyedVectors(["a", "b"], np.array([[0.25, 10.0, 3.0, 0.5], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32))
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    assert detect_format(tmp_path / "v.bin") == "bin"
+
+
+def test_wrong_binary_flag_says_so(tmp_path, kv):
+    kv.save_word2vec_format(tmp_path / "v.txt")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+    with pytest.raises(FormatError, match="looks like a word2vec text file.*binary=False"):
+        KeyedVectors.load_word2vec_format(tmp_path / "v.txt", binary=True)
+    with pytest.raises(FormatError, match="binary=True"):
+        KeyedVectors.load_word2vec_format(tmp_path / "v.bin")
+
+
+def test_headerless_loader_limits(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("a 1 2\nb 3 4\n")
+    assert len(KeyedVectors.load_glove_format(path, limit=0)) == 0
+    assert len(KeyedVectors.load_glove_format(path, limit=1)) == 1
+    wide = tmp_path / "wide.txt"
+    wide.write_text("a" + " 0" * 100_000 + "\n")
+    with pytest.raises(FormatError, match="max_memory"):
+        KeyedVectors.load_glove_format(wide, max_memory=1000)
 
 
 def test_windows_line_endings_and_trailing_spaces(tmp_path):
@@ -84,6 +136,8 @@ def test_binary_without_trailing_newlines(tmp_path):
     (b"1 2\na 1 2\nb 3 4\n", "more lines follow"),
     (b"2 2\na 1 2\nb 3 x\n", "not a number"),
     (b"2 2\na 1 2\nb 3\n", "expected a word and 2 numbers"),
+    (b"2 2\na 1 2 3\nb 3 4\n", "line 2: expected a word and 2 numbers, got more"),   # not the word 'a 1'
+    (b"0 99999999999999999999\n", "dimensions"),
     (b"2 2\na 1 2\na 3 4\n", "duplicate word 'a'"),
     (b"2 2\na 1 2\nb nan 4\n", "NaN or infinite"),
     (b"2 2\na 1 2\nb inf 4\n", "NaN or infinite"),
@@ -122,6 +176,23 @@ def test_max_memory_refuses_before_allocating(tmp_path, kv):
     kv.save_word2vec_format(path, binary=True)
     with pytest.raises(FormatError, match="max_memory"):
         KeyedVectors.load_word2vec_format(path, binary=True, max_memory=100)
+
+
+def test_glove_loader_on_a_file_with_a_header(tmp_path, kv):
+    kv.save_word2vec_format(tmp_path / "v.txt")
+    with pytest.raises(FormatError, match="looks like a word2vec header"):
+        KeyedVectors.load_glove_format(tmp_path / "v.txt")
+
+
+def test_duplicates_last_across_chunks(tmp_path):
+    words = [f"w{i}" for i in range(10_000)]
+    lines = [f"{w} {i}" for i, w in enumerate(words)] + [f"w{i} -{i}" for i in (0, 4095, 4096, 9999)]
+    (tmp_path / "d.txt").write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match="4 duplicate"):
+        kv = KeyedVectors.load_glove_format(tmp_path / "d.txt", duplicates="last")
+    want = np.arange(10_000, dtype=np.float32)
+    want[[0, 4095, 4096, 9999]] *= -1
+    np.testing.assert_array_equal(kv.vectors[:, 0], want)
 
 
 def test_duplicates_policy(tmp_path):
