@@ -1,6 +1,7 @@
 """``fastvec.show_config()``: what this build is and what it will use."""
 from __future__ import annotations
 
+import os
 import platform
 import sys
 
@@ -9,13 +10,23 @@ from fastvec._version import __version__
 
 
 def _blas_info() -> list[dict]:
+    """The BLAS libraries loaded in the process (threadpoolctl), scipy's first: that is the one
+    the kernels call through scipy.linalg.cython_blas (NumPy may bring another)."""
     try:
+        import scipy
         import scipy.linalg  # noqa: F401  (loads scipy's BLAS so threadpoolctl can see it)
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
-    return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
-            for d in threadpool_info() if d.get("user_api") == "blas"]
+    scipy_dir = os.path.dirname(os.path.dirname(os.path.abspath(scipy.__file__)))
+    found = [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+             for d in threadpool_info() if d.get("user_api") == "blas"]
+
+    def from_scipy(d: dict) -> bool:
+        path = os.path.abspath(d.get("filepath") or "")
+        return os.path.basename(os.path.dirname(path)).startswith("scipy") and path.startswith(scipy_dir)
+
+    return sorted(found, key=lambda d: not from_scipy(d))   # stable: scipy's first
 
 
 def config() -> dict:
