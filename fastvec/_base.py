@@ -9,6 +9,7 @@ import numbers
 import os
 import sys
 import time
+import warnings
 from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
@@ -125,7 +126,8 @@ class EpochLoop:
     second), the progress bar moves, and NaN is caught early."""
 
     def __init__(self, model: Any, *, desc: str, work_per_epoch: int, n_epochs: int,
-                 check_weights: Callable[[], bool], hint: str, unit: str = "word"):
+                 check_weights: Callable[[], bool], hint: str, unit: str = "word",
+                 empty_hint: str = "the corpus gave no training examples"):
         self.model = model
         self.unit = unit
         self.desc = desc
@@ -133,6 +135,9 @@ class EpochLoop:
         self.n_epochs = n_epochs
         self.check_weights = check_weights
         self.hint = hint
+        self.empty_hint = empty_hint
+        self.seconds = 0.0          # training time of the completed epochs (no callbacks, no checkpoints)
+        self.partial_seconds = 0.0  # of an epoch that was interrupted
 
     def _diverged(self, epoch: int, what: str) -> DivergenceError:
         self.model._diverged = True
@@ -141,41 +146,53 @@ class EpochLoop:
 
     def run(self, run_epoch: Callable[[int], Iterator[tuple[int, int, float]]],
             end_epoch: Callable[[int, dict], None]) -> float:
-        """Run the epochs; return training seconds. KeyboardInterrupt propagates after the
-        progress bar is closed; completed epochs stay recorded."""
+        """Run the epochs; return the training seconds of the completed epochs (also kept in
+        ``seconds``; the time of callbacks and checkpoints in ``end_epoch`` is not counted).
+        KeyboardInterrupt propagates after the progress bar is closed; completed epochs stay
+        recorded, and ``partial_seconds`` holds the time of the interrupted one."""
         bar = _progress_bar(self.n_epochs * self.work_per_epoch, self.desc, self.model.progress, self.unit)
-        total_seconds = 0.0
         try:
             for epoch in range(self.n_epochs):
                 start = time.perf_counter()
-                loss = 0.0
-                examples = 0
-                work = 0
+                self.partial_seconds = 0.0
                 # closing(): an exception here (NaN, Ctrl-C) finishes the generator at once, so
                 # that it leaves the weights complete (word2vec merges its hot rows there)
                 with contextlib.closing(run_epoch(epoch)) as slices:
-                    for done, n_examples, slice_loss in slices:
-                        if not math.isfinite(slice_loss):
-                            raise self._diverged(epoch, "the loss became NaN or infinite")
-                        loss += slice_loss
-                        examples += n_examples
-                        work += done
-                        if bar is not None:
-                            bar.update(done)
-                            if examples:
-                                bar.set_postfix(epoch=f"{epoch + 1}/{self.n_epochs}", loss=f"{loss / examples:.4f}",
-                                                refresh=False)
+                    try:
+                        loss, examples, work = self._consume(epoch, slices, bar)
+                    except BaseException:
+                        self.partial_seconds = time.perf_counter() - start
+                        raise
                 seconds = time.perf_counter() - start
-                total_seconds += seconds
                 if not self.check_weights():
                     raise self._diverged(epoch, "weights became NaN or infinite")
-                metrics = {"epoch": epoch, "loss": loss / examples if examples else float("nan"),
-                           "examples": examples, "work": work, "seconds": seconds}
+                if examples == 0:  # nothing trained: the weights are as they were
+                    raise ValueError(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
+                self.seconds += seconds
+                metrics = {"epoch": epoch, "loss": loss / examples, "examples": examples, "work": work,
+                           "seconds": seconds}
                 end_epoch(epoch, metrics)
         finally:
             if bar is not None:
                 bar.close()
-        return total_seconds
+        return self.seconds
+
+    def _consume(self, epoch: int, slices: Iterator[tuple[int, int, float]], bar) -> tuple[float, int, int]:
+        loss = 0.0
+        examples = 0
+        work = 0
+        for done, n_examples, slice_loss in slices:
+            if not math.isfinite(slice_loss):
+                raise self._diverged(epoch, "the loss became NaN or infinite")
+            loss += slice_loss
+            examples += n_examples
+            work += done
+            if bar is not None:
+                bar.update(done)
+                if examples:
+                    bar.set_postfix(epoch=f"{epoch + 1}/{self.n_epochs}", loss=f"{loss / examples:.4f}",
+                                    refresh=False)
+        return loss, examples, work
 
 
 def run_callbacks(callbacks: tuple, model: Any, metrics: dict) -> None:
@@ -249,8 +266,19 @@ class Estimator:
         raise NotImplementedError
 
     # -- parameters ----------------------------------------------------------------------
-    def get_params(self) -> dict:
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters (scikit-learn's convention; ``deep`` changes nothing, as no
+        parameter is itself an estimator)."""
         return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self: _E, **params: Any) -> _E:
+        """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
+        unknown = sorted(set(params) - set(self._PARAMS))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) for {type(self).__name__}: {', '.join(unknown)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
@@ -316,16 +344,14 @@ class Estimator:
                 self.save(self.checkpoint_path)
 
         epochs_before = self.epochs_trained_
-        started = time.perf_counter()
         try:
             with context():
                 loop.run(run_epoch, end_epoch)
-        finally:
+        finally:  # training time only: callbacks and checkpoints are not counted
             done = self.epochs_trained_ - epochs_before
-            seconds = time.perf_counter() - started
-            self.train_seconds_ += seconds
-            if done and seconds > 0:
-                setattr(self, self._RATE + "_", done * loop.work_per_epoch / seconds)
+            self.train_seconds_ += loop.seconds + loop.partial_seconds
+            if done and loop.seconds > 0:
+                setattr(self, self._RATE + "_", done * loop.work_per_epoch / loop.seconds)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
@@ -365,8 +391,12 @@ class Estimator:
         if (not isinstance(schedule, dict) or set(schedule) != cls._SCHEDULE_KEYS
                 or not all(isinstance(v, cls._SCHEDULE_TYPES) for v in schedule.values())):
             raise FormatError(path, cls._SCHEDULE_ERROR)
+        rates = [v for k, v in schedule.items() if k not in ("epochs", "done")]
         if (any(isinstance(schedule[k], bool) or not isinstance(schedule[k], int) for k in ("epochs", "done"))
-                or not 0 <= schedule["done"] <= schedule["epochs"]):
+                or not 0 <= schedule["done"] <= schedule["epochs"] <= _MAX_EPOCHS
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+                           for v in rates)
+                or "alpha" in schedule and not 0 <= schedule.get("min_alpha", 0) <= schedule["alpha"]):
             raise FormatError(path, f"{cls._SCHEDULE_ERROR} (epochs {schedule['epochs']!r}, done {schedule['done']!r})")
         if params.get("tokenizer") not in (None, "simple"):
             raise FormatError(path, f"invalid model parameters (tokenizer {params['tokenizer']!r})")
@@ -374,6 +404,9 @@ class Estimator:
             if not all_finite(arrays[name]):
                 raise FormatError(path, f"{name} contains NaN or infinite values")
         record = _training_record(path, meta, cls._STATS)
+        if meta.get("tokenizer_note"):
+            warnings.warn(f"{os.fspath(path)}: trained with a custom tokenizer, which is not saved; set "
+                          "model.tokenizer to the same callable before train_more on text", stacklevel=2)
         model.vocabulary_ = vocab
         for name, attr in cls._ARRAYS.items():
             setattr(model, attr, np.ascontiguousarray(arrays[name]))
@@ -383,6 +416,9 @@ class Estimator:
         for name, value in record.items():
             setattr(model, name, value)
         return model
+
+
+_MAX_EPOCHS = 2**31 - 1   # of a saved schedule or record: more is a corrupt file
 
 
 def _training_record(path, meta: dict, stats: tuple[str, ...]) -> dict:
@@ -395,7 +431,8 @@ def _training_record(path, meta: dict, stats: tuple[str, ...]) -> dict:
             raise FormatError(path, f"bad {name} {value!r}")
         return kind(value)
 
-    record = {"seed_": number("seed_", int, 0, 0, 2**64 - 1), "epochs_trained_": number("epochs_trained", int, 0, 0),
+    record = {"seed_": number("seed_", int, 0, 0, 2**64 - 1),
+              "epochs_trained_": number("epochs_trained", int, 0, 0, _MAX_EPOCHS),
               "train_seconds_": number("train_seconds", float, 0.0)}
     record.update({name + "_": number(name, float, 0.0) for name in stats})
     losses, history = meta.get("loss_history", []), meta.get("history", [])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import warnings
 
@@ -71,7 +72,7 @@ def check_workers(workers: int | None) -> None:
     """Validate ``workers`` (None or an int >= 1) without resolving it."""
     if workers is None:
         return
-    if isinstance(workers, bool) or not isinstance(workers, int):
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
         raise TypeError(f"workers must be an int or None, not {type(workers).__name__}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -83,7 +84,7 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     planning, such as memory estimates)."""
     check_workers(workers)
     cores = available_cores()
-    n = workers if workers is not None else _env_threads() or cores
+    n = int(workers) if workers is not None else _env_threads() or cores
     if n > cores:
         if warn:
             asked = f"workers={n}" if workers is not None else f"OMP_NUM_THREADS={n} (workers=None)"

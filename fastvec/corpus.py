@@ -295,6 +295,11 @@ class Corpus:
         twice (count, then encode), since pruning while counting forgets words."""
         from fastvec.vocab import Vocabulary, build_source
         if isinstance(corpus, Corpus):
+            counts = corpus.vocabulary.counts
+            if len(counts) and int(counts.min()) < min_count:
+                warnings.warn(f"the Corpus given was encoded with words that occur fewer than min_count={min_count} "
+                              f"times (down to {int(counts.min())}): it is used as it is, min_count is not applied "
+                              "to an encoded corpus", stacklevel=3)
             return corpus
         if is_path(corpus) and max_vocab_size is None:
             encoded = build_source(corpus, min_count=min_count, tokenizer=_resolve_tokenizer(tokenizer))

@@ -6,7 +6,9 @@ OpenMP threads. No maths happens in this module.
 """
 from __future__ import annotations
 
+import numbers
 import os
+import warnings
 from typing import Any, Iterable
 
 import numpy as np
@@ -69,6 +71,12 @@ def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.nda
     start = offsets[sentence] + (np.arange(len(sentence)) - first_piece) * max_tokens
     end = np.minimum(start + max_tokens, offsets[sentence + 1])
     return np.ascontiguousarray(np.stack([start, end], axis=1))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tokens: int, n_words: int) -> int:
@@ -241,11 +249,14 @@ class Word2Vec(Estimator):
         return self.kernel
 
     def _validate(self, *, files: bool = True) -> None:
-        if not isinstance(self.sg, (bool, np.bool_)):
-            raise TypeError(f"sg must be True (skip-gram) or False (CBOW), not {self.sg!r}")
+        if not (isinstance(self.sg, (bool, np.bool_)) or isinstance(self.sg, numbers.Integral) and self.sg in (0, 1)):
+            raise TypeError(f"sg must be True (skip-gram) or False (CBOW) (or gensim's 1/0), not {self.sg!r}")
         check_int("vector_size", self.vector_size, 1, 100_000)
         check_int("window", self.window, 1, 1000)
-        check_int("negative", self.negative, 0, 1000)
+        try:
+            check_int("negative", self.negative, 1, 1000)
+        except ValueError as e:
+            raise ValueError(f"{e}: fastvec trains with negative sampling only" if self.negative < 1 else str(e)) from None
         check_float("ns_exponent", self.ns_exponent, -10.0, 10.0)
         check_float("sample", self.sample, 0.0, 1.0)
         check_int("min_count", self.min_count, 1)
@@ -253,8 +264,6 @@ class Word2Vec(Estimator):
             check_int("max_vocab_size", self.max_vocab_size, 1, 2**31 - 1)
         check_int("epochs", self.epochs, 1)
         self.alpha_, self.min_alpha_  # noqa: B018 - validates both
-        if self.negative == 0:
-            raise ValueError("negative must be >= 1: fastvec trains with negative sampling only")
         check_callbacks(self.callbacks)
         check_workers(self.workers)
         if self.kernel not in KERNELS:
@@ -296,7 +305,12 @@ class Word2Vec(Estimator):
         With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
         starts, as for a second ``train`` call in gensim. Returns ``self``."""
         n = self._epochs_to_run(epochs)
-        self._train(Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer), n)
+        encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
+        if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
+            warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
+                          "vocabulary (new words are ignored); is it tokenized as the first corpus was "
+                          f"(tokenizer={self.tokenizer!r})?", stacklevel=2)
+        self._train(encoded, n)
         return self
 
     def estimate_memory(self, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:
@@ -337,6 +351,9 @@ class Word2Vec(Estimator):
             raise ValueError("the corpus was encoded with a different vocabulary than the model's")
         if corpus.n_tokens < 2:
             raise ValueError("the encoded corpus has fewer than 2 in-vocabulary tokens: nothing to train on")
+        if not (np.diff(corpus.offsets) >= 2).any():
+            raise ValueError("no sentence of the corpus has 2 or more in-vocabulary tokens: there are no (word, "
+                             "context) pairs to train on (one word per line? lower min_count?)")
         kernels = _dispatch.kernels("word2vec")
         threads = resolve_workers(self.workers)
         vocab = self.vocabulary_
@@ -381,7 +398,9 @@ class Word2Vec(Estimator):
 
         loop = EpochLoop(self, desc="skip-gram" if self.sg else "cbow", work_per_epoch=n_tokens, n_epochs=n_epochs,
                          check_weights=lambda: all_finite(self._syn0, self._syn1),
-                         hint=f"The learning rate (alpha={alpha:g}) is probably too high.")
+                         hint=f"The learning rate (alpha={alpha:g}) is probably too high.",
+                         empty_hint=f"subsampling (sample={self.sample:g}) dropped every word pair of this small "
+                                    "corpus; use a lower sample (0 disables it) or a larger corpus")
         self._run_epochs(loop, run_epoch, epoch_metrics, context=single_threaded_blas)
 
     def _weights_changed(self) -> None:
@@ -401,11 +420,14 @@ class Word2Vec(Estimator):
 
     @property
     def output_vectors_(self) -> np.ndarray:
-        """The output (context) weights, ``syn1neg`` in word2vec.c."""
+        """The output (context) weights, ``syn1neg`` in word2vec.c (a read-only view: training
+        alone writes them)."""
         self._check_fitted()
-        return self._syn1
+        return _read_only(self._syn1)
 
     @property
     def vectors_(self) -> np.ndarray:
+        """The input weights, the word vectors (a read-only view; ``wv`` answers queries on them,
+        and its cached norms stay valid because nothing else writes them)."""
         self._check_fitted()
-        return self._syn0
+        return _read_only(self._syn0)

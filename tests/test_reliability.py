@@ -264,6 +264,36 @@ def test_model_file_with_wrong_shapes_is_refused(tmp_path, small_text):
         Word2Vec.load(tmp_path / "bad2.fv")
 
 
+@pytest.mark.parametrize("change,match", [
+    (dict(schedule={"alpha": float("nan"), "min_alpha": 0.0001, "epochs": 5, "done": 1}), "schedule"),
+    (dict(schedule={"alpha": -0.025, "min_alpha": -0.025, "epochs": 5, "done": 1}), "schedule"),
+    (dict(schedule={"alpha": 0.01, "min_alpha": 0.02, "epochs": 5, "done": 1}), "schedule"),
+    (dict(schedule={"alpha": 0.025, "min_alpha": 0.0001, "epochs": 10**30, "done": 1}), "schedule"),
+    (dict(epochs_trained=10**30), "epochs_trained"),
+])
+def test_model_file_with_a_bad_schedule_is_refused(tmp_path, small_text, change, match):
+    model = Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text)
+    model.save(tmp_path / "m.fv")
+    with zipfile.ZipFile(tmp_path / "m.fv") as zf:
+        meta = json.loads(zf.read("meta.json"))
+        arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")}
+    meta = {k: v for k, v in meta.items() if k not in ("format", "kind", "version")}
+    save_container(tmp_path / "bad.fv", "word2vec", dict(meta, **change), arrays)
+    with pytest.raises(FormatError, match=match):
+        Word2Vec.load(tmp_path / "bad.fv")
+
+
+def test_custom_tokenizer_is_not_saved_and_load_says_so(tmp_path, small_text):
+    model = Word2Vec(epochs=1, progress=False, min_count=2,
+                     tokenizer=lambda line: [w.upper() if len(w) > 2 else w for w in line.split()])
+    model.fit(small_text).save(tmp_path / "m.fv")
+    with pytest.warns(UserWarning, match="custom tokenizer"):
+        loaded = Word2Vec.load(tmp_path / "m.fv")
+    assert loaded.tokenizer is None
+    with pytest.warns(UserWarning, match="tokens are in the model's vocabulary"):
+        loaded.train_more(small_text, epochs=1)     # split as is: only words of 1-2 letters are known
+
+
 # -- debug build ------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not _runtime.debug_build(), reason="index checks exist only in FASTVEC_DEBUG=1 builds (CI runs one)")

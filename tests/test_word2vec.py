@@ -53,7 +53,7 @@ def test_constructor_does_not_train_or_validate():
     (dict(min_count=0), ValueError), (dict(workers=0), ValueError), (dict(vector_size=10.5), TypeError),
     (dict(sg="yes"), TypeError), (dict(ns_exponent=float("nan")), ValueError), (dict(workers="2"), TypeError),
     (dict(callbacks=[42]), TypeError), (dict(max_vocab_size=0), ValueError), (dict(hot_rows=-1), ValueError),
-    (dict(hot_rows=2.5), TypeError),
+    (dict(hot_rows=2.5), TypeError), (dict(sg=2), TypeError),
 ])
 def test_bad_parameters_raise_clear_errors(small_text, params, error):
     name = next(iter(params))
@@ -74,6 +74,54 @@ def test_bad_corpora(tmp_path):
         Word2Vec(min_count=5).fit([["a", "b"], ["c"]])
     with pytest.raises(TypeError, match="one-shot"):
         Word2Vec(min_count=1).fit(iter([["a", "b"]]))
+
+
+def test_negative_below_one_says_why():
+    for value in (-1, 0):
+        with pytest.raises(ValueError, match=r"negative must be >= 1.*negative sampling only"):
+            Word2Vec(negative=value, min_count=1).fit([["a", "b"]])
+
+
+def test_gensim_spellings_numpy_ints_and_scikit_learn_parameters():
+    m = Word2Vec(sg=1, workers=np.int64(1), vector_size=np.int64(8), min_count=1, epochs=1, progress=False)
+    sentences = [["a", "b", "c", "d"]] * 50
+    assert m.fit(sentences).kernel_ == "batched"
+    assert Word2Vec(sg=0, min_count=1, epochs=1, progress=False).fit(sentences).kernel_ == "classic"
+    clone = type(m)(**m.get_params(deep=False))          # what sklearn.base.clone does
+    assert clone.get_params() == m.get_params() and not hasattr(clone, "vocabulary_")
+    assert clone.set_params(window=3, epochs=2) is clone and clone.window == 3
+    with pytest.raises(ValueError, match="unknown parameter.*size"):
+        clone.set_params(size=100)
+
+
+def test_corpora_with_nothing_to_train_raise():
+    with pytest.raises(ValueError, match="no sentence .* 2 or more"):
+        Word2Vec(min_count=1, progress=False).fit([["a"], ["b"], ["a"]] * 100)
+    model = Word2Vec(min_count=1, progress=False, sample=1e-9, seed=1)
+    with pytest.raises(ValueError, match="trained nothing: subsampling"):
+        model.fit([["a", "b", "a"]])
+    assert model.epochs_trained_ == 0
+
+
+def test_training_time_leaves_callbacks_out(small_text):
+    import time
+    model = Word2Vec(epochs=2, min_count=2, progress=False, callbacks=[lambda m, metrics: time.sleep(0.5)])
+    model.fit(small_text)
+    assert model.train_seconds_ == pytest.approx(sum(h["seconds"] for h in model.history_), rel=1e-6)
+    assert model.words_per_second_ == pytest.approx(2 * model.history_[0]["work"] / model.train_seconds_)
+
+
+def test_an_encoded_corpus_is_used_as_it_is_and_says_so(small_text):
+    corpus = Corpus.build(small_text, min_count=2)
+    with pytest.warns(UserWarning, match="min_count=5 is not applied|min_count=5 times"):
+        model = Word2Vec(min_count=5, epochs=1, progress=False).fit(corpus)
+    assert len(model.wv) == len(corpus.vocabulary)
+
+
+def test_weights_are_read_only_views(sg_model):
+    for weights in (sg_model.vectors_, sg_model.output_vectors_):
+        with pytest.raises(ValueError, match="read-only"):
+            weights[0] = 1.0
 
 
 def test_workers_one_with_seed_is_bit_reproducible(small_text):
