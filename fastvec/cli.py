@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import warnings
 import os
 import sys
@@ -91,15 +92,43 @@ def _print_report(kv, out=sys.stdout) -> None:
 
 #: per-model defaults of the options that differ (word2vec.c's and Stanford GloVe's)
 MODEL_DEFAULTS = {
-    "sg": dict(dim=100, window=5, epochs=5), "cbow": dict(dim=100, window=5, epochs=5),
-    "glove": dict(dim=50, window=15, epochs=15), "ppmi-svd": dict(dim=100, window=15, epochs=None),
+    "sg": dict(dim=100, window=5, epochs=5, negative=5, sample=1e-3),
+    "cbow": dict(dim=100, window=5, epochs=5, negative=5, sample=1e-3),
+    "glove": dict(dim=50, window=15, epochs=15, x_max=100.0, alpha=0.75, eta=0.05),
+    "ppmi-svd": dict(dim=100, window=15),
 }
+#: options that only some models have (the others refuse them rather than ignore them)
+MODEL_OPTIONS = {"negative": ("sg", "cbow"), "sample": ("sg", "cbow"), "alpha": ("sg", "cbow", "glove"),
+                 "epochs": ("sg", "cbow", "glove"), "x_max": ("glove",), "eta": ("glove",),
+                 "checkpoint": ("sg", "cbow", "glove"), "checkpoint_every": ("sg", "cbow", "glove")}
 
 
 def _apply_model_defaults(args: argparse.Namespace) -> None:
+    for name, models in MODEL_OPTIONS.items():
+        if getattr(args, name) is not None and args.model not in models:
+            raise UserError(f"--{name.replace('_', '-')} has no effect with --model {args.model} "
+                            f"(it is for {', '.join(models)})")
     for name, value in MODEL_DEFAULTS[args.model].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+
+
+def _check_outputs(args: argparse.Namespace, corpus: str) -> None:
+    """-o and --checkpoint name files we may create or replace: never the corpus or each other,
+    in a directory that exists and is writable; checked before anything is trained."""
+    targets = [(flag, path) for flag, path in (("-o", args.output), ("--checkpoint", args.checkpoint)) if path]
+    for flag, path in targets:
+        if os.path.isdir(path):
+            raise UserError(f"{path}: is a directory; {flag} takes a file name")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise UserError(f"{path}: the output directory does not exist")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise UserError(f"{path}: cannot write in {directory} (permission denied)")
+        if os.path.exists(path) and os.path.exists(corpus) and os.path.samefile(path, corpus):
+            raise UserError(f"{path}: {flag} names the corpus itself; writing there would destroy it")
+    if len(targets) == 2 and os.path.abspath(targets[0][1]) == os.path.abspath(targets[1][1]):
+        raise UserError(f"{args.output}: -o and --checkpoint name the same file")
 
 
 def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
@@ -109,7 +138,7 @@ def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
 
     if args.model == "glove":
         model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count, epochs=args.epochs,
-                      x_max=args.x_max, learning_rate=args.alpha if args.alpha is not None else 0.05,
+                      x_max=args.x_max, alpha=args.alpha, learning_rate=args.eta,
                       workers=args.threads, seed=args.seed, progress=not args.quiet,
                       checkpoint_every=args.checkpoint_every, checkpoint_path=args.checkpoint)
     else:
@@ -127,6 +156,8 @@ def _fit_save_report(args: argparse.Namespace, model, corpus: str, summary: Call
     if args.output:
         save_vectors(model.wv, args.output, args.format)
         print(f"saved {FORMATS[args.format]} vectors to {args.output}")
+    elif args.corpus is not None:
+        print("the vectors were not saved (pass -o FILE to keep them)")
     if args.report or args.corpus is None:
         _print_report(model.wv)
     return 0
@@ -163,12 +194,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         corpus = bundled_corpus()
         print(f"no corpus given: training on the bundled sample ({os.path.basename(corpus)}, about 1M tokens "
               "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
-    if args.output and os.path.isdir(args.output):
-        raise UserError(f"{args.output}: is a directory; -o takes a file name")
-    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
-        raise UserError(f"{args.output}: the output directory does not exist")
-    if args.model == "ppmi-svd" and (args.checkpoint_every is not None or args.checkpoint is not None):
-        raise UserError("--checkpoint-every and --checkpoint work with --model sg, cbow or glove, not ppmi-svd")
+    _check_outputs(args, corpus)
     if args.model in ("glove", "ppmi-svd"):
         return _train_count_model(args, corpus)
     model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
@@ -178,8 +204,39 @@ def cmd_train(args: argparse.Namespace) -> int:
     return _fit_save_report(args, model, corpus, _word2vec_summary)
 
 
+def _read_meta(path: str, what: str):
+    """meta.json of a native container (None for other files), with every failure a UserError
+    naming the file: not a traceback from zipfile or json."""
+    import zipfile
+    from fastvec._io import MAX_META_BYTES, META_MEMBER, check_readable_file
+    check_readable_file(path, what)
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(META_MEMBER)
+            if info.file_size > MAX_META_BYTES:
+                raise UserError(f"{path}: meta.json is implausibly large ({info.file_size} bytes)")
+            return json.loads(zf.read(info).decode("utf-8"), parse_constant=_reject_constant)
+    except KeyError:
+        raise UserError(f"{path}: not a fastvec file (no meta.json)") from None
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, EOFError) as e:
+        raise UserError(f"{path}: corrupt fastvec file ({type(e).__name__}: {str(e)[:100]})") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON here")
+
+
 def load_vectors(path: str):
+    """Vectors from any vectors file, or the word vectors of a saved Word2Vec or GloVe model."""
     from fastvec.formats import load_vectors as _load
+    meta = _read_meta(path, "vectors file")
+    kind = meta.get("kind") if isinstance(meta, dict) else None
+    if kind in ("word2vec", "glove"):
+        from fastvec.glove import GloVe
+        from fastvec.word2vec import Word2Vec
+        return (Word2Vec if kind == "word2vec" else GloVe).load(path).wv
     return _load(path)
 
 
@@ -190,8 +247,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     pair_files = args.pairs or list(default_pairs().values())
     pairs = {os.path.basename(p): evaluate_word_pairs(kv, p) for p in pair_files}
     if args.json:
-        print(json.dumps({"analogies": analogy.to_dict(), "pairs": {k: v.to_dict() for k, v in pairs.items()}},
-                         indent=2))
+        result = {"analogies": analogy.to_dict(), "pairs": {k: v.to_dict() for k, v in pairs.items()}}
+        print(json.dumps(_json_safe(result), indent=2, allow_nan=False))  # NaN (too few pairs) -> null
         return 0
     print(f"analogies: {100 * analogy.accuracy:.2f}% (semantic {100 * analogy.semantic_accuracy:.2f}%, "
           f"syntactic {100 * analogy.syntactic_accuracy:.2f}%; {analogy.total} answered, {analogy.skipped} skipped)")
@@ -201,6 +258,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{name}: Spearman {r.spearman:.4f}, Pearson {r.pearson:.4f}, OOV {100 * r.oov_ratio:.1f}% "
               f"({r.pairs_used}/{r.pairs_total} pairs)")
     return 0
+
+
+def _json_safe(value):
+    """NaN and infinities as null: strict JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _known(kv, words: Sequence[str]) -> None:
@@ -245,20 +313,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _load_history(path: str) -> list:
     """Per-epoch history from a saved model (its meta.json) or a JSON file holding the list."""
-    import zipfile
-    from fastvec._io import META_MEMBER, check_readable_file
-    check_readable_file(path, "model or history file")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            if META_MEMBER not in zf.namelist():
-                raise UserError(f"{path}: not a fastvec model file")
-            meta = json.loads(zf.read(META_MEMBER).decode("utf-8"))
-            history = meta.get("history") if isinstance(meta, dict) else None
+    meta = _read_meta(path, "model or history file")
+    if meta is not None:
+        history = meta.get("history") if isinstance(meta, dict) else None
     else:
+        if os.path.getsize(path) > 1 << 28:
+            raise UserError(f"{path}: too large for a training history")
         try:
             with open(path, encoding="utf-8") as f:
-                history = json.load(f)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+                history = json.load(f, parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise UserError(f"{path}: --kind training needs a saved model (model.save) or a JSON list of "
                             "per-epoch dicts") from None
         if isinstance(history, dict):
@@ -320,15 +384,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=("sg", "cbow", "glove", "ppmi-svd"), default="sg")
     t.add_argument("--dim", type=_positive_int, default=None, help="vector size (default 100; glove 50)")
     t.add_argument("--window", type=_positive_int, default=None, help="default 5; glove and ppmi-svd 15")
-    t.add_argument("--negative", type=_positive_int, default=5)
-    t.add_argument("--sample", type=_non_negative_float, default=1e-3)
+    t.add_argument("--negative", type=_positive_int, default=None, help="sg, cbow: noise words per word (default 5)")
+    t.add_argument("--sample", type=_non_negative_float, default=None,
+                   help="sg, cbow: subsampling threshold (default 1e-3; 0 disables)")
     t.add_argument("--min-count", type=_positive_int, default=5)
     t.add_argument("--epochs", type=_positive_int, default=None, help="default 5; glove 15")
     t.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--alpha", type=_non_negative_float, default=None,
-                   help="initial learning rate (default 0.025 for sg, 0.05 for cbow and glove)")
-    t.add_argument("--x-max", type=_positive_float, default=100.0,
+                   help="sg, cbow: initial learning rate (default 0.025 for sg, 0.05 for cbow); glove: exponent "
+                        "of the weighting function (default 0.75), as in word2vec.c and Stanford GloVe")
+    t.add_argument("--eta", type=_positive_float, default=None, help="glove: learning rate (default 0.05)")
+    t.add_argument("--x-max", type=_positive_float, default=None,
                    help="glove: co-occurrence count where the weight reaches 1 (default 100)")
     t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
     t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")

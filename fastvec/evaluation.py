@@ -9,6 +9,8 @@ The default data sets are bundled in ``fastvec/data`` (see ``fastvec/data/README
 """
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -20,6 +22,7 @@ from fastvec.keyedvectors import KeyedVectors
 
 PathLike = Union[str, os.PathLike]
 _BATCH = 2048
+_SCORE_BYTES = 16 << 20
 
 
 def _data_file(name: str) -> str:
@@ -79,11 +82,21 @@ class PairsResult:
         return asdict(self)
 
 
+def _shifted_cos(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = unit[rows] @ unit.T
+    out += 1.0
+    out *= 0.5
+    return out
+
+
 def _read_lines(path: PathLike) -> list[str]:
     from fastvec._io import check_readable_file
     path = check_readable_file(path, "evaluation file")
-    with open(path, encoding="utf-8", errors="strict") as f:
-        return f.read().splitlines()
+    try:
+        with open(path, encoding="utf-8", errors="strict") as f:
+            return f.read().splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
 
 
 def _vocab_map(kv: KeyedVectors, limit: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
@@ -109,8 +122,9 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
     a, b and c (3CosAdd or 3CosMul)."""
     if method not in ("3cosadd", "3cosmul"):
         raise ValueError(f"method must be '3cosadd' or '3cosmul', not {method!r}")
-    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, int) or restrict_vocab < 1:
+    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, numbers.Integral) or restrict_vocab < 1:
         raise ValueError(f"restrict_vocab must be a positive int, got {restrict_vocab!r}")
+    restrict_vocab = int(restrict_vocab)
     path = path or default_analogies()
     limit = min(restrict_vocab, len(kv))
     mapping, canonical = _vocab_map(kv, limit, case_insensitive)
@@ -134,21 +148,27 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
             skipped += 1
             continue
         sections[-1][1].append(tuple(rows))
+    # questions per matrix product: score matrices of about _SCORE_BYTES each, so that memory
+    # does not grow with the vocabulary (3CosMul keeps three at once)
+    batch = max(1, min(_BATCH, _SCORE_BYTES // (4 * max(limit, 1))))
     results = []
     for name, questions in sections:
         if not questions:
             continue
         q = np.asarray(questions, dtype=np.int64)
         correct = 0
-        for b in range(0, len(q), _BATCH):
-            a_, b_, c_, d_ = q[b:b + _BATCH].T
+        for b in range(0, len(q), batch):
+            a_, b_, c_, d_ = q[b:b + batch].T
             if method == "3cosadd":
                 scores = (unit[b_] - unit[a_] + unit[c_]) @ unit.T
-            else:
-                cos = [(1.0 + unit[x] @ unit.T) / 2.0 for x in (a_, b_, c_)]
-                scores = cos[1] * cos[2] / (cos[0] + 1e-3)
+            else:  # cos shifted to [0, 1]: (1 + cos) / 2, computed in place
+                scores = _shifted_cos(unit, b_)
+                scores *= _shifted_cos(unit, c_)
+                scores /= _shifted_cos(unit, a_) + 1e-3
             classes = canonical[None, :]
-            banned = (classes == a_[:, None]) | (classes == b_[:, None]) | (classes == c_[:, None])
+            banned = classes == a_[:, None]
+            banned |= classes == b_[:, None]
+            banned |= classes == c_[:, None]
             scores[banned] = -np.inf
             predicted = canonical[np.argmax(scores, axis=1)]
             correct += int(np.sum(predicted == canonical[d_]))
@@ -189,6 +209,8 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
             score = float(parts[2])
         except ValueError:
             raise ValueError(f"{path}: line {n}: score {parts[2]!r} is not a number") from None
+        if not math.isfinite(score):
+            raise ValueError(f"{path}: line {n}: score {parts[2]!r} is not a finite number")
         total += 1
         r1 = mapping.get(parts[0].upper() if case_insensitive else parts[0])
         r2 = mapping.get(parts[1].upper() if case_insensitive else parts[1])

@@ -45,12 +45,60 @@ def test_train_eval_similar_analogy(capsys, vectors, tmp_path, small_text):
     (["similar", "{vectors}", "notaword"], "not in the vocabulary"),
     (["analogy", "{vectors}", "the", "notaword", "of"], "not in the vocabulary"),
     (["eval", "{small}"], "is not a number"),
+    (["train", "{copy}", "-o", "{copy}", "--epochs", "1"], "names the corpus itself"),
+    (["train", "{copy}", "--checkpoint", "{copy}", "--checkpoint-every", "1"], "names the corpus itself"),
+    (["train", "{small}", "-o", "{tmp}/a.bin", "--checkpoint", "{tmp}/a.bin"], "the same file"),
+    (["train", "{small}", "--model", "ppmi-svd", "--epochs", "3"], "--epochs has no effect with --model ppmi-svd"),
+    (["train", "{small}", "--x-max", "10"], "--x-max has no effect with --model sg"),
+    (["train", "{small}", "--model", "glove", "--negative", "3"], "--negative has no effect with --model glove"),
+    (["eval", "{vectors}", "--analogies", "{latin1}"], "latin1.txt: not UTF-8"),
+    (["plot", "{badzip}", "--kind", "training", "-o", "{tmp}/t.png"], "badzip.fv: corrupt fastvec file"),
+    (["plot", "{nested}", "--kind", "training", "-o", "{tmp}/t.png"], "needs a saved model"),
 ])
-def test_user_errors_are_one_line(capsys, vectors, small_text, argv, message):
-    argv = [a.format(small=small_text, vectors=vectors) for a in argv]
+def test_user_errors_are_one_line(capsys, vectors, small_text, tmp_path, argv, message):
+    import shutil
+    import zipfile
+    copy = tmp_path / "corpus.txt"
+    shutil.copyfile(small_text, copy)
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 th\xe9 the of\n".encode("latin-1"))
+    badzip = tmp_path / "badzip.fv"
+    with zipfile.ZipFile(badzip, "w") as zf:
+        zf.writestr("meta.json", '{"kind": "word2vec", "history": []}')
+    data = bytearray(badzip.read_bytes())
+    data[data.index(b'"kind"')] ^= 0xFF                     # the member no longer matches its CRC
+    badzip.write_bytes(bytes(data))
+    (tmp_path / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
+    argv = [a.format(small=small_text, vectors=vectors, copy=copy, tmp=tmp_path, latin1=tmp_path / "latin1.txt",
+                     badzip=badzip, nested=tmp_path / "nested.json") for a in argv]
+    before = copy.read_bytes()
     code, out, err = run(capsys, *argv)
     assert code == 1
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert copy.read_bytes() == before
+
+
+def test_strict_json_and_model_files_as_vectors(capsys, vectors, tmp_path, small_text):
+    (tmp_path / "few.txt").write_text("the of 5.0\nof the 4.0\n")           # 2 pairs: no correlation
+    code, out, _ = run(capsys, "eval", vectors, "--json", "--pairs", str(tmp_path / "few.txt"))
+    assert code == 0
+    report = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in JSON output"))
+    assert report["pairs"]["few.txt"]["spearman"] is None
+    from fastvec import Word2Vec
+    Word2Vec(epochs=1, min_count=2, progress=False, vector_size=16).fit(small_text).save(tmp_path / "m.fv")
+    code, out, _ = run(capsys, "similar", str(tmp_path / "m.fv"), "the", "--topn", "2")
+    assert code == 0 and len(out.strip().splitlines()) == 2
+
+
+def test_glove_alpha_is_the_weighting_exponent_and_eta_the_learning_rate(monkeypatch, capsys, small_text):
+    from fastvec import glove
+    seen = {}
+
+    def fake_fit(self, corpus):
+        seen.update(alpha=self.alpha, learning_rate=self.learning_rate, x_max=self.x_max)
+        raise KeyboardInterrupt     # stop there: the command reports the interruption
+    monkeypatch.setattr(glove.GloVe, "fit", fake_fit)
+    assert main(["train", small_text, "--model", "glove", "--alpha", "0.5", "--eta", "0.01", "-q"]) != 0
+    assert seen == {"alpha": 0.5, "learning_rate": 0.01, "x_max": 100.0}
 
 
 def test_usage_errors_exit_2(capsys):
