@@ -11,8 +11,9 @@ import contextlib
 import errno
 import json
 import os
+import re
+import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 from typing import IO, Any, Iterator, Mapping
@@ -43,7 +44,7 @@ def _unnamed_file(directory: str) -> int | None:
     """A file with no name in ``directory`` (Linux O_TMPFILE), or None where unsupported. If the
     process dies while writing it, nothing at all is left on disk. Whether a filesystem can
     both create and later link such files (overlayfs, for one, cannot link them) is probed once
-    per device."""
+    per device. The file is created 0600; :func:`atomic_write` sets its final mode."""
     if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
         return None
     try:
@@ -60,7 +61,7 @@ def _unnamed_file(directory: str) -> int | None:
                 os.close(probe)
         if not _UNNAMED_OK[device]:
             return None
-        return os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o666 & ~_UMASK)
+        return os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600)
     except OSError:  # e.g. a filesystem without O_TMPFILE support
         return None
 
@@ -77,25 +78,103 @@ def _link_unnamed(fd: int, directory: str, base: str) -> str:
     raise FileExistsError(f"cannot create a temporary name beside {os.path.join(directory, base)}")
 
 
+def _named_temp(directory: str, base: str) -> tuple[int, str]:
+    """A new file .<base>.<pid>.<12 hex digits>.tmp in ``directory``, created 0600 (the
+    pattern :func:`_remove_orphans` matches exactly)."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file beside {os.path.join(directory, base)}")
+
+
+def _orphan_pattern(base: str) -> re.Pattern:
+    """Temporary names of writes to exactly ``base``: .<base>.<pid>.<random>.tmp, the random
+    part 12 hex digits (:func:`_named_temp`) or 8 characters of [a-z0-9_] (tempfile.mkstemp,
+    used by earlier versions). No other target's temporary file matches: the random part
+    holds no dot, so the pid and ``base`` are fixed from the right."""
+    return re.compile(rf"\.{re.escape(base)}\.([0-9]{{1,10}})\.(?:[0-9a-f]{{12}}|[a-z0-9_]{{8}})\.tmp\Z")
+
+
 def _remove_orphans(directory: str, base: str) -> None:
     """Delete temporary files of earlier writes to ``base`` whose writer process is gone (killed
-    before it could clean up). Names are .<base>.<pid>.<random>.tmp."""
-    prefix = f".{base}."
+    before it could clean up); see :func:`_orphan_pattern`."""
+    pattern = _orphan_pattern(base)
     try:
-        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".tmp")]
+        names = os.listdir(directory)
     except OSError:
         return
     for name in names:
-        pid = name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
+        match = pattern.match(name)
+        if match is None or int(match.group(1)) in (0, os.getpid()):
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(match.group(1)), 0)
         except ProcessLookupError:
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(directory, name))
         except (PermissionError, OverflowError):
             continue
+
+
+_FILE_TYPES = ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "FIFO"),
+               (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "symbolic link that cannot be resolved"))
+
+
+def _check_replaceable(path: str, target: str) -> os.stat_result | None:
+    """The status of the regular file at ``target`` (None when there is none); raise an OSError
+    naming ``path`` when something else is there (a directory, device, FIFO, socket)."""
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return st
+    shown = path if target == path else f"{path} (-> {target})"
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"{shown}: is a directory")
+    what = next((name for test, name in _FILE_TYPES if test(st.st_mode)), "special file")
+    raise OSError(errno.EINVAL, f"{shown}: is a {what}, not a regular file; refusing to replace it")
+
+
+def _resolve_target(path: str) -> str:
+    """The file a write to ``path`` replaces: ``path`` itself or, for a symbolic link, the file
+    it points to (created when the link dangles), so that the link keeps pointing at the
+    new contents."""
+    if not os.path.islink(path):
+        return path
+    try:
+        return os.path.realpath(path, strict=True)
+    except FileNotFoundError:
+        return os.path.realpath(path)  # a dangling link: its target is created
+    except OSError as e:  # a loop of links
+        raise OSError(e.errno, f"{path}: cannot resolve the symbolic link ({e.strerror})") from None
+
+
+def _set_mode(fd: int, tmp: str | None, old: os.stat_result | None) -> None:
+    """Give the temporary file the mode the target will have: a new file's from the umask; a
+    replaced file keeps its permission bits and, where allowed, its owner and group. When the
+    group cannot be kept, the new group gets no more than the old file gave everyone (its
+    members were "others" to that file), so no one gains access."""
+    if old is None:
+        mode = 0o666 & ~_UMASK
+    else:
+        mode = stat.S_IMODE(old.st_mode) & 0o777
+        if hasattr(os, "fchown"):
+            mine = os.fstat(fd)
+            if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, old.st_uid, old.st_gid)
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, -1, old.st_gid)
+                if os.fstat(fd).st_gid != old.st_gid:
+                    mode &= ~0o070 | (mode & 0o007) << 3
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    elif tmp is not None:
+        os.chmod(tmp, mode)
 
 
 @contextlib.contextmanager
@@ -105,26 +184,32 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs: Any) 
     An interrupted or failed write leaves any previous file at ``path`` untouched and no
     partial file under that name. On Linux the data first goes to an unnamed file (O_TMPFILE),
     so even a killed process leaves no temporary file behind; elsewhere a named temporary
-    file is removed on any Python-level failure."""
+    file is removed on any Python-level failure.
+
+    Only regular files are replaced: a directory, device, FIFO or socket at ``path`` is an
+    OSError before anything is written. A symbolic link is followed: the file it points to is
+    replaced, and the link kept. A replaced file keeps its permission bits (and owner and group
+    where the process may set them); a new file gets 0666 less the umask."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{path}: is a directory")
+    target = _resolve_target(path)
+    old = _check_replaceable(path, target)
+    directory = os.path.dirname(os.path.abspath(target))
+    base = os.path.basename(target)
     fd = _unnamed_file(directory)
     tmp = None
     try:
         if fd is None:
             _remove_orphans(directory, base)
-            fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}.", suffix=".tmp", dir=directory)
-            os.chmod(tmp, 0o666 & ~_UMASK)
+            fd, tmp = _named_temp(directory, base)
+        _set_mode(fd, tmp, old)
         with os.fdopen(fd, mode, closefd=False, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         if tmp is None:
             tmp = _link_unnamed(fd, directory, base)
-        os.replace(tmp, path)
+        _check_replaceable(path, target)  # nothing else appeared there while writing
+        os.replace(tmp, target)
         tmp = None
     finally:
         if fd is not None:
