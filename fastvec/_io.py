@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import re
 import stat
@@ -219,6 +220,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs: Any) 
                 os.unlink(tmp)
 
 
+def saved_int(path: str | os.PathLike, meta: Mapping[str, Any], name: str, default: int | None = None, *,
+              minimum: int = 0) -> int | None:
+    """An integer field of a loaded file's metadata (``default`` when absent, and None stays
+    None when that is the default): anything but an int in [minimum, 2**63) is a FormatError
+    naming the file and the field, never an OverflowError or TypeError from int()."""
+    value = meta.get(name, default)
+    if value is None and default is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value < 2**63:
+        raise FormatError(path, f"bad {name} {value!r} (expected an integer >= {minimum})")
+    return value
+
+
 def check_readable_file(path: str | os.PathLike, what: str = "file") -> str:
     """Resolve ``path`` and raise a clear OSError if it is missing or a directory."""
     path = os.fspath(path)
@@ -227,6 +241,49 @@ def check_readable_file(path: str | os.PathLike, what: str = "file") -> str:
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such {what}")
     return path
+
+
+class _NonFinite:
+    """Where meta.json holds NaN, Infinity or a number that overflows to infinity."""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _non_finite_at(meta: Any) -> tuple[str, str]:
+    """The place of the first _NonFinite in parsed JSON (e.g. ``schedule.alpha``) and its text."""
+    stack: list[tuple[Any, str]] = [(meta, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, _NonFinite):
+            return where or "the document", value.text
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return "a value", "not finite"
+
+
+def parse_meta(data: bytes) -> Any:
+    """Decode ``meta.json``: strict UTF-8 JSON without NaN, Infinity or numbers that overflow
+    to them (Python's json accepts all three; loaders would fail on them with OverflowError).
+    A ValueError names the field holding one."""
+    found = []
+
+    def non_finite(text: str) -> _NonFinite:
+        found.append(text)
+        return _NonFinite(text)
+
+    def number(text: str) -> float | _NonFinite:
+        value = float(text)
+        return value if math.isfinite(value) else non_finite(text)
+
+    meta = json.loads(data.decode("utf-8"), parse_constant=non_finite, parse_float=number)
+    if found:
+        where, text = _non_finite_at(meta)
+        raise ValueError(f"{where} is {text}, not a finite number")
+    return meta
 
 
 def save_container(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
@@ -294,8 +351,8 @@ def _load_container(path: str, kind: str, mmap: bool, required: tuple[str, ...])
         if info.file_size > MAX_META_BYTES:
             raise FormatError(path, f"{META_MEMBER} is implausibly large ({info.file_size} bytes)")
         try:
-            meta = json.loads(zf.read(META_MEMBER).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile) as e:
+            meta = parse_meta(zf.read(META_MEMBER))
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, RecursionError) as e:
             raise FormatError(path, f"unreadable {META_MEMBER} ({e})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
             raise FormatError(path, "not a fastvec file (bad or missing format tag)")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
-from fastvec._io import FormatError, check_readable_file, load_container, save_container
+from fastvec._io import FormatError, check_readable_file, load_container, save_container, saved_int
 from fastvec._memory import release_free_heap
 from fastvec._text import MAX_TOKEN_BYTES
 
@@ -324,7 +324,8 @@ class Corpus:
         from fastvec.vocab import Vocabulary
         meta, arrays = load_container(path, "corpus", mmap=mmap, required=("ids", "offsets", "counts"))
         vocab = Vocabulary._from_arrays(path, meta, arrays)
+        raw_tokens = saved_int(path, meta, "raw_tokens")
         try:
-            return cls(arrays["ids"], arrays["offsets"], vocab, raw_tokens=meta.get("raw_tokens"))
-        except ValueError as e:
+            return cls(arrays["ids"], arrays["offsets"], vocab, raw_tokens=raw_tokens)
+        except (ValueError, TypeError) as e:
             raise FormatError(path, str(e)) from None

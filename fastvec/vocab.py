@@ -6,7 +6,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from fastvec._io import FormatError, load_container, save_container
+from fastvec._io import FormatError, load_container, save_container, saved_int
 from fastvec._text import WordTable, compact_ids
 from fastvec.corpus import (
     Corpus,
@@ -188,9 +188,10 @@ class Vocabulary:
             raise FormatError(path, "vocabulary words must be a list of strings")
         if counts is None or counts.dtype != np.int64 or counts.ndim != 1 or len(counts) != len(words):
             raise FormatError(path, "vocabulary counts must be an int64 array with one count per word")
+        min_count = saved_int(path, meta, "min_count", 1, minimum=-2**63)
+        raw_tokens = saved_int(path, meta, "vocab_raw_tokens")
         try:
-            return cls(words, np.asarray(counts), min_count=int(meta.get("min_count", 1)),
-                       raw_tokens=meta.get("vocab_raw_tokens"))
+            return cls(words, np.asarray(counts), min_count=min_count, raw_tokens=raw_tokens)
         except (ValueError, TypeError) as e:
             raise FormatError(path, str(e)) from None
 

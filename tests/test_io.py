@@ -2,18 +2,20 @@
 clean up) and the native container (large string lists, hostile members, malformed metadata)."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
 
-from fastvec import _io
-from fastvec._io import atomic_write
-from fastvec.keyedvectors import KeyedVectors
+from fastvec import Corpus, GloVe, KeyedVectors, Vocabulary, Word2Vec, _io
+from fastvec._io import FormatError, atomic_write
+from fastvec.cooccurrence import Cooccurrence
 
 
 @pytest.fixture(params=["unnamed", "named"])
@@ -172,3 +174,94 @@ def test_named_temp_file_matches_the_orphan_pattern(tmp_path):
     match = _io._orphan_pattern("vec.1").match(os.path.basename(tmp))
     assert match and int(match.group(1)) == os.getpid()
     assert not _io._orphan_pattern("vec").match(os.path.basename(tmp))
+
+
+# -- malformed metadata -------------------------------------------------------------------------
+
+SENTENCES = [["a", "b", "c", "d"], ["b", "c", "a"], ["d", "a"]] * 30
+
+
+@pytest.fixture(scope="module")
+def saved_files(tmp_path_factory):
+    """One small saved file of every kind, with the loaders to try on it (mapped and not)."""
+    d = tmp_path_factory.mktemp("saved")
+    corpus = Corpus.build(SENTENCES, min_count=1)
+    corpus.save(d / "corpus.fv")
+    corpus.vocabulary.save(d / "vocab.fv")
+    KeyedVectors(["a", "b"], np.ones((2, 3), np.float32), counts=np.array([3, 1])).save(d / "kv.fv")
+    Word2Vec(vector_size=4, epochs=1, min_count=1, sample=0, progress=False, workers=1, seed=1).fit(
+        SENTENCES).save(d / "w2v.fv")
+    cooc = Cooccurrence.from_corpus(corpus, window=2, workers=1)
+    cooc.save(d / "cooc.fv")
+    GloVe(vector_size=4, epochs=1, min_count=1, progress=False, workers=1, seed=1).fit(cooc).save(d / "glove.fv")
+    return {
+        "corpus": (d / "corpus.fv", [Corpus.load, lambda p: Corpus.load(p, mmap=False)]),
+        "vocabulary": (d / "vocab.fv", [Vocabulary.load]),
+        "keyedvectors": (d / "kv.fv", [KeyedVectors.load, lambda p: KeyedVectors.load(p, mmap=True)]),
+        "word2vec": (d / "w2v.fv", [Word2Vec.load]),
+        "cooccurrence": (d / "cooc.fv", [Cooccurrence.load, lambda p: Cooccurrence.load(p, mmap=True)]),
+        "glove": (d / "glove.fv", [GloVe.load]),
+    }
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _write_zip(path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+
+
+def _with_meta(src, dst, meta_text: str) -> None:
+    _write_zip(dst, {**_members(src), "meta.json": meta_text.encode()})
+
+
+def _assert_refused(path, loaders, match: str) -> None:
+    for load in loaders:
+        with pytest.raises(FormatError, match=match) as info:
+            load(path)
+        assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e999", "-1e400"])
+@pytest.mark.parametrize("kind", ["corpus", "vocabulary", "word2vec", "cooccurrence", "glove"])
+def test_min_count_infinity_is_a_format_error(tmp_path, saved_files, kind, number):
+    path, loaders = saved_files[kind]
+    meta = json.loads(_members(path)["meta.json"])
+    text = json.dumps({**meta, "min_count": "@"}).replace('"@"', number)
+    _with_meta(path, tmp_path / "bad.fv", text)
+    _assert_refused(tmp_path / "bad.fv", loaders, f"meta.json.*min_count is {number}, not a finite number")
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_non_finite_numbers_anywhere_in_meta_are_refused(tmp_path, saved_files, number):
+    path, loaders = saved_files["keyedvectors"]
+    meta = json.loads(_members(path)["meta.json"])
+    _with_meta(path, tmp_path / "bad.fv", json.dumps({**meta, "note": [1, {"x": "@"}]}).replace('"@"', number))
+    _assert_refused(tmp_path / "bad.fv", loaders, rf"unreadable meta.json \(note\[1\]\.x is {number}, not a finite")
+
+
+BAD_INTS = [{}, [], "5", 1.5, -1, True, None, 2**70, [{}]]
+INT_FIELDS = [("corpus", "raw_tokens"), ("corpus", "vocab_raw_tokens"), ("corpus", "min_count"),
+              ("vocabulary", "vocab_raw_tokens"), ("vocabulary", "min_count"), ("cooccurrence", "min_count"),
+              ("word2vec", "vocab_raw_tokens"), ("glove", "min_count")]
+# raw token counts may be null (the loaders then compute them); any integer min_count is kept
+BAD_INT_CASES = [(kind, field, value) for kind, field in INT_FIELDS for value in BAD_INTS
+                 if not (value is None and field != "min_count" or value == -1 and field == "min_count")]
+
+
+@pytest.mark.parametrize("kind, field, value", BAD_INT_CASES, ids=str)
+def test_integer_fields_of_the_wrong_type_are_format_errors(tmp_path, saved_files, kind, field, value):
+    path, loaders = saved_files[kind]
+    meta = json.loads(_members(path)["meta.json"])
+    _with_meta(path, tmp_path / "bad.fv", json.dumps({**meta, field: value}))
+    _assert_refused(tmp_path / "bad.fv", loaders, f"bad {field}")
+
+
+def test_deeply_nested_meta_is_a_format_error(tmp_path, saved_files):
+    path, loaders = saved_files["vocabulary"]
+    _with_meta(path, tmp_path / "bad.fv", "[" * 100_000 + "]" * 100_000)
+    _assert_refused(tmp_path / "bad.fv", loaders, "unreadable meta.json")
