@@ -348,6 +348,8 @@ cdef class _ScratchSet:
 
     def __cinit__(self, int n_threads, int64_t n_words):
         cdef int t
+        if n_threads < 1 or n_words < 0:
+            raise ValueError("n_threads must be >= 1 and n_words >= 0")
         self.n = n_threads
         n_bitwords = (n_words + 63) // 64
         self.acc = np.zeros((n_threads, max(n_words, 1)), dtype=np.uint64)

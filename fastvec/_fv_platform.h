@@ -8,10 +8,17 @@
 #define FV_OPENMP 1
 static inline int fv_omp_max_threads(void) { return omp_get_max_threads(); }
 static inline int fv_omp_num_procs(void) { return omp_get_num_procs(); }
+/* OMP_THREAD_LIMIT (OpenMP 3.0; MSVC's OpenMP 2.0 has no limit to report) */
+#if _OPENMP >= 200805
+static inline int fv_omp_thread_limit(void) { return omp_get_thread_limit(); }
+#else
+static inline int fv_omp_thread_limit(void) { return 1 << 30; }
+#endif
 #else
 #define FV_OPENMP 0
 static inline int fv_omp_max_threads(void) { return 1; }
 static inline int fv_omp_num_procs(void) { return 1; }
+static inline int fv_omp_thread_limit(void) { return 1; }
 #endif
 
 /* CPU feature checks for runtime dispatch of the SIMD kernel variants.

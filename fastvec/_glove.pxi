@@ -293,8 +293,9 @@ def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t
     eta_word_arr, eta_context_arr, clip_arr = lane_parameters(vector_size, eta, clip)
     cdef float[::1] eta_word = eta_word_arr, eta_context = eta_context_arr, lane_clip = clip_arr
     if indptr.shape[0] != n_words + 1 or data.shape[0] != nnz or block < 1 or blocks_per_item < 1 \
-            or hint_shift < 0 or hint_shift > 40 or row_hint.shape[0] != (nnz >> hint_shift) + 2:
-        raise ValueError("inconsistent matrix or block arguments")
+            or hint_shift < 0 or hint_shift > 40 or row_hint.shape[0] != (nnz >> hint_shift) + 2 \
+            or block * blocks_per_item > 2**30 or first_item < 0 or n_threads < 1:
+        raise ValueError("inconsistent matrix, block, item or thread arguments")
     if nnz == 0 or last_item <= first_item:
         return 0, 0.0
     records_arr = np.empty((n_threads, 3 * cap), dtype=np.int32)

@@ -6,6 +6,7 @@ cdef extern from "_fv_platform.h" nogil:
     const int FV_DEBUG
     int fv_omp_max_threads() noexcept
     int fv_omp_num_procs() noexcept
+    int fv_omp_thread_limit() noexcept
     int fv_cpu_has_avx2() noexcept
     int fv_cpu_has_avx512() noexcept
 
@@ -30,6 +31,11 @@ def openmp_num_procs() -> int:
     set, libgomp pins the calling thread to one place when it starts, so the process's
     affinity mask no longer shows the cores; this still counts them."""
     return fv_omp_num_procs()
+
+
+def openmp_thread_limit() -> int:
+    """The most threads OpenMP will start (``OMP_THREAD_LIMIT``; 1 without OpenMP)."""
+    return fv_omp_thread_limit()
 
 
 def cpu_features() -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcmp, memcpy, memmove
 
 MAX_TOKEN_BYTES = 1024
 cdef int64_t _MAX_TOKEN = 1024
@@ -251,7 +251,7 @@ cdef class WordTable:
                 if self.c_counts[wid] > self.min_reduce:
                     # arena moves only forward: copy in place
                     if used != self.c_offsets[wid]:
-                        memcpy(self.arena + used, self.arena + self.c_offsets[wid], self.c_lengths[wid])
+                        memmove(self.arena + used, self.arena + self.c_offsets[wid], self.c_lengths[wid])
                     self.c_offsets[kept] = used
                     self.c_lengths[kept] = self.c_lengths[wid]
                     self.c_counts[kept] = self.c_counts[wid]

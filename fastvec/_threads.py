@@ -65,7 +65,8 @@ def default_threads() -> int:
     and never more than the cores, as :func:`resolve_workers` caps them (which also falls back
     to one thread without OpenMP)."""
     cores = available_cores()
-    return min(_env_threads() or cores, cores)
+    limit = _runtime.openmp_thread_limit() if _runtime.openmp_enabled() else cores
+    return max(1, min(_env_threads() or cores, cores, limit))
 
 
 def check_workers(workers: int | None) -> None:
@@ -91,6 +92,11 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
             warnings.warn(f"{asked} exceeds the {cores} available core(s); using {cores} "
                           "(more threads than cores only slows Hogwild training down)", stacklevel=3)
         n = cores
+    limit = _runtime.openmp_thread_limit() if _runtime.openmp_enabled() else n
+    if limit < n:  # the kernels cope with a smaller team; this says so and plans for it
+        if warn:
+            warnings.warn(f"OMP_THREAD_LIMIT={limit} caps workers={n}; using {limit}", stacklevel=3)
+        n = limit
     if n > 1 and not _runtime.openmp_enabled():
         if warn:
             warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)

@@ -169,8 +169,10 @@ cdef inline void async_pull(const Job* job, float* hot, int64_t rows, int64_t ho
     cdef float* snap = hot + 2 * hot_size
     memcpy(hot, job.syn1, size * sizeof(float))
     memcpy(hot + hot_size, job.syn0, size * sizeof(float))
-    memcpy(snap, job.syn1, size * sizeof(float))
-    memcpy(snap + size, job.syn0, size * sizeof(float))
+    # the snapshot from the copy, not from the shared rows a second time: another thread's
+    # push landing between two reads of them would be subtracted by this thread's next push
+    memcpy(snap, hot, size * sizeof(float))
+    memcpy(snap + size, hot + hot_size, size * sizeof(float))
 
 
 cdef inline void async_push(const Job* job, const float* hot, int64_t rows, int64_t hot_size) noexcept nogil:
@@ -572,6 +574,8 @@ cdef class Workspace:
     call at a time (it is the threads' scratch memory)."""
     cdef object _arena_arr
     cdef unsigned char* arena
+    cdef object _pulled_arr
+    cdef unsigned char* pulled  # per thread: its copy holds the hot rows (taken since the last release)
     cdef readonly int n_threads, hot_rows, hot_async, dim, mode, group, window, negative
     cdef readonly Py_ssize_t max_len
     cdef readonly int64_t sync_tokens
@@ -622,6 +626,9 @@ cdef class Workspace:
         cdef unsigned char[::1] view = self._arena_arr
         self.arena = &view[0]
         self.arena += (4096 - <uintptr_t>self.arena % 4096) % 4096
+        self._pulled_arr = np.zeros(n_threads, dtype=np.uint8)
+        cdef unsigned char[::1] flags = self._pulled_arr
+        self.pulled = &flags[0]
         self._live = False
         self._dirty = False
 
@@ -663,28 +670,31 @@ cdef class Workspace:
                 self._live = False
             return
         cdef int64_t n = <int64_t>self.hot_rows * self.dim, first = <int64_t>self.hot_async * self.dim
-        cdef int T = self.n_threads, tid, t
+        cdef int T = self.n_threads, P = 0, share, t
         cdef int64_t lo, hi
-        # the threads' copies of syn1 rows, then of syn0 rows (which follow them in each block)
+        # the copies that were taken (a thread OpenMP did not start has none to merge), of syn1
+        # rows, then of syn0 rows (which follow them in each block)
         pointers = np.empty(2 * T, dtype=np.uintp)
         cdef uintptr_t[::1] ptr_view = pointers
         for t in range(T):
-            ptr_view[t] = <uintptr_t>self.copy_of(t)
-            ptr_view[T + t] = <uintptr_t>(self.copy_of(t) + n)
+            if self.pulled[t]:
+                ptr_view[P] = <uintptr_t>self.copy_of(t)
+                ptr_view[T + P] = <uintptr_t>(self.copy_of(t) + n)
+                P += 1
         cdef float** copies = <float**>&ptr_view[0]
         cdef float** copies0 = copies + T
-        with nogil, parallel(num_threads=T):
-            tid = threadid()
-            # each thread merges its own share of both matrices, cut at cache-line multiples
-            lo = first + _round_up((n - first) * tid // T, 16)
-            hi = first + _round_up((n - first) * (tid + 1) // T, 16) if tid + 1 < T else n
+        # T shares of both matrices, cut at cache-line multiples; a loop, so that every share
+        # is merged whatever team OpenMP starts
+        for share in prange(T, nogil=True, num_threads=T, schedule="static"):
+            lo = first + _round_up((n - first) * share // T, 16)
+            hi = first + _round_up((n - first) * (share + 1) // T, 16) if share + 1 < T else n
             if lo > n:
                 lo = n
             if hi > n:
                 hi = n
-            if lo < hi:
-                reduce_hot(self.syn1, copies, T, lo, hi)
-                reduce_hot(self.syn0, copies0, T, lo, hi)
+            if lo < hi and P > 0:
+                reduce_hot(self.syn1, copies, P, lo, hi)
+                reduce_hot(self.syn0, copies0, P, lo, hi)
         self._dirty = False
         if release:
             self._live = False
@@ -710,6 +720,8 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     cdef double item_loss
     cdef int mode = kernel_mode(cbow, batched)
     cdef bint own = workspace is None
+    if not 0 <= first_item <= last_item <= items.shape[0] or items.shape[1] != 2:
+        raise ValueError("work items out of range")
     for k in range(first_item, last_item):
         if items[k, 1] - items[k, 0] > max_len:
             max_len = items[k, 1] - items[k, 0]
@@ -726,10 +738,15 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
     if max_len > workspace.max_len:
         raise ValueError(f"a work item of {max_len} tokens is longer than the workspace's max_len")
     workspace._check_weights(syn0, syn1)
+    if noise_table.shape[0] != syn0.shape[0] or keep_threshold.shape[0] != syn0.shape[0]:
+        raise ValueError("noise_table and keep_threshold need one entry per row of the weights")
     if last_item <= first_item:
         return 0, 0, 0.0
     cdef Workspace ws = workspace
-    cdef bint pull = ws.hot_rows > 0 and not ws._live
+    cdef bint fresh = ws.hot_rows > 0 and not ws._live
+    cdef unsigned char* pulled = ws.pulled
+    if fresh:  # every thread takes a copy of the hot rows when it first runs
+        memset(pulled, 0, n_threads)
     cdef int64_t hot_size = <int64_t>ws.hot_rows * dim
     cdef int64_t hot_async = ws.hot_async, sync_tokens = ws.sync_tokens
     cdef Py_ssize_t block = ws.block, off_buf = ws.off_buf, off_neg = ws.off_neg, off_vec = ws.off_vec
@@ -793,9 +810,10 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
         mine = arena + tid * block
         tally = <Tally*>mine
         hot = ws.copy_of(tid)
-        if pull:
+        if hot_size > 0 and not pulled[tid]:
             memcpy(hot, job.syn1, hot_size * sizeof(float))
             memcpy(hot + hot_size, job.syn0, hot_size * sizeof(float))
+            pulled[tid] = 1
         if hot_async > 0:
             async_pull(&job, hot, hot_async, hot_size)
         for j in range(n_threads):
@@ -817,7 +835,7 @@ def train_slice(*, bint cbow, bint batched, int group, float[:, ::1] syn0, float
                         tally.pending = 0
         if hot_async > 0:
             async_push(&job, hot, hot_async, hot_size)
-    if pull:
+    if fresh:
         ws._live = True
         ws.syn0 = job.syn0
         ws.syn1 = job.syn1

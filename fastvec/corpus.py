@@ -239,20 +239,25 @@ class Corpus:
 
     def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocabulary: "Vocabulary", *,
                  raw_tokens: int | None = None):
-        ids = np.asanyarray(ids)
-        offsets = np.asanyarray(offsets)
+        self.ids = np.asanyarray(ids)
+        self.offsets = np.asanyarray(offsets)
+        self.vocabulary = vocabulary
+        self.check()
+        self.raw_tokens = int(raw_tokens) if raw_tokens is not None else len(self.ids)
+
+    def check(self) -> None:
+        """Validate ``ids`` and ``offsets`` against the vocabulary (ValueError). Done when the
+        corpus is made and again before training: the arrays are public, and the kernels
+        index the weights with these ids."""
+        ids, offsets = self.ids, self.offsets
         if ids.dtype != np.int32 or ids.ndim != 1:
             raise ValueError("ids must be a 1-D int32 array")
         if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) < 1:
             raise ValueError("offsets must be a non-empty 1-D int64 array")
         if offsets[0] != 0 or offsets[-1] != len(ids) or (len(offsets) > 1 and np.any(np.diff(offsets) < 0)):
             raise ValueError("offsets must start at 0, end at len(ids) and never decrease")
-        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(vocabulary)):
-            raise ValueError(f"ids must lie in [0, {len(vocabulary)}) for this vocabulary")
-        self.ids = ids
-        self.offsets = offsets
-        self.vocabulary = vocabulary
-        self.raw_tokens = int(raw_tokens) if raw_tokens is not None else len(ids)
+        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(self.vocabulary)):
+            raise ValueError(f"ids must lie in [0, {len(self.vocabulary)}) for this vocabulary")
 
     def __len__(self) -> int:
         """Number of sentences."""

@@ -349,6 +349,10 @@ class Word2Vec(Estimator):
     def _train(self, corpus: Corpus, n_epochs: int) -> None:
         if corpus.vocabulary is not self.vocabulary_ and corpus.vocabulary.index_to_key != self.vocabulary_.index_to_key:
             raise ValueError("the corpus was encoded with a different vocabulary than the model's")
+        corpus.check()
+        if len(self.vocabulary_) != self._syn0.shape[0]:
+            raise ValueError(f"vocabulary_ has {len(self.vocabulary_)} words but the weights {self._syn0.shape[0]} "
+                             "rows: the vocabulary of a fitted model cannot be replaced")
         if corpus.n_tokens < 2:
             raise ValueError("the encoded corpus has fewer than 2 in-vocabulary tokens: nothing to train on")
         if not (np.diff(corpus.offsets) >= 2).any():

@@ -232,6 +232,61 @@ def test_hot_row_settings_out_of_range_are_refused():
             kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, n_threads=1, **bad, **kw)
 
 
+def test_tables_and_items_must_fit_the_weights():
+    kernels = _dispatch.kernels("word2vec")
+    args, syn0, syn1 = _problem(8)
+    kw = dict(window=3, negative=4, alpha=0.05, alpha_slope=0.0, min_alpha=0.0, position_base=0, seed=1, epoch=0,
+              n_threads=1, **MODES["cbow"])
+    n = len(args["items"])
+    big = dict(args, noise_table=noise_table(np.full(len(syn0) + 5, 1.0 / (len(syn0) + 5))))
+    with pytest.raises(ValueError, match="one entry per row"):
+        kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, **big, **kw)
+    with pytest.raises(ValueError, match="one entry per row"):
+        kernels.train_slice(syn0=syn0, syn1=syn1, first_item=0, last_item=n, **dict(args, keep_threshold=args["keep_threshold"][:-1]), **kw)
+    for first, last in ((0, n + 1), (-1, n), (3, 2)):
+        if first > last >= 0:
+            continue
+        with pytest.raises(ValueError, match="out of range"):
+            kernels.train_slice(syn0=syn0, syn1=syn1, first_item=first, last_item=last, **args, **kw)
+
+
+THREAD_LIMIT_CHILD = """
+import numpy as np
+from fastvec import _dispatch
+from fastvec.sampling import keep_thresholds, noise_table
+k = _dispatch.kernels("word2vec")
+V, D = 50, 16
+rng = np.random.default_rng(0)
+ids = rng.integers(0, V, 20000).astype(np.int32)
+items = np.stack([np.arange(0, 20000, 100), np.arange(100, 20001, 100)], 1).astype(np.int64)
+syn0 = rng.random((V, D), dtype=np.float32) - 0.5
+syn1 = rng.random((V, D), dtype=np.float32) - 0.5
+before = syn0.copy(), syn1.copy()
+ws = k.Workspace(cbow=True, batched=False, group=4, dim=D, window=5, negative=5, n_threads=2, max_len=100,
+                 hot_rows=20, hot_async=4, sync_tokens=1000)
+for call in range(2):
+    k.train_slice(cbow=True, batched=False, group=4, syn0=syn0, syn1=syn1, ids=ids, items=items, first_item=0,
+                  last_item=len(items), keep_threshold=keep_thresholds(np.ones(V)),
+                  noise_table=noise_table(np.full(V, 1.0 / V)), window=5, negative=5, alpha=0.0, alpha_slope=0.0,
+                  min_alpha=0.0, position_base=0, seed=1, epoch=call, n_threads=2, workspace=ws)
+    ws.sync(syn0, syn1, release=call == 1)
+print(float(np.abs(syn0 - before[0]).max()), float(np.abs(syn1 - before[1]).max()))
+"""
+
+
+def test_hot_rows_survive_a_smaller_thread_team_than_asked_for():
+    # OMP_THREAD_LIMIT=1 starts one thread where the call asks for two: the copy of the thread
+    # that never ran must not be merged (it once zeroed or reverted hot rows)
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    out = subprocess.run([sys.executable, "-c", THREAD_LIMIT_CHILD], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert [float(x) for x in out.stdout.split()] == [0.0, 0.0]   # alpha = 0: nothing may change
+
+
 def test_workspace_must_fit_the_call():
     kernels = _dispatch.kernels("word2vec")
     args, syn0, syn1 = _problem(8)

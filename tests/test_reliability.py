@@ -283,6 +283,27 @@ def test_model_file_with_a_bad_schedule_is_refused(tmp_path, small_text, change,
         Word2Vec.load(tmp_path / "bad.fv")
 
 
+def test_training_rechecks_what_the_kernels_will_index(small_text):
+    corpus = fastvec.Corpus.build(small_text, min_count=2)
+    corpus.ids[5] = len(corpus.vocabulary)                   # public arrays, changed after encoding
+    with pytest.raises(ValueError, match="ids must lie in"):
+        Word2Vec(epochs=1, progress=False, min_count=2).fit(corpus)
+    model = Word2Vec(epochs=1, progress=False, min_count=2, vector_size=8, sample=0).fit([["a", "b", "c"]] * 20)
+    model.vocabulary_ = fastvec.Vocabulary([f"w{i}" for i in range(50)], np.full(50, 3))
+    with pytest.raises(ValueError, match="cannot be replaced"):
+        model.train_more([["w1", "w2", "w3"]] * 20, epochs=1)
+
+
+def test_omp_thread_limit_caps_workers(monkeypatch):
+    from fastvec import _threads
+    monkeypatch.setattr(_threads, "available_cores", lambda: 8)
+    monkeypatch.setattr(_threads._runtime, "openmp_enabled", lambda: True)
+    monkeypatch.setattr(_threads._runtime, "openmp_thread_limit", lambda: 3)
+    with pytest.warns(UserWarning, match="OMP_THREAD_LIMIT=3"):
+        assert _threads.resolve_workers(6) == 3
+    assert _threads.default_threads() == 3
+
+
 def test_custom_tokenizer_is_not_saved_and_load_says_so(tmp_path, small_text):
     model = Word2Vec(epochs=1, progress=False, min_count=2,
                      tokenizer=lambda line: [w.upper() if len(w) > 2 else w for w in line.split()])

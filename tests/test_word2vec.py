@@ -83,10 +83,10 @@ def test_negative_below_one_says_why():
 
 
 def test_gensim_spellings_numpy_ints_and_scikit_learn_parameters():
-    m = Word2Vec(sg=1, workers=np.int64(1), vector_size=np.int64(8), min_count=1, epochs=1, progress=False)
+    m = Word2Vec(sg=1, workers=np.int64(1), vector_size=np.int64(8), min_count=1, epochs=1, progress=False, sample=0)
     sentences = [["a", "b", "c", "d"]] * 50
     assert m.fit(sentences).kernel_ == "batched"
-    assert Word2Vec(sg=0, min_count=1, epochs=1, progress=False).fit(sentences).kernel_ == "classic"
+    assert Word2Vec(sg=0, min_count=1, epochs=1, progress=False, sample=0).fit(sentences).kernel_ == "classic"
     clone = type(m)(**m.get_params(deep=False))          # what sklearn.base.clone does
     assert clone.get_params() == m.get_params() and not hasattr(clone, "vocabulary_")
     assert clone.set_params(window=3, epochs=2) is clone and clone.window == 3
