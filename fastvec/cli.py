@@ -394,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--alpha", type=_non_negative_float, default=None,
                    help="sg, cbow: initial learning rate (default 0.025 for sg, 0.05 for cbow); glove: exponent "
                         "of the weighting function (default 0.75), as in word2vec.c and Stanford GloVe")
-    t.add_argument("--eta", type=_positive_float, default=None, help="glove: learning rate (default 0.05)")
+    t.add_argument("--eta", type=_non_negative_float, default=None, help="glove: learning rate (default 0.05)")
     t.add_argument("--x-max", type=_positive_float, default=None,
                    help="glove: co-occurrence count where the weight reaches 1 (default 100)")
     t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
