@@ -18,6 +18,7 @@ import lzma
 import os
 import re
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
 
@@ -152,7 +153,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
         while True:
             try:
                 chunk = f.read(block_bytes)
-            except (OSError, EOFError, lzma.LZMAError) as e:
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:   # zlib: corrupt .gz data
                 raise OSError(f"{path}: read failed ({e})") from e
             if first:
                 _check_not_binary(path, chunk)

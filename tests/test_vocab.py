@@ -105,6 +105,19 @@ def test_compressed_files(tmp_path, opener, suffix, small_text):
     np.testing.assert_array_equal(a.offsets, b.offsets)
 
 
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"), (lzma.open, ".xz")])
+def test_corrupt_compressed_files_are_os_errors_naming_the_file(tmp_path, opener, suffix, small_text):
+    path = tmp_path / ("c.txt" + suffix)
+    with opener(path, "wb") as f:
+        f.write(open(small_text, "rb").read())
+    data = bytearray(path.read_bytes())
+    for i in range(30, 38):                                 # damage the start of the compressed stream
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(OSError, match=str(path)):
+        Corpus.build(str(path), min_count=2)
+
+
 def test_tokenizer_option(tmp_path):
     path = write_text(tmp_path / "c.txt", "Hello, World! hello-world\nÉcole école\n")
     vocab = Vocabulary.build(path, min_count=1, tokenizer="simple")
