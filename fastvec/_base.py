@@ -64,6 +64,15 @@ def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
         raise PermissionError(f"checkpoint_path {path}: directory {directory} is not writable")
 
 
+def check_checkpoint_is_not_input(path: Any, corpus: Any) -> None:
+    """A checkpoint written over the corpus being trained would destroy it (ValueError first)."""
+    if path is None or not isinstance(corpus, (str, os.PathLike)):
+        return
+    path, corpus = os.fspath(path), os.fspath(corpus)
+    if os.path.exists(path) and os.path.exists(corpus) and os.path.samefile(path, corpus):
+        raise ValueError(f"checkpoint_path {path}: is the corpus being trained; saving there would destroy it")
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
     try:

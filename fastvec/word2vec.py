@@ -20,6 +20,7 @@ from fastvec._base import (
     all_finite,
     check_callbacks,
     check_checkpoint,
+    check_checkpoint_is_not_input,
     check_memory,
     check_float,
     check_int,
@@ -285,6 +286,7 @@ class Word2Vec(Estimator):
         ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
         or a :class:`fastvec.Corpus`. Returns ``self``."""
         self._validate()
+        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
         encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                                tokenizer=self.tokenizer)
         self.vocabulary_ = encoded.vocabulary
@@ -305,6 +307,7 @@ class Word2Vec(Estimator):
         With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
         starts, as for a second ``train`` call in gensim. Returns ``self``."""
         n = self._epochs_to_run(epochs)
+        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
         encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
         if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
             warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
@@ -402,7 +405,10 @@ class Word2Vec(Estimator):
 
         loop = EpochLoop(self, desc="skip-gram" if self.sg else "cbow", work_per_epoch=n_tokens, n_epochs=n_epochs,
                          check_weights=lambda: all_finite(self._syn0, self._syn1),
-                         hint=f"The learning rate (alpha={alpha:g}) is probably too high.",
+                         hint=f"The learning rate (alpha={alpha:g}) is probably too high." + (
+                             f" The batched kernel adds a noise row's updates over a whole window (window="
+                             f"{self.window}, negative={self.negative}): try a lower alpha or kernel='classic'."
+                             if batched and self.window * self.negative > 1000 else ""),
                          empty_hint=f"subsampling (sample={self.sample:g}) dropped every word pair of this small "
                                     "corpus; use a lower sample (0 disables it) or a larger corpus")
         self._run_epochs(loop, run_epoch, epoch_metrics, context=single_threaded_blas)

@@ -100,3 +100,22 @@ def test_bad_evaluation_inputs(tmp_path):
         evaluate_word_pairs(kv, tmp_path / "missing")
     with pytest.raises(ValueError, match="not a number"):
         evaluate_word_pairs(kv, write_text(tmp_path / "p.txt", "a b x\n"))
+
+
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_results_do_not_depend_on_the_batch_size(sg_model, monkeypatch, method):
+    from fastvec import evaluation
+    full = evaluate_word_analogies(sg_model.wv, method=method, restrict_vocab=np.int64(5000))
+    monkeypatch.setattr(evaluation, "_SCORE_BYTES", 1)        # one question per matrix product
+    one = evaluate_word_analogies(sg_model.wv, method=method, restrict_vocab=5000)
+    assert one.sections == full.sections and full.correct > 0
+
+
+def test_evaluation_files_are_checked(tmp_path):
+    kv = parallelogram_kv()
+    with pytest.raises(ValueError, match="not a finite number"):
+        evaluate_word_pairs(kv, write_text(tmp_path / "p.txt", "a b nan\n"))
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9 a b c\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=f"{bad}: not UTF-8"):
+        evaluate_word_analogies(kv, bad)

@@ -118,6 +118,17 @@ def test_an_encoded_corpus_is_used_as_it_is_and_says_so(small_text):
     assert len(model.wv) == len(corpus.vocabulary)
 
 
+def test_checkpoint_may_not_overwrite_the_corpus(tmp_path, small_text):
+    import shutil
+    corpus = tmp_path / "corpus.txt"
+    shutil.copyfile(small_text, corpus)
+    before = corpus.read_bytes()
+    model = Word2Vec(epochs=1, min_count=2, progress=False, checkpoint_every=1, checkpoint_path=corpus)
+    with pytest.raises(ValueError, match="is the corpus being trained"):
+        model.fit(str(corpus))
+    assert corpus.read_bytes() == before
+
+
 def test_weights_are_read_only_views(sg_model):
     for weights in (sg_model.vectors_, sg_model.output_vectors_):
         with pytest.raises(ValueError, match="read-only"):
