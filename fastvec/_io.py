@@ -1,9 +1,10 @@
 """File plumbing shared by every writer and reader: atomic writes and the native container.
 
 The native container is an uncompressed ZIP archive (readable by ``numpy.load`` as an
-``.npz``) holding ``meta.json`` and one ``.npy`` member per array. It never contains
-pickles; the loader validates every member before allocating anything, and can memory-map
-arrays because stored members lie contiguously in the file.
+``.npz``) holding ``meta.json`` and one ``.npy`` member per array; lists of strings too large
+for ``meta.json`` (millions of words) are stored as members too (format version 2). It never
+contains pickles; the loader validates every member before allocating anything, and can
+memory-map arrays because stored members lie contiguously in the file.
 """
 from __future__ import annotations
 
@@ -286,13 +287,101 @@ def parse_meta(data: bytes) -> Any:
     return meta
 
 
+#: meta.json fields moved to members (version 2 files): ``strings`` names them; field ``f`` is
+#: stored as the UTF-8 bytes of its strings, concatenated (uint8 member strings/f.utf8.npy), and
+#: where each begins and ends (int64 member strings/f.offsets.npy, one entry more than strings)
+_STRINGS = "strings"
+_STRINGS_DIR = "strings/"
+_STRING_PARTS = ("utf8", "offsets")
+_TAGS = frozenset({"format", "kind", "version", _STRINGS})
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+#: metadata up to this size is written as before (all in meta.json, version 1, which older
+#: fastvec releases read); beyond it its lists of strings (vocabulary words, keys) move to members
+INLINE_META_BYTES = MAX_META_BYTES
+#: deflate expands at most 1032-fold: a member declaring more is a zip bomb
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _string_member(field: str, part: str) -> str:
+    return f"{_STRINGS_DIR}{field}.{part}"
+
+
+def _meta_json(header: Mapping[str, Any]) -> bytes | None:
+    """``header`` as UTF-8 JSON, or None when it holds lone surrogates (UTF-8 has none)."""
+    try:
+        return json.dumps(header, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def _encode_strings(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of ``strings``, concatenated, and the offsets of their boundaries."""
+    text = "".join(strings)
+    blob = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    bounds = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)), out=bounds[1:])
+    if len(blob) != len(text):  # not ASCII: character offsets -> byte offsets (a lead byte per character)
+        lead = np.flatnonzero((blob & 0xC0) != 0x80)
+        bounds = np.append(lead, len(blob))[bounds]
+    return blob, bounds
+
+
+def _decode_strings(path: str, field: str, blob: np.ndarray, bounds: np.ndarray) -> list[str]:
+    """The strings :func:`_encode_strings` stored, every structural promise checked."""
+    what = f"{_string_member(field, '*')} members"
+    if blob.dtype != np.uint8 or blob.ndim != 1 or bounds.dtype != np.int64 or bounds.ndim != 1 or len(bounds) < 1:
+        raise FormatError(path, f"{what}: expected uint8 bytes and 1-D int64 offsets")
+    size = len(blob)
+    if (bounds[0] != 0 or bounds[-1] != size or int(bounds.min()) < 0 or int(bounds.max()) > size
+            or (len(bounds) > 1 and np.any(np.diff(bounds) < 0))):
+        raise FormatError(path, f"{what}: offsets must start at 0, end at {size} and never decrease")
+    try:
+        text = str(memoryview(blob), "utf-8", "surrogatepass")
+    except UnicodeDecodeError as e:
+        raise FormatError(path, f"{what}: not UTF-8 ({e})") from None
+    if len(text) != size:  # not ASCII: byte offsets -> character offsets
+        lead = (blob & 0xC0) != 0x80
+        if not lead[bounds[bounds < size]].all():
+            raise FormatError(path, f"{what}: an offset splits a UTF-8 sequence")
+        bounds = bounds - np.searchsorted(np.flatnonzero(~lead), bounds)
+    b = bounds.tolist()
+    return [text[i:j] for i, j in zip(b[:-1], b[1:])]
+
+
 def save_container(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
                    arrays: Mapping[str, np.ndarray]) -> None:
-    """Atomically write ``arrays`` and JSON ``meta`` as a native fastvec container."""
+    """Atomically write ``arrays`` and JSON ``meta`` as a native fastvec container.
+
+    Metadata too large for meta.json (a vocabulary of millions of words), or holding strings
+    UTF-8 cannot encode (lone surrogates, as in words decoded with surrogateescape), has its
+    top-level lists of strings stored as members instead (format version 2); loading restores
+    them exactly."""
     header = {"format": FORMAT_NAME, "kind": kind, "version": 1, **meta}
+    arrays = dict(arrays)
+    reserved = [name for name in arrays if name.startswith(_STRINGS_DIR)]
+    if reserved:
+        raise ValueError(f"array name {reserved[0]!r} is reserved (names starting with {_STRINGS_DIR!r})")
+    meta_json = _meta_json(header)
+    if meta_json is None or len(meta_json) > INLINE_META_BYTES:
+        fields = [k for k, v in header.items() if isinstance(k, str) and _FIELD.match(k) and k not in _TAGS
+                  and isinstance(v, list) and all(isinstance(s, str) for s in v)]
+        if fields and _STRINGS in header:
+            raise ValueError(f"metadata field {_STRINGS!r} is reserved")
+        if fields:
+            header.update(version=2, **{_STRINGS: fields})
+            for field in fields:
+                blob, bounds = _encode_strings(header.pop(field))
+                arrays[_string_member(field, "utf8")] = blob
+                arrays[_string_member(field, "offsets")] = bounds
+            meta_json = _meta_json(header)
+    if meta_json is None:  # lone surrogates elsewhere: escaped (json reads an escaped pair back as one character)
+        meta_json = json.dumps(header, ensure_ascii=True).encode("ascii")
+    if len(meta_json) > MAX_META_BYTES:
+        raise ValueError(f"{os.fspath(path)}: the metadata takes {len(meta_json)} bytes, more than a fastvec "
+                         f"file may hold ({MAX_META_BYTES}); not saved")
     with atomic_write(path, "wb") as raw:
         with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.writestr(META_MEMBER, json.dumps(header, ensure_ascii=False).encode("utf-8"))
+            zf.writestr(META_MEMBER, meta_json)
             for name, arr in arrays.items():
                 arr = np.asarray(arr)
                 if arr.dtype.hasobject:
@@ -302,14 +391,28 @@ def save_container(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
 
 
 def _member_data_offset(path: str, fh: IO[bytes], info: zipfile.ZipInfo, file_size: int) -> int:
+    """Where the member's data begins; it must lie inside the file, and its declared size must
+    be one its stored bytes can hold (no more than deflate can expand them to): both checked
+    before anything is read or allocated."""
+    name = info.filename
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != info.file_size:
+            raise FormatError(path, f"member {name!r} declares {info.file_size} bytes but stores {info.compress_size}")
+    elif name != META_MEMBER:
+        raise FormatError(path, f"member {name!r} is compressed; fastvec files store arrays uncompressed")
+    elif info.compress_type != zipfile.ZIP_DEFLATED:
+        raise FormatError(path, f"{name} is compressed with an unsupported method ({info.compress_type})")
+    elif info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024:
+        raise FormatError(path, f"member {name!r} declares {info.file_size} bytes, more than its "
+                                f"{info.compress_size} compressed bytes can hold (a zip bomb?)")
     fh.seek(info.header_offset)
     local = fh.read(30)
     if len(local) != 30 or local[:4] != b"PK\x03\x04":
-        raise FormatError(path, f"member {info.filename!r} has a corrupt local header")
+        raise FormatError(path, f"member {name!r} has a corrupt local header")
     name_len, extra_len = struct.unpack("<HH", local[26:30])
     start = info.header_offset + 30 + name_len + extra_len
-    if start + info.file_size > file_size:
-        raise FormatError(path, f"member {info.filename!r} extends past the end of the file (truncated?)")
+    if start + info.compress_size > file_size:
+        raise FormatError(path, f"member {name!r} extends past the end of the file (truncated?)")
     return start
 
 
@@ -317,9 +420,10 @@ def load_container(path: str | os.PathLike, kind: str, *, mmap: bool = False,
                    required: tuple[str, ...] = ()) -> tuple[dict, dict[str, np.ndarray]]:
     """Read a native container written by ``save_container`` and validate its structure.
 
-    Checks: it is a ZIP of stored members, ``meta.json`` names ``kind``, every ``.npy`` member
-    has a plain (non-object) dtype and exactly the bytes its header declares, and every name in
-    ``required`` is present. Shapes and dtypes specific to ``kind`` are the caller's to check."""
+    Checks: it is a ZIP of stored members whose sizes the file can hold, ``meta.json`` names
+    ``kind``, every ``.npy`` member has a plain (non-object) dtype and exactly the bytes its
+    header declares, every name in ``required`` is present, and strings stored as members
+    (version 2) decode. Shapes and dtypes specific to ``kind`` are the caller's to check."""
     path = check_readable_file(path)
     try:
         return _load_container(path, kind, mmap, required)
@@ -337,6 +441,33 @@ _CORRUPT = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, stru
             zlib.error, UnicodeDecodeError, KeyError, RuntimeError, OverflowError, IndexError)
 
 
+def _string_fields(path: str, meta: dict) -> list[str]:
+    """The fields a version 2 file stores as members, checked."""
+    fields = meta.pop(_STRINGS, None)
+    if (not isinstance(fields, list) or not all(isinstance(f, str) and _FIELD.match(f) for f in fields)
+            or len(set(fields)) != len(fields) or _TAGS.intersection(fields)):
+        raise FormatError(path, f"bad {_STRINGS!r} field list {fields!r}"[:200])
+    clash = [f for f in fields if f in meta]
+    if clash:
+        raise FormatError(path, f"field {clash[0]!r} is both in {META_MEMBER} and stored as a member")
+    return fields
+
+
+def _member_starts(path: str, fh: IO[bytes], infos: list[zipfile.ZipInfo], file_size: int) -> dict[str, int]:
+    """Where each member's data begins, after checking every member's sizes (see
+    :func:`_member_data_offset`) and that no two overlap: members nested in one another
+    would let a small file expand into any number of copies of itself."""
+    spans = []
+    for info in infos:
+        start = _member_data_offset(path, fh, info, file_size)
+        spans.append((info.header_offset, start, start + info.compress_size, info.filename))
+    spans.sort()
+    for (_, _, end, name), (next_offset, _, _, next_name) in zip(spans, spans[1:]):
+        if end > next_offset:
+            raise FormatError(path, f"members {name!r} and {next_name!r} overlap")
+    return {name: start for _, start, _, name in spans}
+
+
 def _load_container(path: str, kind: str, mmap: bool, required: tuple[str, ...]) -> tuple[dict, dict]:
     file_size = os.path.getsize(path)
     try:
@@ -344,12 +475,16 @@ def _load_container(path: str, kind: str, mmap: bool, required: tuple[str, ...])
     except zipfile.BadZipFile as e:
         raise FormatError(path, f"not a fastvec {kind} file ({e})") from None
     with zf, open(path, "rb") as fh:
-        names = set(zf.namelist())
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
+        if len(names) != len(infos):
+            raise FormatError(path, "duplicate member names")
         if META_MEMBER not in names:
             raise FormatError(path, f"not a fastvec {kind} file (no {META_MEMBER})")
         info = zf.getinfo(META_MEMBER)
         if info.file_size > MAX_META_BYTES:
             raise FormatError(path, f"{META_MEMBER} is implausibly large ({info.file_size} bytes)")
+        starts = _member_starts(path, fh, infos, file_size)
         try:
             meta = parse_meta(zf.read(META_MEMBER))
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, RecursionError) as e:
@@ -358,25 +493,27 @@ def _load_container(path: str, kind: str, mmap: bool, required: tuple[str, ...])
             raise FormatError(path, "not a fastvec file (bad or missing format tag)")
         if meta.get("kind") != kind:
             raise FormatError(path, f"holds a {meta.get('kind')!r}, not a {kind!r}")
-        if meta.get("version") != 1:
-            raise FormatError(path, f"unsupported {kind} format version {meta.get('version')!r}")
-        missing = [r for r in required if r + ".npy" not in names]
+        version = meta.get("version")
+        if type(version) is not int or version not in (1, 2):
+            raise FormatError(path, f"unsupported {kind} format version {version!r}")
+        fields = _string_fields(path, meta) if version == 2 else []
+        strings = {_string_member(f, part) + ".npy" for f in fields for part in _STRING_PARTS}
+        missing = [r for r in required if r + ".npy" not in names] + sorted(s[:-4] for s in strings - names)
         if missing:
             raise FormatError(path, f"missing array member(s): {', '.join(missing)}")
         arrays = {}
         for name in sorted(names - {META_MEMBER}):
-            if not name.endswith(".npy"):
+            if not name.endswith(".npy") or name.startswith(_STRINGS_DIR) and name not in strings:
                 raise FormatError(path, f"unexpected member {name!r}")
-            arrays[name[:-4]] = _read_array(path, zf, fh, zf.getinfo(name), file_size, mmap)
+            arrays[name[:-4]] = _read_array(path, zf, zf.getinfo(name), starts[name], mmap and name not in strings)
+        for field in fields:
+            meta[field] = _decode_strings(path, field, arrays.pop(_string_member(field, "utf8")),
+                                          arrays.pop(_string_member(field, "offsets")))
     return meta, arrays
 
 
-def _read_array(path: str, zf: zipfile.ZipFile, fh: IO[bytes], info: zipfile.ZipInfo,
-                file_size: int, mmap: bool) -> np.ndarray:
+def _read_array(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, data_start: int, mmap: bool) -> np.ndarray:
     name = info.filename
-    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
-        raise FormatError(path, f"member {name!r} is compressed; fastvec files store arrays uncompressed")
-    data_start = _member_data_offset(path, fh, info, file_size)
     try:
         with zf.open(info) as member:
             version = np.lib.format.read_magic(member)

@@ -2,6 +2,7 @@
 clean up) and the native container (large string lists, hostile members, malformed metadata)."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from fastvec import Corpus, GloVe, KeyedVectors, Vocabulary, Word2Vec, _io
-from fastvec._io import FormatError, atomic_write
+from fastvec._io import FormatError, atomic_write, save_container
 from fastvec.cooccurrence import Cooccurrence
 
 
@@ -265,3 +266,276 @@ def test_deeply_nested_meta_is_a_format_error(tmp_path, saved_files):
     path, loaders = saved_files["vocabulary"]
     _with_meta(path, tmp_path / "bad.fv", "[" * 100_000 + "]" * 100_000)
     _assert_refused(tmp_path / "bad.fv", loaders, "unreadable meta.json")
+
+
+# -- large vocabularies: strings stored outside meta.json ------------------------------------------
+
+ODD_KEYS = ["a", "", "naïve", "日本語", "emoji 😀", "tab\there", "new\nline", "nul\0", "\ud800lone", "\udfff",
+            "\ud83d\ude00 pair as two code units", "x" * 300]
+
+
+@pytest.fixture
+def strings_outside(monkeypatch):
+    """Every container saved from here on stores its lists of strings as members."""
+    monkeypatch.setattr(_io, "INLINE_META_BYTES", 0)
+
+
+def _meta(path) -> dict:
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("meta.json"))
+
+
+def test_keys_stored_as_members_round_trip(tmp_path, strings_outside):
+    vectors = np.arange(len(ODD_KEYS) * 3, dtype=np.float32).reshape(-1, 3)
+    kv = KeyedVectors(ODD_KEYS, vectors, counts=np.arange(len(ODD_KEYS)))
+    kv.save(tmp_path / "kv.fv")
+    meta = _meta(tmp_path / "kv.fv")
+    assert meta["version"] == 2 and meta["strings"] == ["keys"] and "keys" not in meta
+    assert {"strings/keys.utf8.npy", "strings/keys.offsets.npy"} <= set(_members(tmp_path / "kv.fv"))
+    for mmap in (False, True):
+        back = KeyedVectors.load(tmp_path / "kv.fv", mmap=mmap)
+        assert back.index_to_key == ODD_KEYS
+        np.testing.assert_array_equal(back.vectors, vectors)
+    with np.load(tmp_path / "kv.fv") as npz:  # still an .npz
+        assert npz["strings/keys.utf8"].dtype == np.uint8 and npz["vectors"].shape == vectors.shape
+
+
+def test_every_container_round_trips_with_words_as_members(tmp_path, strings_outside):
+    words = [w for w in ODD_KEYS if w and not any(c.isspace() for c in w)]
+    sentences = [words, words[::-1], words[:3]] * 5
+    corpus = Corpus.build(sentences, min_count=1)
+    assert sorted(corpus.vocabulary.index_to_key) == sorted(words)
+    corpus.save(tmp_path / "c.fv")
+    corpus.vocabulary.save(tmp_path / "v.fv")
+    model = Word2Vec(vector_size=4, epochs=1, min_count=1, sample=0, progress=False, workers=1, seed=1)
+    model.fit(corpus).save(tmp_path / "w.fv")
+    cooc = Cooccurrence.from_corpus(corpus, window=2, workers=1)
+    cooc.save(tmp_path / "co.fv")
+    glove = GloVe(vector_size=4, epochs=1, min_count=1, progress=False, workers=1, seed=1).fit(cooc)
+    glove.save(tmp_path / "g.fv")
+    for name in ("c.fv", "v.fv", "w.fv", "co.fv", "g.fv"):
+        meta = _meta(tmp_path / name)
+        assert meta["version"] == 2 and meta["strings"] == ["words"] and "words" not in meta, name
+    expected = corpus.vocabulary.index_to_key
+    assert Corpus.load(tmp_path / "c.fv").vocabulary.index_to_key == expected
+    np.testing.assert_array_equal(Corpus.load(tmp_path / "c.fv").ids, corpus.ids)
+    assert Vocabulary.load(tmp_path / "v.fv").index_to_key == expected
+    assert Word2Vec.load(tmp_path / "w.fv").wv.index_to_key == expected
+    assert Cooccurrence.load(tmp_path / "co.fv", mmap=True).vocabulary.index_to_key == expected
+    assert GloVe.load(tmp_path / "g.fv").wv.index_to_key == expected
+
+
+def test_small_files_keep_the_version_1_layout(tmp_path):
+    keys = [k for k in ODD_KEYS if not any(0xD800 <= ord(c) < 0xE000 for c in k)]
+    KeyedVectors(keys, np.ones((len(keys), 2), np.float32)).save(tmp_path / "kv.fv")
+    meta = _meta(tmp_path / "kv.fv")
+    assert meta["version"] == 1 and meta["keys"] == keys and "strings" not in meta
+    assert KeyedVectors.load(tmp_path / "kv.fv").index_to_key == keys
+
+
+def test_keys_with_lone_surrogates_are_saved_exactly(tmp_path):
+    """UTF-8 JSON cannot hold them (saving raised UnicodeEncodeError); escaped JSON would turn
+    the two code units of a pair into one character. As members they come back as they were."""
+    keys = ["\ud800", "\udfff", "\ud83d\ude00", "\U0001f600", "a\udcff"]  # surrogateescape leaves \udcXX
+    KeyedVectors(keys, np.ones((len(keys), 2), np.float32)).save(tmp_path / "kv.fv")
+    assert _meta(tmp_path / "kv.fv")["strings"] == ["keys"]
+    assert KeyedVectors.load(tmp_path / "kv.fv").index_to_key == keys
+    vocab = Vocabulary.build([keys, keys[:2]], min_count=1)
+    vocab.save(tmp_path / "v.fv")
+    assert Vocabulary.load(tmp_path / "v.fv").index_to_key == vocab.index_to_key
+
+
+def test_meta_limit_is_kept_for_hostile_files_and_large_vocabularies_still_load(tmp_path, monkeypatch):
+    """The mechanism of the 5.5M-key case at a small scale: meta.json may hold 4 KiB."""
+    monkeypatch.setattr(_io, "MAX_META_BYTES", 4096)
+    monkeypatch.setattr(_io, "INLINE_META_BYTES", 4096)
+    keys = [f"w{i:08d}" for i in range(1000)]
+    vectors = np.ones((1000, 2), np.float32)
+    KeyedVectors(keys, vectors).save(tmp_path / "kv.fv")
+    assert len(_members(tmp_path / "kv.fv")["meta.json"]) < 4096
+    assert KeyedVectors.load(tmp_path / "kv.fv").index_to_key == keys
+    # the same keys in meta.json, as the version 1 layout has them: refused before parsing
+    members = {"meta.json": json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1,
+                                         "keys": keys}).encode(), "vectors.npy": _npy(vectors)}
+    _write_zip(tmp_path / "v1.fv", members)
+    with pytest.raises(FormatError, match="meta.json is implausibly large"):
+        KeyedVectors.load(tmp_path / "v1.fv")
+    # metadata that stays too large once its strings are out is refused before writing
+    with pytest.raises(ValueError, match="more than a fastvec file may hold"):
+        save_container(tmp_path / "big.fv", "keyedvectors", {"keys": keys[:2], "note": list(range(2000))},
+                       {"vectors": vectors[:2]})
+    assert not (tmp_path / "big.fv").exists()
+
+
+def test_version_1_files_with_keys_in_meta_still_load(tmp_path):
+    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
+    meta = {"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["x", "ÿ", "z"]}
+    _write_zip(tmp_path / "old.fv", {"meta.json": json.dumps(meta).encode(), "vectors.npy": _npy(vectors)})
+    kv = KeyedVectors.load(tmp_path / "old.fv")
+    assert kv.index_to_key == ["x", "ÿ", "z"]
+    np.testing.assert_array_equal(kv.vectors, vectors)
+
+
+@pytest.mark.slow
+def test_five_and_a_half_million_keys_save_and_load(tmp_path):
+    """The audited case (its meta.json would take 71.5 MB): about 10 s and 1 GB."""
+    n = 5_500_000
+    KeyedVectors([f"w{i:08d}" for i in range(n)], np.zeros((n, 1), np.float32)).save(tmp_path / "kv.fv")
+    assert _meta(tmp_path / "kv.fv")["strings"] == ["keys"]
+    back = KeyedVectors.load(tmp_path / "kv.fv", mmap=True)
+    assert len(back) == n and all(k == f"w{i:08d}" for i, k in enumerate(back.index_to_key))
+    assert back.get_index("w05499999") == n - 1
+
+
+def _npy(arr) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _v2(keys_utf8, offsets, *, n_vectors: int, meta: dict | None = None, extra: dict | None = None) -> dict:
+    header = {"format": "fastvec", "kind": "keyedvectors", "version": 2, "strings": ["keys"], **(meta or {})}
+    return {"meta.json": json.dumps(header).encode(), "vectors.npy": _npy(np.ones((n_vectors, 2), np.float32)),
+            "strings/keys.utf8.npy": _npy(keys_utf8), "strings/keys.offsets.npy": _npy(offsets), **(extra or {})}
+
+
+def _u8(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+HOSTILE_V2 = {
+    "valid": (_v2(_u8("abñc".encode()), np.array([0, 2, 4, 5]), n_vectors=3), None),
+    "offsets decrease": (_v2(_u8(b"abcd"), np.array([0, 3, 2, 4]), n_vectors=3), "never decrease"),
+    "offsets end early": (_v2(_u8(b"abcd"), np.array([0, 1, 3]), n_vectors=2), "end at 4"),
+    "offsets start late": (_v2(_u8(b"abcd"), np.array([1, 4]), n_vectors=1), "start at 0"),
+    "offsets wrap around": (_v2(_u8(b"abcde"), np.array([0, 2**63 - 1, -2**63 + 10, 5]), n_vectors=3),
+                            "never decrease"),
+    "no offsets": (_v2(_u8(b""), np.zeros(0, np.int64), n_vectors=0), "offsets"),
+    "offsets int32": (_v2(_u8(b"ab"), np.array([0, 1, 2], np.int32), n_vectors=2), "int64 offsets"),
+    "bytes as int8": (_v2(np.frombuffer(b"ab", np.int8), np.array([0, 1, 2]), n_vectors=2), "uint8 bytes"),
+    "bytes 2-D": (_v2(_u8(b"abcd").reshape(2, 2), np.array([0, 2, 4]), n_vectors=2), "uint8 bytes"),
+    "not UTF-8": (_v2(_u8(b"a\xffb"), np.array([0, 1, 3]), n_vectors=2), "not UTF-8"),
+    "offset inside a character": (_v2(_u8("ñ".encode()), np.array([0, 1, 2]), n_vectors=2), "splits a UTF-8"),
+    "duplicate keys": (_v2(_u8(b"aa"), np.array([0, 1, 2]), n_vectors=2), "duplicate key"),
+    "fewer keys than vectors": (_v2(_u8(b"ab"), np.array([0, 1, 2]), n_vectors=3), "2 keys but 3 vectors"),
+    "strings not a list": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"strings": "keys"}), "'strings'"),
+    "strings names a tag": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"strings": ["keys", "kind"]}),
+                            "'strings'"),
+    "strings names a path": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"strings": ["../keys"]}),
+                             "'strings'"),
+    "field also in meta": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"keys": ["a"]}),
+                           "both in meta.json and stored as a member"),
+    "undeclared string member": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1,
+                                     extra={"strings/other.utf8.npy": _npy(_u8(b"x"))}),
+                                 "unexpected member 'strings/other.utf8.npy'"),
+    "version true": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"version": True}), "version True"),
+    "version 3": (_v2(_u8(b"a"), np.array([0, 1]), n_vectors=1, meta={"version": 3}), "version 3"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_V2))
+def test_hostile_string_members_are_format_errors(tmp_path, case):
+    members, match = HOSTILE_V2[case]
+    path = tmp_path / "bad.fv"
+    _write_zip(path, members)
+    for mmap in (False, True):
+        if match is None:
+            assert KeyedVectors.load(path, mmap=mmap).index_to_key == ["ab", "ñ", "c"]
+        else:
+            with pytest.raises(FormatError, match=match) as info:
+                KeyedVectors.load(path, mmap=mmap)
+            assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("part", ["utf8", "offsets"])
+def test_missing_string_member_is_named(tmp_path, part):
+    members = HOSTILE_V2["valid"][0]
+    _write_zip(tmp_path / "bad.fv", {k: v for k, v in members.items() if k != f"strings/keys.{part}.npy"})
+    with pytest.raises(FormatError, match=f"missing array member.*strings/keys.{part}"):
+        KeyedVectors.load(tmp_path / "bad.fv")
+
+
+def test_reserved_names_are_refused_when_saving(tmp_path, strings_outside):
+    with pytest.raises(ValueError, match="reserved"):
+        save_container(tmp_path / "x.fv", "keyedvectors", {"keys": []}, {"strings/keys.utf8": np.zeros(1)})
+    with pytest.raises(ValueError, match="reserved"):
+        save_container(tmp_path / "x.fv", "keyedvectors", {"keys": ["a"], "strings": ["b"]}, {})
+    assert not (tmp_path / "x.fv").exists()
+
+
+# -- member sizes checked against the file before anything is read -------------------------------
+
+def _set_central_file_size(data: bytearray, name: bytes, file_size: int) -> None:
+    """Rewrite the uncompressed size the central directory declares for member ``name``."""
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        name_len = int.from_bytes(data[pos + 28:pos + 30], "little")
+        if data[pos + 46:pos + 46 + name_len] == name:
+            data[pos + 24:pos + 28] = file_size.to_bytes(4, "little")
+        pos = data.find(b"PK\x01\x02", pos + 1)
+
+
+def test_deflated_meta_declaring_more_than_deflate_can_hold_is_refused(tmp_path):
+    meta = json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["a"]}).encode()
+    path = tmp_path / "bomb.fv"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", meta)
+        zf.writestr(zipfile.ZipInfo("vectors.npy"), _npy(np.ones((1, 2), np.float32)))
+    data = bytearray(path.read_bytes())
+    _set_central_file_size(data, b"meta.json", 60 << 20)  # below the meta.json limit, but not from ~100 bytes
+    path.write_bytes(data)
+    with pytest.raises(FormatError, match="more than its .* compressed bytes can hold"):
+        KeyedVectors.load(path)
+
+
+def test_overlapping_members_are_refused(tmp_path):
+    """Two members whose data overlap (one inside the other): each fits in the file, but nested
+    further, a small file would expand into any number of copies of itself."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("counts.npy", _npy(np.arange(2, dtype=np.int64)))
+    inner_local = inner.getvalue()[:inner.getvalue().find(b"PK\x01\x02")]
+    meta = json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["a", "b"]}).encode()
+    outer_data = _npy(np.frombuffer(inner_local, np.uint8))  # a uint8 array whose bytes are the counts member
+    path = tmp_path / "overlap.fv"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("meta.json", meta)
+        zf.writestr("vectors.npy", _npy(np.ones((2, 2), np.float32)))
+        zf.writestr("blob.npy", outer_data)
+    data = bytearray(path.read_bytes())
+    # a second central directory entry for counts.npy, pointing inside blob.npy's data
+    cd_start = data.find(b"PK\x01\x02")
+    eocd = data.rfind(b"PK\x05\x06")
+    blob_local = data.find(b"PK\x03\x04", data.find(b"blob.npy") - 40)
+    counts_local = data.find(b"PK\x03\x04", blob_local + 4)
+    entry = bytearray(data[data.find(b"PK\x01\x02", cd_start):][:46 + len("meta.json")])
+    local = data[counts_local:counts_local + 30]
+    entry[10:28] = local[8:26]  # method, time, crc and sizes of the inner member
+    entry[28:30] = len(b"counts.npy").to_bytes(2, "little")
+    entry[42:46] = counts_local.to_bytes(4, "little")
+    entry = bytes(entry[:46]) + b"counts.npy"
+    n = int.from_bytes(data[eocd + 10:eocd + 12], "little")
+    cd_size = int.from_bytes(data[eocd + 12:eocd + 16], "little")
+    new_eocd = bytearray(data[eocd:])
+    new_eocd[8:10] = (n + 1).to_bytes(2, "little")
+    new_eocd[10:12] = (n + 1).to_bytes(2, "little")
+    new_eocd[12:16] = (cd_size + len(entry)).to_bytes(4, "little")
+    path.write_bytes(bytes(data[:eocd]) + entry + bytes(new_eocd))
+    with zipfile.ZipFile(path) as zf:  # a valid archive: zipfile reads every member
+        assert zf.read("counts.npy") == _npy(np.arange(2, dtype=np.int64))
+        assert zf.testzip() is None
+    with pytest.raises(FormatError, match="members 'blob.npy' and 'counts.npy' overlap"):
+        KeyedVectors.load(path)
+
+
+def test_duplicate_member_names_are_refused(tmp_path):
+    meta = json.dumps({"format": "fastvec", "kind": "keyedvectors", "version": 1, "keys": ["a"]}).encode()
+    path = tmp_path / "dup.fv"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("meta.json", meta)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            for _ in range(2):
+                zf.writestr("vectors.npy", _npy(np.ones((1, 2), np.float32)))
+    with pytest.raises(FormatError, match="duplicate member names"):
+        KeyedVectors.load(path)
+
