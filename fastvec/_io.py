@@ -234,6 +234,17 @@ def saved_int(path: str | os.PathLike, meta: Mapping[str, Any], name: str, defau
     return value
 
 
+def first_non_finite_row(a: np.ndarray, block_bytes: int = 1 << 24) -> int | None:
+    """The first row of a 2-D float array holding NaN or an infinity, or None. Checked a block
+    of rows at a time: no temporary the size of ``a``, and a memory-mapped array is read once."""
+    rows = max(1, block_bytes // max(1, a.shape[1] * a.itemsize))
+    for start in range(0, a.shape[0], rows):
+        bad = ~np.isfinite(a[start:start + rows]).all(axis=1)
+        if bad.any():
+            return start + int(np.flatnonzero(bad)[0])
+    return None
+
+
 def check_readable_file(path: str | os.PathLike, what: str = "file") -> str:
     """Resolve ``path`` and raise a clear OSError if it is missing or a directory."""
     path = os.fspath(path)

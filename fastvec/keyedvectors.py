@@ -16,7 +16,7 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
-from fastvec._io import FormatError, load_container, save_container
+from fastvec._io import FormatError, first_non_finite_row, load_container, save_container
 
 Query = Union[str, np.ndarray, Sequence[float]]
 _BATCH_ROWS = 1024
@@ -339,7 +339,8 @@ class KeyedVectors:
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Native format: one uncompressed .npz-compatible file, keys in JSON (no pickle); atomic."""
+        """Native format: one uncompressed .npz-compatible file, keys in its JSON metadata (in a
+        UTF-8 member when there are millions); no pickle; atomic."""
         arrays = {"vectors": self._vectors}
         if self.counts is not None:
             arrays["counts"] = self.counts
@@ -347,7 +348,8 @@ class KeyedVectors:
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = False) -> "KeyedVectors":
-        """Load the native format; ``mmap=True`` maps the vectors read-only instead of reading them."""
+        """Load the native format; ``mmap=True`` maps the vectors read-only instead of reading them
+        (they are still read once, to check that they are finite)."""
         meta, arrays = load_container(path, "keyedvectors", mmap=mmap, required=("vectors",))
         keys = meta.get("keys")
         vectors = arrays["vectors"]
@@ -360,6 +362,9 @@ class KeyedVectors:
         counts = arrays.get("counts")
         if counts is not None and (counts.dtype != np.int64 or counts.shape != (len(keys),)):
             raise FormatError(path, "counts must be int64 with one entry per key")
+        bad = first_non_finite_row(vectors)
+        if bad is not None:
+            raise FormatError(path, f"vector of key {keys[bad]!r} contains NaN or infinite values")
         try:
             return cls(keys, vectors, counts=counts)
         except (ValueError, TypeError) as e:

@@ -539,3 +539,26 @@ def test_duplicate_member_names_are_refused(tmp_path):
     with pytest.raises(FormatError, match="duplicate member names"):
         KeyedVectors.load(path)
 
+
+# -- vectors that are not finite ----------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_keyedvectors_with_non_finite_vectors_are_refused(tmp_path, value, dtype):
+    vectors = np.ones((5, 3), dtype)
+    vectors[3, 1] = value
+    KeyedVectors(["a", "b", "c", "bad", "e"], vectors).save(tmp_path / "kv.fv")
+    for mmap in (False, True):
+        with pytest.raises(FormatError, match="vector of key 'bad' contains NaN or infinite") as info:
+            KeyedVectors.load(tmp_path / "kv.fv", mmap=mmap)
+        assert str(tmp_path / "kv.fv") in str(info.value)
+
+
+def test_finiteness_is_checked_in_blocks():
+    a = np.ones((100, 3), np.float32)
+    assert _io.first_non_finite_row(a, block_bytes=24) is None
+    a[77, 2] = np.nan
+    a[90, 0] = np.inf
+    for block in (1, 24, 36, 1 << 20):
+        assert _io.first_non_finite_row(a, block_bytes=block) == 77
+    assert _io.first_non_finite_row(np.ones((4, 0), np.float32)) is None
