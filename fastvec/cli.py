@@ -120,6 +120,8 @@ def _check_outputs(args: argparse.Namespace, corpus: str) -> None:
     for flag, path in targets:
         if os.path.isdir(path):
             raise UserError(f"{path}: is a directory; {flag} takes a file name")
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise UserError(f"{path}: not a regular file (a device or FIFO?); {flag} takes a file name")
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise UserError(f"{path}: the output directory does not exist")

@@ -50,6 +50,7 @@ class KeyedVectors:
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
         self._unit: np.ndarray | None = None
         self._lock = threading.Lock()
+        self._owner: str | None = None   # set when these are a model's live weights (Word2Vec.wv)
 
     # -- container protocol ---------------------------------------------------------------
     def __len__(self) -> int:
@@ -68,6 +69,9 @@ class KeyedVectors:
         """``kv['word']`` is a vector (a copy); ``kv[['a', 'b']]`` a 2-D array."""
         if isinstance(key, str):
             return self._vectors[self.get_index(key)].copy()
+        if isinstance(key, (int, np.integer)) or not isinstance(key, Iterable):
+            raise TypeError(f"keys are words (str), not {type(key).__name__}; kv.vectors[i] is the row of "
+                            "index_to_key[i]")
         return self._vectors[[self.get_index(k) for k in key]]
 
     def __setitem__(self, key: str, vector) -> None:
@@ -108,12 +112,24 @@ class KeyedVectors:
         with self._lock:
             self._unit = None
 
+    def _check_writable(self) -> None:
+        if not self._vectors.flags.writeable:
+            raise ValueError("these vectors are read-only (memory-mapped by KeyedVectors.load(..., mmap=True)); "
+                             "load them with mmap=False, or work on kv.copy(), to change them")
+
+    def copy(self) -> "KeyedVectors":
+        """An independent copy (vectors, keys and counts), writable and owned by no model."""
+        return KeyedVectors(list(self.index_to_key), np.array(self._vectors),
+                            counts=None if self.counts is None else self.counts.copy(),
+                            key_to_index=dict(self.key_to_index))
+
     def set_vector(self, key: str, vector) -> None:
         """Overwrite the vector of an existing key."""
         i = self.get_index(key)
         vector = np.asarray(vector, dtype=self._vectors.dtype)
         if vector.shape != (self.vector_size,):
             raise ValueError(f"vector must have shape ({self.vector_size},), got {vector.shape}")
+        self._check_writable()
         self._vectors[i] = vector
         self._invalidate()
 
@@ -129,6 +145,12 @@ class KeyedVectors:
         existing = [k in self.key_to_index for k in keys]
         if any(existing) and not replace:
             raise ValueError(f"key {keys[existing.index(True)]!r} already present; pass replace=True to overwrite")
+        if any(existing):
+            self._check_writable()
+        if self._owner is not None and not all(existing):
+            raise ValueError(f"these vectors are the weights of a trained {self._owner}, whose vocabulary is fixed "
+                             "(new rows would not be trained or saved with it); add words to a copy: "
+                             "kv = model.wv.copy()")
         new_rows = [v for v, e in zip(vectors, existing) if not e]
         for k, v, e in zip(keys, vectors, existing):
             if e:
@@ -179,6 +201,11 @@ class KeyedVectors:
         v = np.asarray(item, dtype=np.float64)
         if v.shape != (self.vector_size,):
             raise ValueError(f"query vectors must have shape ({self.vector_size},), got {v.shape}")
+        if not np.isfinite(v).all():
+            raise ValueError("query vector contains NaN or infinite values")
+        top = np.abs(v).max() if v.size else 0.0
+        if top > 0:
+            v = v / top          # first to ~1, so that the norm of a huge vector does not overflow
         n = np.linalg.norm(v)
         return (v / n if n > 0 else v), None
 
@@ -264,7 +291,9 @@ class KeyedVectors:
         zero = ~np.any(unit[rows], axis=1) if len(rows) else np.zeros(0, bool)
         if zero.any():
             raise ValueError(f"word {words[int(np.flatnonzero(zero)[0])]!r} has a zero vector; it has no neighbours")
-        n = limit - 1 if topn is None else min(topn, limit)
+        # topn=None: every other word of the first ``limit`` (the query word itself, when among
+        # them, is dropped below as -inf)
+        n = limit if topn is None else min(topn, limit)
         results = []
         for b in range(0, len(rows), _BATCH_ROWS):
             block = rows[b:b + _BATCH_ROWS]

@@ -426,6 +426,7 @@ class Word2Vec(Estimator):
         if self._wv is None:
             self._wv = KeyedVectors(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
                                     key_to_index=self.vocabulary_.key_to_index)
+            self._wv._owner = "Word2Vec"
         return self._wv
 
     @property

@@ -166,3 +166,45 @@ def test_constructor_validation():
         KeyedVectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(ValueError, match="2-D"):
         KeyedVectors(["a"], np.zeros(3))
+
+
+def test_model_vectors_stay_the_model_s(small_text, tmp_path):
+    from fastvec import Word2Vec
+    model = Word2Vec(epochs=1, min_count=2, progress=False, vector_size=8, seed=1).fit(small_text)
+    with pytest.raises(ValueError, match="vocabulary is fixed.*copy"):
+        model.wv.add_vectors(["zzznew"], np.ones((1, 8)))
+    model.wv.add_vectors(["the"], np.ones((1, 8)), replace=True)   # replacing a row writes the weights
+    assert np.array_equal(model.vectors_[model.wv.get_index("the")], np.ones(8))
+    copy = model.wv.copy()
+    copy.add_vectors(["zzznew"], np.ones((1, 8)))
+    assert "zzznew" in copy and "zzznew" not in model.wv and len(model.wv) == len(model.vocabulary_)
+    copy.set_vector("of", np.zeros(8))
+    assert model.wv["of"].any()
+
+
+def test_read_only_vectors_say_so(tmp_path):
+    kv = KeyedVectors(["a", "b"], np.eye(2, dtype=np.float32))
+    kv.save(tmp_path / "v.fv")
+    mapped = KeyedVectors.load(tmp_path / "v.fv", mmap=True)
+    for change in (lambda: mapped.set_vector("a", [1, 1]), lambda: mapped.add_vectors(["a"], [[1, 1]], replace=True)):
+        with pytest.raises(ValueError, match="read-only.*mmap=False"):
+            change()
+    with pytest.raises(TypeError, match=r"keys are words.*kv.vectors\[i\]"):
+        kv[1]
+
+
+def test_query_vectors_must_be_finite_and_may_be_huge():
+    kv = KeyedVectors(["a", "b", "c"], np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32))
+    for bad in ([np.nan, 1.0], [np.inf, 1.0]):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            kv.similar_by_vector(bad)
+    assert kv.similar_by_vector([1e300, 1e300], topn=1)[0][0] == "c"
+
+
+def test_batch_topn_none_returns_every_other_word():
+    kv = KeyedVectors([f"w{i}" for i in range(8)], np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32))
+    for word in ("w1", "w7"):       # inside and outside restrict_vocab=5
+        one = kv.most_similar(word, topn=None, restrict_vocab=5)
+        batch = kv.most_similar_batch([word], topn=None, restrict_vocab=5)[0]
+        assert [w for w, _ in batch] == [w for w, _ in one] and len(one) == (4 if word == "w1" else 5)
+        np.testing.assert_allclose([s for _, s in batch], [s for _, s in one], rtol=1e-6)
