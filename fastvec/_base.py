@@ -14,7 +14,7 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from fastvec._io import FormatError, load_container, save_container
+from fastvec._io import FormatError, first_non_finite_row, load_container, save_container
 from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.vocab import Vocabulary
 
@@ -215,13 +215,7 @@ def run_callbacks(callbacks: tuple, model: Any, metrics: dict) -> None:
 def all_finite(*arrays: np.ndarray) -> bool:
     """True when no element is NaN or infinite; checked in blocks, so that the check needs no
     temporary array the size of the weights (it runs while they are at their largest)."""
-    block = 1 << 20
-    for a in arrays:
-        flat = np.ravel(a)
-        for i in range(0, flat.size, block):
-            if not np.isfinite(flat[i:i + block]).all():
-                return False
-    return True
+    return all(first_non_finite_row(a.reshape(len(a), -1)) is None for a in arrays)
 
 
 _E = TypeVar("_E", bound="Estimator")

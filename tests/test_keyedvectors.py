@@ -208,3 +208,10 @@ def test_batch_topn_none_returns_every_other_word():
         batch = kv.most_similar_batch([word], topn=None, restrict_vocab=5)[0]
         assert [w for w, _ in batch] == [w for w, _ in one] and len(one) == (4 if word == "w1" else 5)
         np.testing.assert_allclose([s for _, s in batch], [s for _, s in one], rtol=1e-6)
+
+
+def test_non_finite_vectors_are_not_saved(tmp_path):
+    kv = KeyedVectors(["a", "b"], np.array([[1, 0], [np.nan, 1]], dtype=np.float32))
+    with pytest.raises(ValueError, match="'b' contains NaN"):
+        kv.save(tmp_path / "v.fv")
+    assert not (tmp_path / "v.fv").exists()
