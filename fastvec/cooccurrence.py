@@ -20,9 +20,10 @@ How it is counted (fastvec/_cooccur.pyx):
    thread count, nor on the order of additions. Each value is rounded once, to float32.
 4. With ``max_memory`` set and a corpus too large for it, the corpus is cut into segments;
    each segment's rows are counted as above and written to disk as a sorted partial result
-   (row-major, exact integer sums), and the partial results are then merged row by row with
-   the same accumulator. Because the sums are exact the merged matrix equals, bit for bit,
-   the one counted in memory.
+   (row-major, exact integer sums, row pointers included), and the partial results are then
+   merged block of rows by block of rows with the same accumulator (a row too large for the
+   budget alone is summed into a dense row, part by part). Because the sums are exact the
+   merged matrix equals, bit for bit, the one counted in memory.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import os
 import shutil
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -53,6 +54,14 @@ MAX_WINDOW = 10_000
 MAX_SEGMENT_TOKENS = 2**31 - 1
 #: smallest max_memory worth planning with, on top of the per-vocabulary scratch
 MIN_WORK_BYTES = 1 << 10
+#: row tables (int64, one entry per word) alive at once: while a segment is counted its
+#: index, its row pointers, a chunk's rebased pointers and the row sizes summed over segments;
+#: while merging those sums (as costs), the result's row pointers and their int32 copy
+ROW_TABLES = 4
+#: Python objects, array headers and small arrays the plan does not itemise
+OBJECT_BYTES = 8 << 10
+#: entries per block when arrays are checked or transformed (a 4 KiB bool temporary)
+CHECK_BLOCK = 1 << 12
 
 
 def _check_window(window: Any) -> int:
@@ -142,11 +151,20 @@ class Cooccurrence:
         """Count the co-occurrences of ``corpus`` (an encoded :class:`fastvec.Corpus`, or a text
         file / iterable of token lists, encoded with ``vocabulary``).
 
-        ``max_memory`` (bytes) bounds the working memory of counting, not counting the encoded
-        corpus and the result (8 bytes per non-zero): when the corpus needs more, it is
-        counted in segments whose sorted partial results are spilled to ``tmp_dir`` (default:
-        the system temporary directory) and merged; the matrix is identical either way.
-        ``workers`` threads (None: all cores)."""
+        ``max_memory`` (bytes) bounds the working memory of counting: when the corpus needs
+        more, it is counted in segments whose sorted partial results are spilled to
+        ``tmp_dir`` (default: the system temporary directory) and merged; the matrix is
+        identical either way. ``workers`` threads (None: all cores).
+
+        What the bound covers: the threads' scratch rows (12 B per word each), row tables
+        (32 B per word), the inverted index of a segment (4 B per token), the buffers that
+        write and merge partial results (however many segments there are: their row
+        pointers stay on disk, and a row too large for the budget is summed part by part
+        into a dense row of 8 B per word) and a few KiB of Python objects. Not covered: the
+        encoded corpus (4 B per token plus sentence offsets), the result (8 B per non-zero
+        plus the row pointers), the operating system's cache of the spilled files and the
+        interpreter's own free lists. The smallest accepted value is about 12 B per word
+        per thread plus 44 B per word; below that ValueError says how much is needed."""
         window = _check_window(window)
         weighting = _check_weighting(weighting)
         if not isinstance(symmetric, (bool, np.bool_)):
@@ -172,7 +190,7 @@ class Cooccurrence:
         result = cls(matrix, vocab, window=window, weighting=weighting, symmetric=bool(symmetric))
         result.stats_ = {"seconds": time.perf_counter() - started, "segments": len(plan),
                          "spilled_bytes": spilled, "threads": threads, "scale_bits": counter.scale_bits,
-                         "tokens": int(len(ids))}
+                         "tokens": int(len(ids)), "heavy_rows": counter.heavy_rows}
         return result
 
     # -- persistence ------------------------------------------------------------------------------
@@ -222,7 +240,8 @@ def _check_dtype(matrix) -> None:
 
 def _check_csr(matrix, n: int) -> None:
     """Structure and values of a CSR matrix, checked once so that kernels can trust them
-    (also when ``Cooccurrence.matrix`` was replaced after construction)."""
+    (also when ``Cooccurrence.matrix`` was replaced after construction). No temporary array
+    larger than a block of rows."""
     if not sparse.issparse(matrix) or matrix.format != "csr":
         raise TypeError(f"the co-occurrence matrix must be a scipy.sparse CSR matrix, not {type(matrix).__name__}")
     if matrix.shape != (n, n):
@@ -230,12 +249,22 @@ def _check_csr(matrix, n: int) -> None:
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
     if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(data) != len(indices):
         raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
-    if n and np.any(np.diff(indptr) < 0):
+    if not _non_decreasing(indptr):
         raise ValueError("malformed CSR matrix (indptr decreases)")
     if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
         raise ValueError(f"column indices must lie in [0, {n})")
-    if len(data) and not (np.isfinite(data).all() and float(data.min()) >= 0.0):
+    # min() is NaN when any value is; max() is inf when any value is: no temporary at all
+    if len(data) and not (float(data.min()) >= 0.0 and np.isfinite(float(data.max()))):
         raise ValueError("co-occurrence values must be finite and >= 0")
+
+
+def _non_decreasing(a: np.ndarray) -> bool:
+    """Whether a 1-D array never decreases, checked block by block (no temporary of its size)."""
+    for s in range(0, len(a) - 1, CHECK_BLOCK):
+        block = a[s:s + CHECK_BLOCK + 1]
+        if not np.greater_equal(block[1:], block[:-1]).all():
+            return False
+    return True
 
 
 def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None) -> Corpus:
@@ -261,7 +290,7 @@ def _checked_arrays(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
     if int(ids.min()) < 0 or int(ids.max()) >= n:
         raise ValueError(f"corpus ids must lie in [0, {n})")
     if offsets.ndim != 1 or len(offsets) < 2 or offsets[0] != 0 or offsets[-1] != len(ids) \
-            or np.any(np.diff(offsets) < 0):
+            or not _non_decreasing(offsets):
         raise ValueError("corpus offsets must start at 0, end at the number of tokens and never decrease")
     return ids, offsets
 
@@ -276,19 +305,23 @@ class _Counter:
         sides = 2 if symmetric else 1
         self.units, self.scale_bits = fixed_point_units(window, weighting, len(ids) * sides * window)
         self.inv_scale = 2.0**-self.scale_bits
+        self.heavy_rows = 0
 
-    # memory: per-thread accumulator (8 B), touched list (4 B) and bitmap per word, plus the
-    # row tables (starts, row non-zeros, offsets: 8 B per word each)
     def _scratch_bytes(self) -> int:
+        """Memory that max_memory cannot shrink: per thread a scratch row (8 B accumulator, 4 B
+        touched list and 1 bit per word), ROW_TABLES row tables of 8 B per word, and
+        OBJECT_BYTES."""
         v = self.n_words
-        return self.threads * (12 * v + v // 8 + 128) + 24 * (v + 1)
+        return self.threads * (12 * v + v // 8 + 256) + ROW_TABLES * 8 * (v + 1) + OBJECT_BYTES
 
-    def plan(self, max_memory: int | None) -> list[tuple[int, int]]:
-        """Token ranges counted one at a time (one range unless memory or int32 positions say otherwise)."""
+    def plan(self, max_memory: int | None) -> np.ndarray:
+        """Token ranges counted one at a time, an (n_segments, 2) array (one range unless
+        memory or int32 positions say otherwise; 16 B per segment, not Python objects)."""
         n = len(self.ids)
         if max_memory is None:
             seg = MAX_SEGMENT_TOKENS
-            self.buffer_entries = self.merge_entries = 1 << 24
+            self.buffer_entries = 1 << 24
+            self.merge_bytes = 20 << 24
         else:
             # one largest row (12 B per entry as a partial) must fit in the output buffer
             need = self._scratch_bytes() + 12 * self.n_words + MIN_WORK_BYTES
@@ -296,13 +329,15 @@ class _Counter:
                 raise ValueError(f"max_memory={max_memory} is too small for a vocabulary of {self.n_words} words "
                                  f"and {self.threads} thread(s): counting needs at least {need} bytes")
             work = max_memory - self._scratch_bytes()
-            # counting a segment: half for its positions (4 B per token), half for a chunk of
-            # partial rows (12 B per entry); merging: input (12 B) and output (8 B) entries
-            seg = max(1, min(MAX_SEGMENT_TOKENS, work // 2 // 4))
-            self.buffer_entries = max(self.n_words, work // 2 // 12)
-            self.merge_entries = max(self.n_words, work // 20)
+            # counting a segment: about half for a chunk of partial rows (12 B per entry, at
+            # least one full row), the rest for its positions (4 B per token); merging: all of it
+            buffer_bytes = max(12 * self.n_words, work // 2)
+            self.buffer_entries = buffer_bytes // 12
+            seg = max(1, min(MAX_SEGMENT_TOKENS, (work - buffer_bytes) // 4))
+            self.merge_bytes = work
         bounds = _segment_bounds(self.offsets, n, seg)
-        return list(zip(bounds[:-1], bounds[1:]))
+        bounds = np.array(bounds, dtype=np.int64)
+        return np.column_stack([bounds[:-1], bounds[1:]])
 
     def _segment(self, first: int, last: int, **out) -> bool:
         starts, positions = self._index
@@ -329,143 +364,255 @@ class _Counter:
             raise RuntimeError("the corpus changed while it was being counted")
         return csr_from_arrays(data, indices, indptr, v)
 
-    def spilled(self, plan: list[tuple[int, int]], tmp_dir) -> tuple[scipy.sparse.csr_array, int]:
+    def spilled(self, plan: np.ndarray, tmp_dir) -> tuple[scipy.sparse.csr_array, int]:
         """Count segment by segment, spill each sorted partial result, merge them; returns the
         matrix and the bytes written to disk."""
-        v = self.n_words
-        work = tempfile.mkdtemp(prefix="fastvec-cooccur-", dir=tmp_dir)
+        parts = _Parts(tempfile.mkdtemp(prefix="fastvec-cooccur-", dir=tmp_dir))
         spilled = 0
         try:
-            parts = []
-            for k, (first, last) in enumerate(plan):
-                self._index = _cooccur.build_index(self.ids, first, last, v)
-                try:
-                    part = _Part(os.path.join(work, f"part{k:05d}"), v)
-                    self._segment(first, last, row_first=0, row_last=v, row_nnz=part.row_nnz())
-                    part.finish_counts()
-                    for r0, r1 in _row_chunks([part.indptr], self.buffer_entries):
-                        n = int(part.indptr[r1] - part.indptr[r0])
-                        cols = np.empty(n, dtype=np.int32)
-                        vals = np.empty(n, dtype=np.uint64)
-                        ok = self._segment(first, last, row_first=r0, row_last=r1,
-                                           out_ptr=part.indptr[r0:r1 + 1] - part.indptr[r0], out_cols=cols,
-                                           out_u64=vals)
-                        if not ok:
-                            raise RuntimeError("the corpus changed while it was being counted")
-                        part.append(cols, vals)
-                    spilled += part.close()
-                    parts.append(part)
-                finally:
-                    del self._index
-            return self._merge(parts, os.path.join(work, "merged")), spilled
+            # entries of rows 0..r-1 over all partial results: sizes the merge's row blocks
+            row_sizes = np.zeros(self.n_words + 1, dtype=np.int64)
+            for first, last in plan:
+                part = _Part(parts.path(parts.count), self.n_words)
+                parts.count += 1
+                self._count_part(part, int(first), int(last))
+                row_sizes += part.indptr
+                spilled += part.close()
+                del part
+            return self._merge(parts, row_sizes), spilled
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(parts.directory, ignore_errors=True)
 
-    def _merge(self, parts: list, path: str) -> scipy.sparse.csr_array:
+    def _count_part(self, part: "_Part", first: int, last: int) -> None:
         v = self.n_words
-        indptr = np.zeros(v + 1, dtype=np.int64)
-        with open(path + ".cols", "wb") as cols_out, open(path + ".data", "wb") as data_out:
-            for r0, r1 in _row_chunks([p.indptr for p in parts], self.merge_entries):
-                ptr, cols, vals = _read_block(parts, r0, r1)
-                block_nnz = np.zeros(r1 - r0, dtype=np.int64)
-                _cooccur.merge_rows(ptr=ptr, cols=cols, vals=vals, n_words=v, row_nnz=block_nnz,
-                                    n_threads=self.threads)
-                out_ptr = np.zeros(r1 - r0 + 1, dtype=np.int64)
-                np.cumsum(block_nnz, out=out_ptr[1:])
-                out_cols = np.empty(int(out_ptr[-1]), dtype=np.int32)
-                out_data = np.empty(int(out_ptr[-1]), dtype=np.float32)
-                ok = _cooccur.merge_rows(ptr=ptr, cols=cols, vals=vals, n_words=v, out_ptr=out_ptr, out_cols=out_cols,
-                                         out_f32=out_data, inv_scale=self.inv_scale, n_threads=self.threads)
+        self._index = _cooccur.build_index(self.ids, first, last, v)
+        try:
+            self._segment(first, last, row_first=0, row_last=v, row_nnz=part.row_nnz())
+            part.finish_counts()
+            for r0, r1 in _row_chunks(part.indptr, self.buffer_entries):
+                n = int(part.indptr[r1] - part.indptr[r0])
+                cols = np.empty(n, dtype=np.int32)
+                vals = np.empty(n, dtype=np.uint64)
+                ok = self._segment(first, last, row_first=r0, row_last=r1,
+                                   out_ptr=part.indptr[r0:r1 + 1] - part.indptr[r0], out_cols=cols, out_u64=vals)
                 if not ok:
-                    raise RuntimeError("partial results changed while they were merged")
-                indptr[r0 + 1:r1 + 1] = indptr[r0] + out_ptr[1:]
-                out_cols.tofile(cols_out)
-                out_data.tofile(data_out)
-        for p in parts:
-            p.remove()
+                    raise RuntimeError("the corpus changed while it was being counted")
+                part.append(cols, vals)
+                del cols, vals
+        finally:
+            del self._index
+
+    def _merge(self, parts: "_Parts", row_sizes: np.ndarray) -> scipy.sparse.csr_array:
+        """Sum the partial results row block by row block into the final matrix. A block costs
+        20 B per entry (12 B read, at most 8 B written) and per row 8 B for each partial
+        result's row pointers and 32 B more; a row that alone costs more than ``merge_bytes``
+        is summed part by part into a dense row instead (:meth:`_merge_heavy_row`).
+        ``row_sizes`` is overwritten."""
+        v = self.n_words
+        row_cost = 8 * parts.count + 32
+        cost = row_sizes    # in place: the cost of merging rows 0..r-1
+        cost *= 20
+        for s in range(0, v + 1, CHECK_BLOCK):
+            cost[s:s + CHECK_BLOCK] += row_cost * np.arange(s, min(s + CHECK_BLOCK, v + 1), dtype=np.int64)
+        indptr = np.zeros(v + 1, dtype=np.int64)
+        path = os.path.join(parts.directory, "merged")
+        with open(path + ".cols", "wb", buffering=0) as cols_out, open(path + ".data", "wb", buffering=0) as data_out:
+            r0 = 0
+            while r0 < v:
+                r1 = min(int(cost.searchsorted(int(cost[r0]) + self.merge_bytes - row_cost, side="right")) - 1, v)
+                if r1 <= r0:
+                    indptr[r0 + 1] = indptr[r0] + self._merge_heavy_row(parts, r0, cols_out, data_out)
+                    self.heavy_rows += 1
+                    r0 += 1
+                    continue
+                self._merge_block(parts, r0, r1, indptr, cols_out, data_out)
+                r0 = r1
+        del cost, row_sizes
+        parts.remove()
         indices = np.fromfile(path + ".cols", dtype=np.int32)
         data = np.fromfile(path + ".data", dtype=np.float32)
         if len(indices) != indptr[-1] or len(data) != indptr[-1]:
             raise OSError(f"{path}: merged co-occurrences were not written completely")
         return csr_from_arrays(data, indices, indptr, v)
 
+    def _merge_block(self, parts: "_Parts", r0: int, r1: int, indptr: np.ndarray, cols_out, data_out) -> None:
+        v = self.n_words
+        ptr, cols, vals = parts.read_block(r0, r1, v)
+        block_nnz = np.zeros(r1 - r0, dtype=np.int64)
+        _cooccur.merge_rows(ptr=ptr, cols=cols, vals=vals, n_words=v, row_nnz=block_nnz, n_threads=self.threads)
+        out_ptr = np.zeros(r1 - r0 + 1, dtype=np.int64)
+        block_nnz.cumsum(out=out_ptr[1:])
+        del block_nnz
+        out_cols = np.empty(int(out_ptr[-1]), dtype=np.int32)
+        out_data = np.empty(int(out_ptr[-1]), dtype=np.float32)
+        ok = _cooccur.merge_rows(ptr=ptr, cols=cols, vals=vals, n_words=v, out_ptr=out_ptr, out_cols=out_cols,
+                                 out_f32=out_data, inv_scale=self.inv_scale, n_threads=self.threads)
+        if not ok:
+            raise RuntimeError("partial results changed while they were merged")
+        del ptr, cols, vals
+        np.add(out_ptr[1:], indptr[r0], out=indptr[r0 + 1:r1 + 1])
+        _write_all(cols_out, out_cols)
+        _write_all(data_out, out_data)
+
+    def _merge_heavy_row(self, parts: "_Parts", r: int, cols_out, data_out) -> int:
+        """Sum row r of every partial result into a dense row (8 B per word), reading each in
+        pieces, and write its non-zeros in column order; returns their number. The sums are
+        the same exact integers merge_rows adds, rounded to float32 the same way (uint64 to
+        double, times 2**-s, to float), so the row is bit-identical."""
+        v = self.n_words
+        acc = np.zeros(v, dtype=np.uint64)
+        room = max(self.merge_bytes - 8 * v, 1024)
+        piece = max(1, room // 20)      # 12 B read, 8 B gathered
+        bounds = np.empty(2, dtype=np.int64)
+        for k in range(parts.count):
+            parts.read_ptr(k, r, bounds)
+            for lo in range(int(bounds[0]), int(bounds[1]), piece):
+                cols = np.empty(min(piece, int(bounds[1]) - lo), dtype=np.int32)
+                vals = np.empty(len(cols), dtype=np.uint64)
+                parts.read_entries(k, lo, cols, vals)
+                _check_columns(cols, v)
+                gathered = acc[cols]    # the columns of one part's row are distinct
+                gathered += vals
+                acc[cols] = gathered
+                del cols, vals, gathered
+        # a partial sum is at least one unit, so the touched columns are the non-zero ones
+        step = max(1, room // 40)
+        nnz = 0
+        for c0 in range(0, v, step):
+            block = acc[c0:c0 + step]
+            touched = np.flatnonzero(block)
+            values = (block[touched].astype(np.float64) * self.inv_scale).astype(np.float32)
+            touched += c0
+            _write_all(cols_out, touched.astype(np.int32))
+            _write_all(data_out, values)
+            nnz += len(touched)
+        return nnz
+
 
 class _Part:
-    """One segment's sorted partial result on disk: row pointers in memory, columns and exact
-    integer sums in two files, appended row chunk by row chunk."""
+    """One segment's sorted partial result, being written: row pointers (int64, n_words + 1)
+    in memory until :meth:`close` writes them, columns (int32) and exact integer sums
+    (uint64) appended row chunk by row chunk. Read back through :class:`_Parts`."""
+
+    __slots__ = ("path", "indptr", "_cols", "_vals")
 
     def __init__(self, path: str, n_words: int):
         self.path = path
         self.indptr = np.zeros(n_words + 1, dtype=np.int64)
-        self._cols = open(path + ".cols", "wb")
-        self._vals = open(path + ".vals", "wb")
+        self._cols = open(path + ".cols", "wb", buffering=0)
+        self._vals = open(path + ".vals", "wb", buffering=0)
 
     def row_nnz(self) -> np.ndarray:
         return self.indptr[1:]
 
     def finish_counts(self) -> None:
-        np.cumsum(self.indptr, out=self.indptr)
+        self.indptr.cumsum(out=self.indptr)
 
     def append(self, cols: np.ndarray, vals: np.ndarray) -> None:
-        cols.tofile(self._cols)
-        vals.tofile(self._vals)
+        _write_all(self._cols, cols)
+        _write_all(self._vals, vals)
 
     def close(self) -> int:
+        """Write the row pointers; returns the bytes on disk."""
         self._cols.close()
         self._vals.close()
+        with open(self.path + ".ptr", "wb", buffering=0) as f:
+            _write_all(f, self.indptr)
         size = os.path.getsize(self.path + ".cols") + os.path.getsize(self.path + ".vals")
-        if size != 12 * int(self.indptr[-1]):
+        if size != 12 * int(self.indptr[-1]) or os.path.getsize(self.path + ".ptr") != self.indptr.nbytes:
             raise OSError(f"{self.path}: partial result was not written completely")
-        return size
+        return size + self.indptr.nbytes
 
-    def read_into(self, lo: int, cols: np.ndarray, vals: np.ndarray) -> None:
-        """Entries lo, lo + 1, ... into ``cols`` and ``vals`` (as many as they hold)."""
-        for ext, out in ((".cols", cols), (".vals", vals)):
-            with open(self.path + ext, "rb") as f:
-                f.seek(lo * out.itemsize)
-                if f.readinto(memoryview(out).cast("B")) != out.nbytes:
-                    raise OSError(f"{self.path}{ext}: partial result is truncated")
+
+class _Parts:
+    """The spilled partial results, part k in ``directory/partNNNNN.{ptr,cols,vals}``. Only
+    their number is kept in memory (however many segments there are); rows are read from
+    the files when merged."""
+
+    __slots__ = ("directory", "count")
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.count = 0
+
+    def path(self, k: int) -> str:
+        return os.path.join(self.directory, f"part{k:05d}")
+
+    def read_ptr(self, k: int, r0: int, out: np.ndarray) -> None:
+        """Row pointers r0, r0 + 1, ... of part k into ``out`` (as many as it holds)."""
+        _read_exact(self.path(k) + ".ptr", r0 * 8, out)
+
+    def read_entries(self, k: int, lo: int, cols: np.ndarray, vals: np.ndarray) -> None:
+        """Entries lo, lo + 1, ... of part k into ``cols`` and ``vals`` (as many as they hold)."""
+        path = self.path(k)
+        _read_exact(path + ".cols", lo * 4, cols)
+        _read_exact(path + ".vals", lo * 8, vals)
+
+    def read_block(self, r0: int, r1: int, n_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows [r0, r1) of every part, stacked for ``merge_rows``."""
+        ptr = np.empty((self.count, r1 - r0 + 1), dtype=np.int64)
+        for k in range(self.count):
+            self.read_ptr(k, r0, ptr[k])
+        total = int((ptr[:, -1] - ptr[:, 0]).sum())
+        cols = np.empty(total, dtype=np.int32)
+        vals = np.empty(total, dtype=np.uint64)
+        base = 0
+        for k in range(self.count):
+            lo, size = int(ptr[k, 0]), int(ptr[k, -1] - ptr[k, 0])
+            self.read_entries(k, lo, cols[base:base + size], vals[base:base + size])
+            ptr[k] += base - lo
+            base += size
+        _check_columns(cols, n_words)
+        return ptr, cols, vals
 
     def remove(self) -> None:
-        for ext in (".cols", ".vals"):
-            try:
-                os.unlink(self.path + ext)
-            except OSError:
-                pass
+        for k in range(self.count):
+            for ext in (".ptr", ".cols", ".vals"):
+                try:
+                    os.unlink(self.path(k) + ext)
+                except OSError:
+                    pass
 
 
-def _read_block(parts: list, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows [r0, r1) of every partial result, stacked for ``merge_rows``."""
-    ptr = np.empty((len(parts), r1 - r0 + 1), dtype=np.int64)
-    sizes = [int(p.indptr[r1] - p.indptr[r0]) for p in parts]
-    cols = np.empty(sum(sizes), dtype=np.int32)
-    vals = np.empty(sum(sizes), dtype=np.uint64)
-    base = 0
-    for k, (p, size) in enumerate(zip(parts, sizes)):
-        lo = int(p.indptr[r0])
-        p.read_into(lo, cols[base:base + size], vals[base:base + size])
-        ptr[k] = p.indptr[r0:r1 + 1] - lo + base
-        base += size
-    if len(cols) and (int(cols.min()) < 0 or int(cols.max()) >= len(parts[0].indptr) - 1):
+def _write_all(f, arr: np.ndarray) -> None:
+    """Write the bytes of the contiguous array ``arr`` to the unbuffered file ``f``."""
+    view = memoryview(arr).cast("B")
+    while len(view):
+        view = view[f.write(view):]
+
+
+def _read_exact(path: str, offset: int, out: np.ndarray) -> None:
+    """Fill the contiguous array ``out`` from ``path`` at byte ``offset`` (unbuffered: the
+    bytes go straight into ``out``)."""
+    view = memoryview(out).cast("B")
+    if not len(view):
+        return
+    with open(path, "rb", buffering=0) as f:
+        f.seek(offset)
+        done = 0
+        while done < len(view):
+            got = f.readinto(view[done:])
+            if not got:
+                raise OSError(f"{path}: partial result is truncated")
+            done += got
+
+
+def _check_columns(cols: np.ndarray, n_words: int) -> None:
+    if len(cols) and (int(cols.min()) < 0 or int(cols.max()) >= n_words):
         raise OSError("a partial result on disk holds a column outside the vocabulary")
-    return ptr, cols, vals
 
 
-def _row_chunks(indptrs: list[np.ndarray], max_entries: int) -> list[tuple[int, int]]:
-    """Consecutive row ranges holding at most ``max_entries`` entries over all ``indptrs``
-    (at least one row each)."""
-    total = indptrs[0].astype(np.int64, copy=True)
-    for p in indptrs[1:]:
-        total += p
-    n_rows = len(total) - 1
-    chunks = []
+def _row_chunks(indptr: np.ndarray, max_entries: int) -> Iterator[tuple[int, int]]:
+    """Consecutive row ranges of a CSR ``indptr`` holding at most ``max_entries`` entries
+    each (at least one row each)."""
+    n_rows = len(indptr) - 1
     r0 = 0
     while r0 < n_rows:
-        r1 = int(np.searchsorted(total, total[r0] + max_entries, side="right")) - 1
+        # a Python int: indptr[r0] + max_entries could wrap around in int32
+        r1 = int(indptr.searchsorted(int(indptr[r0]) + max_entries, side="right")) - 1
         r1 = min(max(r1, r0 + 1), n_rows)
-        chunks.append((r0, r1))
+        yield r0, r1
         r0 = r1
-    return chunks
 
 
 def _segment_bounds(offsets: np.ndarray, n_tokens: int, max_tokens: int) -> list[int]:
@@ -479,7 +626,7 @@ def _segment_bounds(offsets: np.ndarray, n_tokens: int, max_tokens: int) -> list
         if target >= n_tokens:
             bounds.append(n_tokens)
             break
-        s = int(np.searchsorted(offsets, target, side="right")) - 1   # last sentence start <= target
+        s = int(offsets.searchsorted(target, side="right")) - 1   # last sentence start <= target
         cut = int(offsets[s]) if offsets[s] > bounds[-1] else target
         bounds.append(cut)
     return bounds

@@ -50,7 +50,7 @@ def marginals(matrix: scipy.sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
     rows = np.zeros(n, dtype=np.float64)
     cols = np.zeros(n, dtype=np.float64)
-    for r0, r1 in _row_chunks([indptr], CHUNK):
+    for r0, r1 in _row_chunks(indptr, CHUNK):
         lo, hi = int(indptr[r0]), int(indptr[r1])
         values = data[lo:hi].astype(np.float64)
         row_of = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
@@ -86,7 +86,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     out_data = np.empty(len(data), dtype=np.float32)
     out_indptr = np.zeros(n + 1, dtype=np.int64)
     kept = 0
-    for r0, r1 in _row_chunks([indptr], CHUNK):
+    for r0, r1 in _row_chunks(indptr, CHUNK):
         lo, hi = int(indptr[r0]), int(indptr[r1])
         cols_k = indices[lo:hi]
         row_of = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))

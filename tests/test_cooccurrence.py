@@ -1,4 +1,5 @@
 """Co-occurrence counting: brute-force counts, spilled == in memory, threads, persistence, errors."""
+import tracemalloc
 from collections import defaultdict
 
 import numpy as np
@@ -54,7 +55,7 @@ def vocab(sentences):
 
 
 # a budget this small forces many segments (and spills) on these corpora
-TINY_MEMORY = 8_000
+TINY_MEMORY = 16_000
 
 
 @pytest.mark.parametrize("weighting", ["harmonic", "uniform"])
@@ -81,7 +82,7 @@ def test_spilled_and_threads_give_the_same_matrix_bit_for_bit(small_text, symmet
     corpus = Corpus.build(small_text, min_count=2)
     kw = dict(window=10, symmetric=symmetric)
     memory = Cooccurrence.from_corpus(corpus, workers=1, **kw).matrix
-    budget = 3 * 12 * len(corpus.vocabulary) + 200_000
+    budget = 4 * 12 * len(corpus.vocabulary) + 250_000
     spilled = Cooccurrence.from_corpus(corpus, workers=2, max_memory=budget, **kw)
     assert spilled.stats_["segments"] > 2
     two = Cooccurrence.from_corpus(corpus, workers=2, **kw).matrix
@@ -104,6 +105,69 @@ def test_rows_that_touch_every_column(workers, max_memory):
     want = brute_force(sentences, vocab, 50, "harmonic", True)
     assert np.count_nonzero(want[vocab.key_to_index["hub"]]) == len(vocab)
     np.testing.assert_allclose(cooc.matrix.toarray(), want, rtol=1e-6, atol=0)
+
+
+def zipf_corpus(n_words, n_tokens, seed=0):
+    """Words w0..w{n_words-1} with Zipf frequencies (w0 co-occurs with nearly every word), in
+    lines of 50 tokens."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, n_words + 1)
+    ids = rng.choice(n_words, size=n_tokens, p=p / p.sum())
+    words = [f"w{i}" for i in range(n_words)]
+    return Corpus.build([[words[t] for t in ids[i:i + 50]] for i in range(0, n_tokens, 50)], min_count=1)
+
+
+def test_max_memory_bounds_the_working_memory_with_many_segments(monkeypatch):
+    # Many segments (the row pointers of every partial result used to stay in memory:
+    # segments x 8 B per word) and frequent rows (merging one used to read it from every
+    # segment at once: up to segments x V x 12 B). The working memory, measured up to the
+    # moment the merged result is read back and again after, stays within max_memory
+    # (+10% for the interpreter's own allocations); the matrix is bit for bit the same.
+    corpus = zipf_corpus(1000, 200_000)
+    budget = 100_000
+    in_memory = Cooccurrence.from_corpus(corpus, window=5, workers=1).matrix
+    Cooccurrence.from_corpus(corpus, window=5, workers=1, max_memory=budget)   # warm up caches
+    peaks = []
+    fromfile = np.fromfile
+
+    def record_then_read(*args, **kwargs):
+        if not peaks:   # the merged result is about to be read: working memory until now
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        return fromfile(*args, **kwargs)
+
+    monkeypatch.setattr(np, "fromfile", record_then_read)
+    tracemalloc.start()
+    try:
+        cooc = Cooccurrence.from_corpus(corpus, window=5, workers=1, max_memory=budget)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+    m = cooc.matrix
+    result = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+    assert cooc.stats_["segments"] > 20
+    assert peaks[0] <= 1.1 * budget, f"{peaks[0]} bytes before the result was read"
+    assert peaks[1] - result <= 1.1 * budget, f"{peaks[1] - result} bytes beyond the result"
+    assert cooc.stats_["heavy_rows"] > 0   # rows merged through the dense row were exercised
+    np.testing.assert_array_equal(m.indptr, in_memory.indptr)
+    np.testing.assert_array_equal(m.indices, in_memory.indices)
+    np.testing.assert_array_equal(m.data.view(np.uint32), in_memory.data.view(np.uint32))
+
+
+def test_checking_a_matrix_makes_no_temporary_of_its_size():
+    # np.isfinite(data) once took 1 B per non-zero (and np.diff(indptr) 8 B per row)
+    rng = np.random.default_rng(0)
+    n, nnz = 2000, 1_000_000
+    m = scipy.sparse.csr_array((rng.random(nnz, dtype=np.float32) + 1, rng.integers(0, n, nnz).astype(np.int32),
+                                np.linspace(0, nnz, n + 1).astype(np.int64)), shape=(n, n))
+    m.sum_duplicates()
+    vocab = Vocabulary([f"w{i}" for i in range(n)], [5] * n)
+    tracemalloc.start()
+    try:
+        Cooccurrence(m, vocab)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024, peak
 
 
 def test_kernel_matches_numpy_reference(small_text):
