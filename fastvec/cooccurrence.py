@@ -100,7 +100,10 @@ class Cooccurrence:
 
     Count one with :meth:`from_corpus`; keep it with :meth:`save` / :meth:`load` (an ``.npz``
     archive readable with ``numpy.load(path, allow_pickle=False)``). ``stats_`` records the
-    counting time and how the work was split."""
+    counting time and how the work was split.
+
+    A matrix passed in is stored in canonical form: a count stored in several pieces (the
+    same column twice in a row) is summed, and columns are sorted, on a copy."""
 
     def __init__(self, matrix: Any, vocabulary: Vocabulary, *, window: int | None = None,
                  weighting: str | None = None, symmetric: bool | None = None):
@@ -114,11 +117,7 @@ class Cooccurrence:
         _check_dtype(matrix)
         if symmetric is not None and not isinstance(symmetric, (bool, np.bool_)):
             raise TypeError(f"symmetric must be True, False or None, not {symmetric!r}")
-        if matrix.format != "csr" or matrix.dtype != np.float32:
-            matrix = sparse.csr_array(matrix, dtype=np.float32)
-            matrix.sum_duplicates()
-        elif not isinstance(matrix, sparse.csr_array):
-            matrix = sparse.csr_array(matrix)
+        matrix = _canonical(matrix, n)
         _check_csr(matrix, n)
         self.matrix = matrix
         self.vocabulary = vocabulary
@@ -216,10 +215,17 @@ class Cooccurrence:
             raise FormatError(path, "the matrix arrays do not fit the vocabulary")
         try:
             matrix = csr_from_arrays(data, indices, indptr, n)
-            return cls(matrix, vocab, window=meta.get("window"), weighting=meta.get("weighting"),
-                       symmetric=meta.get("symmetric"))
+            _check_structure(matrix, n)
+            canonical = matrix.has_canonical_format
+            if canonical:
+                result = cls(matrix, vocab, window=meta.get("window"), weighting=meta.get("weighting"),
+                             symmetric=meta.get("symmetric"))
         except (ValueError, TypeError) as e:
             raise FormatError(path, f"invalid co-occurrence matrix ({e})") from None
+        if not canonical:   # save() never writes one (and summing would copy a memory-mapped file)
+            raise FormatError(path, "invalid co-occurrence matrix (a column stored twice in a row, or a row's "
+                                    "columns out of order)")
+        return result
 
 
 def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> scipy.sparse.csr_array:
@@ -239,9 +245,23 @@ def _check_dtype(matrix) -> None:
 
 
 def _check_csr(matrix, n: int) -> None:
-    """Structure and values of a CSR matrix, checked once so that kernels can trust them
-    (also when ``Cooccurrence.matrix`` was replaced after construction). No temporary array
-    larger than a block of rows."""
+    """Structure, canonical form and values of a CSR matrix, checked once so that kernels can
+    trust them (also when ``Cooccurrence.matrix`` was replaced after construction). No
+    temporary array larger than a block of rows."""
+    _check_structure(matrix, n)
+    if not matrix.has_canonical_format:
+        # ppmi and GloVe would read each stored piece of a count as a count of its own
+        raise ValueError("the co-occurrence matrix stores a column twice in a row, or a row's columns out of order "
+                         "(call sum_duplicates() on it, or pass it to Cooccurrence(), which does)")
+    data = matrix.data
+    # min() is NaN when any value is; max() is inf when any value is: no temporary at all
+    if len(data) and not (float(data.min()) >= 0.0 and np.isfinite(float(data.max()))):
+        raise ValueError("co-occurrence values must be finite and >= 0")
+
+
+def _check_structure(matrix, n: int) -> None:
+    """The CSR arrays describe an n x n matrix (what has_canonical_format and sum_duplicates
+    need to run safely)."""
     if not sparse.issparse(matrix) or matrix.format != "csr":
         raise TypeError(f"the co-occurrence matrix must be a scipy.sparse CSR matrix, not {type(matrix).__name__}")
     if matrix.shape != (n, n):
@@ -253,9 +273,24 @@ def _check_csr(matrix, n: int) -> None:
         raise ValueError("malformed CSR matrix (indptr decreases)")
     if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
         raise ValueError(f"column indices must lie in [0, {n})")
-    # min() is NaN when any value is; max() is inf when any value is: no temporary at all
-    if len(data) and not (float(data.min()) >= 0.0 and np.isfinite(float(data.max()))):
-        raise ValueError("co-occurrence values must be finite and >= 0")
+
+
+def _canonical(matrix, n: int) -> scipy.sparse.csr_array:
+    """``matrix`` as a float32 ``csr_array`` holding each entry once, columns sorted in every
+    row: duplicates are summed (in the input's precision, before the cast to float32) on a
+    copy; the caller's matrix is never modified, and a canonical float32 CSR is not copied."""
+    if matrix.format != "csr" or matrix.dtype.kind == "b":
+        # COO duplicates are summed by the conversion; booleans are counts of 1 (True + True is 2)
+        matrix = sparse.csr_array(matrix, dtype=np.float32 if matrix.dtype.kind == "b" else None)
+    elif not isinstance(matrix, sparse.csr_array):
+        matrix = sparse.csr_array(matrix)   # shares the arrays
+    _check_structure(matrix, n)
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
+    if matrix.dtype != np.float32:
+        matrix = matrix.astype(np.float32)
+    return matrix
 
 
 def _non_decreasing(a: np.ndarray) -> bool:

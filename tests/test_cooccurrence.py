@@ -238,6 +238,56 @@ def test_matrix_validation():
         Cooccurrence(np.eye(2), vocab)
 
 
+def duplicated_entry():
+    """3 x 3 counts with X[0, 1] = 2 stored as 1 + 1 (and X[1, 0] = 2, X[2, 2] = 5)."""
+    return scipy.sparse.csr_array((np.array([1.0, 1.0, 2.0, 5.0], dtype=np.float32), np.array([1, 1, 0, 2]),
+                                   np.array([0, 2, 3, 4])), shape=(3, 3))
+
+
+@pytest.mark.parametrize("kind", [scipy.sparse.csr_array, scipy.sparse.csr_matrix])
+def test_counts_stored_in_pieces_are_summed(kind):
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    given = kind(duplicated_entry())
+    assert not given.has_canonical_format and given.nnz == 4
+    cooc = Cooccurrence(given, vocab)
+    assert cooc.nnz == 3 and cooc.matrix.has_canonical_format and cooc.matrix[0, 1] == 2.0
+    np.testing.assert_array_equal(given.data, [1.0, 1.0, 2.0, 5.0])   # the caller's matrix is left alone
+    want = np.array([[0, 2, 0], [2, 0, 0], [0, 0, 5]], dtype=np.float32)
+    np.testing.assert_array_equal(fastvec.ppmi(cooc, cds=1.0).toarray(),
+                                  fastvec.ppmi(scipy.sparse.csr_array(want), cds=1.0).toarray())
+    # unsorted columns are sorted; integer pieces are summed exactly before the cast
+    unsorted = scipy.sparse.csr_array((np.array([2, 1, 5]), np.array([1, 0, 2]), np.array([0, 2, 2, 3])),
+                                      shape=(3, 3))
+    sorted_ = Cooccurrence(unsorted, vocab).matrix
+    assert sorted_.has_sorted_indices and sorted_.dtype == np.float32
+    np.testing.assert_array_equal(sorted_.toarray(), unsorted.toarray())
+
+
+def test_a_replaced_matrix_in_pieces_is_refused_before_use():
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    cooc = Cooccurrence(scipy.sparse.csr_array(np.eye(3, dtype=np.float32)), vocab)
+    cooc.matrix = duplicated_entry()
+    for use in (lambda: fastvec.ppmi(cooc), lambda: fastvec.GloVe(epochs=1, workers=1, progress=False).fit(cooc)):
+        with pytest.raises(ValueError, match="column twice"):
+            use()
+
+
+def test_load_refuses_a_file_with_a_count_in_pieces(tmp_path):
+    from fastvec._io import save_container
+
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    Cooccurrence(scipy.sparse.csr_array(np.eye(3, dtype=np.float32)), vocab).save(tmp_path / "ok.npz")
+    arrays, meta = vocab._to_arrays()
+    m = duplicated_entry()
+    arrays.update(indptr=m.indptr.astype(np.int64), indices=m.indices.astype(np.int32), data=m.data)
+    meta.update(window=None, weighting=None, symmetric=None)
+    save_container(tmp_path / "pieces.npz", "cooccurrence", meta, arrays)
+    for mmap in (False, True):
+        assert Cooccurrence.load(tmp_path / "ok.npz", mmap=mmap).nnz == 3
+        with pytest.raises(fastvec.FormatError, match="column stored twice"):
+            Cooccurrence.load(tmp_path / "pieces.npz", mmap=mmap)
+
+
 @pytest.mark.parametrize("kwargs,error,match", [
     (dict(window=0), ValueError, "window"),
     (dict(window=2.5), TypeError, "window"),
