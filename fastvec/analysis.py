@@ -36,6 +36,7 @@ from scipy import sparse
 from scipy.special import gammaln, logsumexp
 
 from fastvec._base import check_float, check_int
+from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.keyedvectors import KeyedVectors
 
 Matrix = Union[KeyedVectors, np.ndarray]
@@ -249,13 +250,30 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
     & Dagan 2015); ``shift`` = k gives the shifted PMI that skip-gram with k negative samples
     factorises (Levy & Goldberg 2014); ``positive`` clips at 0 (PPMI).
 
+    ``cooc``: a dense array, a scipy.sparse matrix or array, or a :class:`fastvec.Cooccurrence`.
     A dense array gives a dense float64 array (unobserved pairs: -inf, or 0 with ``positive``);
-    a scipy.sparse matrix gives a CSR matrix over the observed pairs only (zeros dropped when
-    ``positive``)."""
+    sparse input gives float64 CSR over the observed pairs only (zeros dropped when
+    ``positive``), of the kind it was given: ``csr_array`` for scipy sparse arrays and for a
+    ``Cooccurrence``, ``csr_matrix`` for scipy sparse matrices. A count stored in several
+    pieces (the same entry twice) counts once, summed."""
     shift = check_float("shift", shift, 0.0, low_open=True)
     alpha = check_float("alpha", alpha, 0.0, low_open=True)
+    if isinstance(cooc, Cooccurrence):
+        _check_csr(cooc.matrix, len(cooc.vocabulary))   # it may have been replaced since
+        cooc = cooc.matrix
     is_sparse = sparse.issparse(cooc)
-    m = sparse.csr_matrix(cooc, dtype=np.float64) if is_sparse else np.asarray(cooc, dtype=np.float64)
+    if is_sparse:
+        if cooc.dtype.kind not in "biuf":
+            raise TypeError(f"cooc must hold real numbers, not {cooc.dtype}")
+        if cooc.ndim != 2:
+            raise ValueError(f"cooc must be a 2-D matrix, got shape {cooc.shape}")
+        kind = sparse.csr_array if isinstance(cooc, sparse.sparray) else sparse.csr_matrix
+        m = kind(cooc, dtype=np.float64)
+        if not m.has_canonical_format:   # on a copy: m may share the caller's arrays
+            m = m.copy()
+            m.sum_duplicates()
+    else:
+        m = np.asarray(cooc, dtype=np.float64)
     if m.ndim != 2:
         raise ValueError(f"cooc must be a 2-D matrix, got shape {m.shape}")
     values = m.data if is_sparse else m
@@ -276,7 +294,7 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
         values = np.log(x / total) - np.log(p_row[r]) - np.log(p_col[c]) - math.log(shift)
         if positive:
             values = np.maximum(values, 0.0)
-        out = sparse.csr_matrix((values, (r, c)), shape=m.shape)
+        out = kind((values, (r, c)), shape=m.shape)
         if positive:
             out.eliminate_zeros()
         return out

@@ -370,6 +370,29 @@ def test_pmi_matches_the_formula():
         A.pmi(np.array([[1.0, -1.0]]))
 
 
+def test_pmi_of_a_cooccurrence_and_the_sparse_kind_it_returns():
+    counts = np.array([[0.0, 4, 2], [4, 1, 0], [2, 0, 3]], dtype=np.float32)
+    want = A.pmi(counts.astype(np.float64), alpha=0.75)
+    vocab = fastvec.Vocabulary(["a", "b", "c"], [5, 5, 5])
+    for given, kind in ((fastvec.Cooccurrence(sparse.csr_array(counts), vocab), sparse.csr_array),
+                        (sparse.csr_array(counts), sparse.csr_array), (sparse.coo_array(counts), sparse.csr_array),
+                        (sparse.csr_matrix(counts), sparse.csr_matrix)):
+        got = A.pmi(given, alpha=0.75)
+        assert type(got) is kind and got.format == "csr" and got.dtype == np.float64
+        np.testing.assert_allclose(got.toarray()[counts > 0], want[counts > 0], rtol=1e-12)
+        assert type(A.pmi(given, positive=True)) is kind
+
+
+def test_pmi_sums_a_count_stored_in_pieces():
+    # X[0, 1] = 4 stored as 1 + 3: PMI of the count 4, not the sum of the PMIs of 1 and 3
+    counts = np.array([[0.0, 4, 2], [4, 1, 0], [2, 0, 3]])
+    pieces = sparse.csr_array((np.array([1.0, 3, 2, 4, 1, 2, 3]), np.array([1, 1, 2, 0, 1, 0, 2]),
+                               np.array([0, 3, 5, 7])), shape=(3, 3))
+    assert not pieces.has_canonical_format
+    np.testing.assert_allclose(A.pmi(pieces).toarray(), A.pmi(sparse.csr_array(counts)).toarray(), rtol=1e-12)
+    assert pieces.nnz == 7 and pieces.data[0] == 1.0   # the caller's matrix is left alone
+
+
 def test_unigram_entropy():
     assert A.unigram_entropy(np.full(1024, 7)) == pytest.approx(10.0)
     assert A.unigram_entropy([5, 0, 0]) == 0.0
