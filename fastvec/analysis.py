@@ -653,7 +653,8 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     (exact, or sampled with ``sample``), cone half-angle, intrinsic dimension, effective rank
     (each of W as given and of the centred X), the power-law exponent of the spectrum and, for
     KeyedVectors, the ``topn`` nearest neighbours of ``words`` (default: common sample words
-    present in the vocabulary)."""
+    present in the vocabulary). A word whose vector is zero has no direction and so no
+    neighbours: it is left out of ``neighbours`` and listed in ``zero_vector_words``."""
     topn = check_int("topn", topn, 1)
     arr = _matrix(W, min_rows=2)
     norms = np.concatenate([np.linalg.norm(b, axis=1) for b in _blocks(arr)])
@@ -668,14 +669,18 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
         "intrinsic_dimension_centered": _participation_ratio(centred),
         "effective_rank": _effective_rank(raw), "effective_rank_centered": _effective_rank(centred),
         "power_law_alpha": _power_law(raw, None).alpha if np.count_nonzero(raw) >= 2 else math.nan,
-        "neighbours": {},
+        "neighbours": {}, "zero_vector_words": [],
     }
     if isinstance(W, KeyedVectors):
         if words is None:
             words = [w for w in SAMPLE_WORDS if w in W] or W.index_to_key[:min(5, len(W))]
         elif isinstance(words, str):
             raise TypeError("words must be a list of words, not a single string")
-        report["neighbours"] = {w: [[k, s] for k, s in W.most_similar(w, topn=topn)] for w in words}
+        for w in words:
+            if not np.any(arr[W.get_index(w)]):   # most_similar would refuse it ("no direction")
+                report["zero_vector_words"].append(w)
+            else:
+                report["neighbours"][w] = [[k, s] for k, s in W.most_similar(w, topn=topn)]
     elif words is not None:
         raise TypeError("neighbours of words need KeyedVectors, not a bare array")
     return report
@@ -700,4 +705,6 @@ def format_report(report: Mapping[str, Any]) -> str:
         lines.append("nearest neighbours:")
         for word, neighbours in report["neighbours"].items():
             lines.append(f"  {word:<12} " + ", ".join(f"{w} ({s:.2f})" for w, s in neighbours))
+    if report.get("zero_vector_words"):
+        lines.append("no neighbours (zero vector, no direction): " + ", ".join(report["zero_vector_words"]))
     return "\n".join(lines)

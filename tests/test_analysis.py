@@ -472,6 +472,25 @@ def test_embedding_report(sg_model):
     assert bare["neighbours"] == {} and bare["n_vectors"] == 500
 
 
+def test_report_skips_words_with_zero_vectors(capsys, tmp_path):
+    # a padding row of zeros has no direction: no neighbours for it, but the rest of the report
+    path = tmp_path / "pad.txt"
+    path.write_text("3 2\n<pad> 0 0\nthe 1 2\nof 2 1\n", encoding="utf-8")
+    kv = fastvec.KeyedVectors.load_word2vec_format(path)
+    report = A.embedding_report(kv)
+    assert json.loads(json.dumps(report)) == report
+    assert report["zero_vector_words"] == ["<pad>"] and set(report["neighbours"]) == {"the", "of"}
+    assert report["neighbours"]["the"][0][0] == "of"
+    assert "zero vector" in A.format_report(report) and "<pad>" in A.format_report(report)
+    assert A.embedding_report(kv, words=["<pad>"])["neighbours"] == {}
+    assert main(["analyze", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "nearest neighbours" in out and "<pad>" in out and "isotropy" in out
+    path.write_text("2 2\na 0 0\nb 0 0\n", encoding="utf-8")   # every vector zero
+    assert main(["analyze", str(path)]) == 0
+    assert "a, b" in capsys.readouterr().out
+
+
 def test_cli_analyze(capsys, tmp_path, sg_model):
     path = tmp_path / "v.bin"
     sg_model.wv.save_word2vec_format(path, binary=True)
