@@ -281,15 +281,19 @@ class GloVe(Estimator):
     @property
     def wv(self) -> KeyedVectors:
         """The word vectors chosen by ``vectors`` (W + W~ by default) as :class:`KeyedVectors`.
-        They are computed from the parameters (a float32 copy), again after more training."""
+        They are computed from the parameters (a float32 copy), again after more training or
+        when ``vectors`` has been changed since."""
         self._check_fitted()
-        if self._wv is None:
+        if self.vectors not in VECTOR_CHOICES:
+            raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
+        if self._wv is None or getattr(self, "_wv_vectors", None) != self.vectors:
             if self.vectors == "sum":
                 vectors = self.word_vectors_ + self.context_vectors_
             else:
                 vectors = np.ascontiguousarray(self.context_vectors_ if self.vectors == "context" else self.word_vectors_)
             self._wv = KeyedVectors(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
                                     key_to_index=self.vocabulary_.key_to_index)
+            self._wv_vectors = self.vectors   # what the cached vectors are
         return self._wv
 
     # -- persistence -------------------------------------------------------------------------

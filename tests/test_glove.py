@@ -162,6 +162,19 @@ def test_vectors_choice(small_cooc):
     np.testing.assert_array_equal(word.word_vectors_, context.word_vectors_)
 
 
+def test_wv_follows_a_later_change_of_vectors(small_cooc):
+    model = GloVe(vectors="sum", seed=1, workers=1, **SMALL).fit(small_cooc)
+    np.testing.assert_array_equal(model.wv.vectors, model.word_vectors_ + model.context_vectors_)
+    for choice, want in (("word", model.word_vectors_), ("context", model.context_vectors_),
+                         ("sum", model.word_vectors_ + model.context_vectors_)):
+        model.vectors = choice
+        np.testing.assert_array_equal(model.wv.vectors, want)
+        assert model.wv is model.wv   # cached while the setting stays
+    model.vectors = "mean"
+    with pytest.raises(ValueError, match="vectors must be one of"):
+        model.wv
+
+
 def test_workers_one_with_seed_is_bit_reproducible(small_text, small_cooc):
     kw = dict(seed=42, workers=1, **SMALL)
     a, b = GloVe(**kw).fit(small_cooc), GloVe(**kw).fit(small_text)   # matrix given or counted: same
