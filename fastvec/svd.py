@@ -59,8 +59,9 @@ class SVDEmbedding:
     :class:`Cooccurrence`. The randomized SVD uses ``power_iterations`` passes and
     ``oversamples`` extra directions, seeded by ``seed``, on ``workers`` BLAS threads.
 
-    Learned attributes: ``wv`` (:class:`KeyedVectors`), ``singular_values_`` (the spectrum, in
-    decreasing order), ``context_vectors_``, ``vocabulary_``, ``ppmi_nnz_``,
+    Learned attributes: ``wv`` (:class:`KeyedVectors`, following ``vectors`` also when it is
+    changed after fitting), ``singular_values_`` (the spectrum, in decreasing order),
+    ``word_vectors_``, ``context_vectors_``, ``vocabulary_``, ``ppmi_nnz_``,
     ``count_seconds_``, ``svd_seconds_``, ``seed_``."""
 
     def __init__(self, *, vector_size: int = 100, eig_weight: float = 0.5, cds: float = 0.75, shift: float = 1.0,
@@ -133,21 +134,28 @@ class SVDEmbedding:
                                       power_iterations=int(self.power_iterations), seed=self.seed_)
         del matrix
         weight = np.power(s, float(self.eig_weight)).astype(np.float32)
-        words = u * weight
-        contexts = np.ascontiguousarray((vt.T * weight).astype(np.float32))
         self.singular_values_ = s.astype(np.float64)
-        self.context_vectors_ = contexts
-        vectors = words + contexts if self.vectors == "sum" else words
+        self.word_vectors_ = np.ascontiguousarray(u * weight, dtype=np.float32)
+        self.context_vectors_ = np.ascontiguousarray((vt.T * weight).astype(np.float32))
         self.vocabulary_ = cooc.vocabulary
-        self._wv = KeyedVectors(cooc.vocabulary.index_to_key, np.ascontiguousarray(vectors, dtype=np.float32),
-                                counts=cooc.vocabulary.counts, key_to_index=cooc.vocabulary.key_to_index)
+        self._wv: KeyedVectors | None = None
         self.svd_seconds_ = time.perf_counter() - started
         return self
 
     @property
     def wv(self) -> KeyedVectors:
-        if not hasattr(self, "_wv"):
+        """The vectors chosen by ``vectors`` as :class:`KeyedVectors`: ``word_vectors_``
+        (sharing their memory) or their sum with ``context_vectors_`` (a copy), built again
+        when ``vectors`` has been changed since."""
+        if not hasattr(self, "word_vectors_"):
             raise NotFittedError("this SVDEmbedding is not fitted yet; call fit(corpus)")
+        if self.vectors not in VECTOR_CHOICES:
+            raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
+        if self._wv is None or self._wv_vectors != self.vectors:
+            vectors = self.word_vectors_ + self.context_vectors_ if self.vectors == "sum" else self.word_vectors_
+            vocab = self.vocabulary_
+            self._wv = KeyedVectors(vocab.index_to_key, vectors, counts=vocab.counts, key_to_index=vocab.key_to_index)
+            self._wv_vectors = self.vectors   # what the cached vectors are
         return self._wv
 
 

@@ -101,3 +101,20 @@ def test_svd_embedding_options_and_errors(small_text):
         SVDEmbedding(vectors="context").fit(cooc)
     with pytest.raises(ValueError, match="cds"):
         SVDEmbedding(cds=-1.0).fit(cooc)
+
+
+def test_svd_wv_follows_a_later_change_of_vectors(small_text):
+    cooc = Cooccurrence.from_corpus(Corpus.build(small_text, min_count=3), window=3)
+    word = SVDEmbedding(vector_size=8, seed=2).fit(cooc)
+    summed = SVDEmbedding(vector_size=8, vectors="sum", seed=2).fit(cooc)
+    before = word.wv.vectors.copy()
+    word.vectors = "sum"
+    np.testing.assert_array_equal(word.wv.vectors, summed.wv.vectors)
+    word.vectors = "word"
+    np.testing.assert_array_equal(word.wv.vectors, before)
+    np.testing.assert_array_equal(word.word_vectors_, before)
+    summed.vectors = "word"
+    np.testing.assert_array_equal(summed.wv.vectors, word.word_vectors_)
+    summed.vectors = "context"
+    with pytest.raises(ValueError, match="vectors must be one of"):
+        summed.wv
