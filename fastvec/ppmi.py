@@ -64,7 +64,8 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     (a :class:`fastvec.Cooccurrence` or any square scipy.sparse matrix of counts >= 0).
 
     Returns a ``scipy.sparse.csr_array`` (float32) of the same shape holding only the positive
-    values. Rows or columns without counts stay empty."""
+    values. Rows or columns without counts stay empty; a matrix without any count raises
+    ValueError."""
     cds = check_float("cds", cds, 0.0, 10.0, low_open=True)
     shift = check_float("shift", shift, 0.0, low_open=True)
     matrix = _csr(cooc)
@@ -74,6 +75,8 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     if len(data) and not (np.isfinite(data).all() and float(data.min()) >= 0):
         raise ValueError("co-occurrence values must be finite and >= 0")
     rows, cols = marginals(matrix)
+    if not np.any(rows > 0):
+        raise ValueError("the co-occurrence matrix is empty (no counts): its PPMI is undefined")
     with np.errstate(divide="ignore"):
         log_rows = np.log(rows)
         log_cols = cds * np.log(cols)

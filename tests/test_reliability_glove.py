@@ -228,9 +228,16 @@ def test_empty_cooccurrence_matrix():
     empty = Cooccurrence(scipy.sparse.csr_array((3, 3), dtype=np.float32), vocab)
     with pytest.raises(ValueError, match="co-occurrence matrix is empty"):
         GloVe(**SMALL).fit(empty)
-    with pytest.raises(ValueError, match="PPMI matrix is empty"):
+    with pytest.raises(ValueError, match="co-occurrence matrix is empty"):
         SVDEmbedding(vector_size=1).fit(empty)
-    assert ppmi(empty).nnz == 0 and ppmi(empty).shape == (3, 3)
+    for no_counts in (empty, empty.matrix, scipy.sparse.csr_array(np.zeros((3, 3)))):
+        with pytest.raises(ValueError, match="co-occurrence matrix is empty"):
+            ppmi(no_counts)
+    # counts without any positive association are not empty: an empty PPMI, refused by the SVD
+    independent = Cooccurrence(scipy.sparse.csr_array(np.ones((3, 3), dtype=np.float32)), vocab)
+    assert ppmi(independent, cds=1.0).nnz == 0
+    with pytest.raises(ValueError, match="PPMI matrix is empty"):
+        SVDEmbedding(vector_size=1, cds=1.0).fit(independent)
     with pytest.raises(ValueError, match="co-occurrence matrix is empty"):   # words never share a line
         GloVe(**{**SMALL, "min_count": 1}).fit([["a"], ["b"], ["a"]])
 
