@@ -15,7 +15,7 @@ import numpy as np
 
 from fastvec import _dispatch
 from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint, check_float, check_int,
-                           resolve_seed)
+                           check_memory, resolve_seed)
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -40,6 +40,10 @@ HINT_SHIFT = 12
 #: that are far too high (the loss then grows to 1e3..1e30 while normal runs stay below it)
 DIVERGENCE_FACTOR = 100.0
 VECTOR_CHOICES = ("sum", "word", "context")
+#: parameter rows drawn at a time at initialisation (bounds the temporary to about 4 MB)
+INIT_FLOATS = 1 << 20
+#: what to do when training would not fit in memory
+MEMORY_ADVICE = "lower vector_size or raise min_count"
 
 _PARAMS = ("vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs", "workers", "seed",
            "callbacks", "progress", "vectors", "grad_clip", "max_memory", "tokenizer", "checkpoint_every", "checkpoint_path")
@@ -65,7 +69,9 @@ class GloVe(Estimator):
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
     ``word_vectors_``, ``context_vectors_``, ``word_biases_``, ``context_biases_``,
     ``loss_history_``, ``history_``, ``epochs_trained_``, ``train_seconds_``,
-    ``count_seconds_``, ``pairs_per_second_``, ``seed_``.
+    ``count_seconds_``, ``pairs_per_second_``, ``seed_``, ``memory_estimate_`` (see
+    :meth:`estimate_memory`; ``fit`` refuses with MemoryError, before allocating the
+    parameters, when they would not fit in the memory available).
 
     Example::
 
@@ -148,6 +154,7 @@ class GloVe(Estimator):
         started = time.perf_counter()
         cooc = self._cooccurrence(corpus, None, threads)
         self.count_seconds_ = time.perf_counter() - started if not isinstance(corpus, Cooccurrence) else 0.0
+        self.memory_estimate_ = self._check_memory(len(cooc.vocabulary), cooc.nnz)
         self.cooccurrence_stats_ = dict(cooc.stats_)
         self.vocabulary_ = cooc.vocabulary
         self.seed_ = resolve_seed(self.seed)
@@ -178,6 +185,7 @@ class GloVe(Estimator):
         else:
             if vocabulary is None:
                 encoded = Corpus.build(corpus, min_count=self.min_count, tokenizer=self.tokenizer)
+                self._check_memory(len(encoded.vocabulary), 0)   # parameters alone: refuse before counting
             else:
                 encoded = Corpus.encode(corpus, vocabulary, tokenizer=self.tokenizer)
             cooc = Cooccurrence.from_corpus(encoded, window=int(self.window), weighting="harmonic", symmetric=True,
@@ -187,21 +195,64 @@ class GloVe(Estimator):
             raise ValueError("the co-occurrence matrix is empty (no two words within the window): nothing to train on")
         return cooc
 
+    def estimate_memory(self, n_words: int | None = None, nnz: int | None = None) -> dict[str, int]:
+        """Bytes needed to train: parameters (W, W~ and biases, padded rows), AdaGrad's
+        squared-gradient sums, the co-occurrence matrix with ``nnz`` non-zeros (8 B each) and
+        its training tables, the threads' shuffle buffers and the vocabulary. Defaults to the
+        fitted vocabulary; pass sizes to plan before fitting. ``"total"`` sums the parts.
+        Counting the co-occurrences is bounded separately (``max_memory``)."""
+        if n_words is None:
+            self._check_fitted()
+            n_words = len(self.vocabulary_)
+        d = check_int("vector_size", self.vector_size, 1)
+        nnz = int(nnz or 0)
+        threads = resolve_workers(self.workers, warn=False)
+        kernels = _dispatch.kernels("glove")
+        rows = 2 * n_words * kernels.row_length(kernels.padded_size(d)) * 4   # a state row: half each
+        cap = BLOCK * BLOCKS_PER_ITEM
+        parts = {
+            "parameters": rows // 2,
+            "adagrad_state": rows - rows // 2,
+            # int32 columns and float32 counts; row pointers int32 below 2**31 non-zeros
+            "cooccurrences": 8 * nnz + (n_words + 1) * (4 if nnz < 2**31 - 1 else 8),
+            "training_tables": 8 * (n_words + 1) + 8 * ((nnz >> HINT_SHIFT) + 2),   # int64 row pointers, hints
+            "shuffle_buffers": threads * (3 * 4 * cap + 8 * BLOCKS_PER_ITEM),         # gathered records, blocks
+            "vocabulary": n_words * 120,                                               # strings, dict entries
+        }
+        parts["total"] = sum(parts.values())
+        return parts
+
+    def _check_memory(self, n_words: int, nnz: int) -> dict[str, int]:
+        """The estimate, after refusing (MemoryError) when what is still to be allocated
+        exceeds the memory available: the vocabulary and the co-occurrences are in memory
+        already when this runs."""
+        estimate = self.estimate_memory(n_words, nnz)
+        to_allocate = estimate["total"] - estimate["vocabulary"] - estimate["cooccurrences"]
+        check_memory({"total": to_allocate}, "GloVe training (beyond the vocabulary and co-occurrences in memory)",
+                     MEMORY_ADVICE)
+        return estimate
+
     def _init_state(self) -> None:
         """glove.c's initialisation: vectors and biases uniform in [-0.5, 0.5) / (vector_size + 1),
-        squared-gradient sums 1 (the first steps are learning_rate-sized)."""
+        squared-gradient sums 1 (the first steps are learning_rate-sized). Drawn a few rows
+        at a time, in row order: the same numbers as one draw of all rows, without its
+        temporary of half the parameters' size."""
         kernels = _dispatch.kernels("glove")
         n, d = len(self.vocabulary_), int(self.vector_size)
         dpad = kernels.padded_size(d)
         state = np.zeros((2 * n, kernels.row_length(dpad)), dtype=np.float32)
         rng = np.random.Generator(np.random.PCG64(self.seed_))
-        init = rng.random((2 * n, d + 1), dtype=np.float32)
-        init -= 0.5
-        init /= d + 1
-        state[:, :d] = init[:, :d]
-        # biases and constants (see fastvec/_glove.pxi): words [b, 1], contexts [1, b~]
-        state[:n, d], state[:n, d + 1] = init[:n, d], 1.0
-        state[n:, d], state[n:, d + 1] = 1.0, init[n:, d]
+        step = max(1, INIT_FLOATS // (d + 1))
+        for first, last, words in ((0, n, True), (n, 2 * n, False)):
+            for r0 in range(first, last, step):
+                r1 = min(r0 + step, last)
+                init = rng.random((r1 - r0, d + 1), dtype=np.float32)
+                init -= 0.5
+                init /= d + 1
+                state[r0:r1, :d] = init[:, :d]
+                # biases and constants (see fastvec/_glove.pxi): words [b, 1], contexts [1, b~]
+                state[r0:r1, d if words else d + 1] = init[:, d]
+                state[r0:r1, d + 1 if words else d] = 1.0
         state[:, dpad:] = 1.0                    # squared-gradient sums
         self._state = state
         self._dpad = dpad

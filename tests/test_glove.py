@@ -175,6 +175,34 @@ def test_wv_follows_a_later_change_of_vectors(small_cooc):
         model.wv
 
 
+def test_memory_is_estimated_before_allocating(monkeypatch, small_text, small_cooc):
+    model = GloVe(seed=1, workers=2, **SMALL).fit(small_cooc)
+    est = model.memory_estimate_
+    assert est["parameters"] + est["adagrad_state"] == model._state.nbytes
+    m = small_cooc.matrix
+    assert est["cooccurrences"] == m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+    assert est["shuffle_buffers"] > 0 and est["training_tables"] > 8 * len(model.vocabulary_)
+    assert est["total"] == sum(v for k, v in est.items() if k != "total")
+    assert model.estimate_memory(nnz=m.nnz) == est   # the fitted vocabulary by default
+    plan = GloVe(vector_size=300).estimate_memory(n_words=400_000, nnz=10**9)
+    assert plan["parameters"] == plan["adagrad_state"] == 2 * 400_000 * 304 * 4   # 300 + 2 lanes, padded to 16
+    assert plan["cooccurrences"] == 8 * 10**9 + 4 * 400_001
+    with pytest.raises(NotFittedError):
+        GloVe().estimate_memory()
+
+    import fastvec._base as base
+    monkeypatch.setattr(base, "available_memory", lambda: 1000)
+    for corpus in (small_cooc, small_text):
+        fresh = GloVe(**SMALL)
+        with pytest.raises(MemoryError, match="GloVe training .* needs about .* GiB but only .*vector_size"):
+            fresh.fit(corpus)
+        assert not hasattr(fresh, "_state")   # refused before the parameters were allocated
+    # from text, before the co-occurrences were counted
+    monkeypatch.setattr(Cooccurrence, "from_corpus", lambda *a, **k: pytest.fail("counted before refusing"))
+    with pytest.raises(MemoryError):
+        GloVe(**SMALL).fit(small_text)
+
+
 def test_workers_one_with_seed_is_bit_reproducible(small_text, small_cooc):
     kw = dict(seed=42, workers=1, **SMALL)
     a, b = GloVe(**kw).fit(small_cooc), GloVe(**kw).fit(small_text)   # matrix given or counted: same
