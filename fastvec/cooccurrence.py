@@ -194,9 +194,11 @@ class Cooccurrence:
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the matrix and the vocabulary to one ``.npz`` file (atomic; no pickle)."""
-        arrays, meta = self.vocabulary._to_arrays()
+        """Write the matrix and the vocabulary to one ``.npz`` file (atomic; no pickle). A
+        matrix replaced since construction is checked first: :meth:`load` would refuse it."""
         m = self.matrix
+        _check_csr(m, len(self.vocabulary))
+        arrays, meta = self.vocabulary._to_arrays()
         arrays.update(indptr=np.asarray(m.indptr, dtype=np.int64), indices=np.asarray(m.indices, dtype=np.int32),
                       data=np.asarray(m.data, dtype=np.float32))
         meta.update(window=self.window, weighting=self.weighting, symmetric=self.symmetric)

@@ -272,6 +272,17 @@ def test_a_replaced_matrix_in_pieces_is_refused_before_use():
             use()
 
 
+def test_save_refuses_a_replaced_matrix_that_load_would_refuse(tmp_path):
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    cooc = Cooccurrence(scipy.sparse.csr_array(np.eye(3, dtype=np.float32)), vocab)
+    for bad, match in ((duplicated_entry(), "column twice"), (scipy.sparse.csr_array(np.eye(4)), "shape"),
+                       (scipy.sparse.csr_array(-np.eye(3, dtype=np.float32)), ">= 0")):
+        cooc.matrix = bad
+        with pytest.raises(ValueError, match=match):
+            cooc.save(tmp_path / "c.npz")
+        assert not (tmp_path / "c.npz").exists()
+
+
 def test_load_refuses_a_file_with_a_count_in_pieces(tmp_path):
     from fastvec._io import save_container
 
