@@ -153,6 +153,20 @@ def test_max_memory_bounds_the_working_memory_with_many_segments(monkeypatch):
     np.testing.assert_array_equal(m.data.view(np.uint32), in_memory.data.view(np.uint32))
 
 
+@pytest.mark.parametrize("weighting", ["harmonic", "uniform"])
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "asymmetric"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rows_merged_through_a_dense_row_are_bit_identical(weighting, symmetric, workers):
+    corpus = zipf_corpus(300, 30_000, seed=1)
+    kw = dict(window=7, weighting=weighting, symmetric=symmetric)
+    spilled = Cooccurrence.from_corpus(corpus, max_memory=40_000, workers=workers, **kw)
+    assert spilled.stats_["segments"] > 10 and spilled.stats_["heavy_rows"] > 10
+    want = Cooccurrence.from_corpus(corpus, workers=1, **kw).matrix
+    np.testing.assert_array_equal(spilled.matrix.indptr, want.indptr)
+    np.testing.assert_array_equal(spilled.matrix.indices, want.indices)
+    np.testing.assert_array_equal(spilled.matrix.data.view(np.uint32), want.data.view(np.uint32))
+
+
 def test_checking_a_matrix_makes_no_temporary_of_its_size():
     # np.isfinite(data) once took 1 B per non-zero (and np.diff(indptr) 8 B per row)
     rng = np.random.default_rng(0)
