@@ -1,4 +1,5 @@
 """Co-occurrence counting: brute-force counts, spilled == in memory, threads, persistence, errors."""
+import re
 import tracemalloc
 from collections import defaultdict
 
@@ -162,6 +163,23 @@ def test_rows_merged_through_a_dense_row_are_bit_identical(weighting, symmetric,
     spilled = Cooccurrence.from_corpus(corpus, max_memory=40_000, workers=workers, **kw)
     assert spilled.stats_["segments"] > 10 and spilled.stats_["heavy_rows"] > 10
     want = Cooccurrence.from_corpus(corpus, workers=1, **kw).matrix
+    np.testing.assert_array_equal(spilled.matrix.indptr, want.indptr)
+    np.testing.assert_array_equal(spilled.matrix.indices, want.indices)
+    np.testing.assert_array_equal(spilled.matrix.data.view(np.uint32), want.data.view(np.uint32))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("n_words,window", [(300, 7), (100, 20)])
+def test_the_smallest_accepted_max_memory_counts_the_same_matrix(workers, n_words, window):
+    # dense rows are then written in several column blocks (300 words) and some rows of a
+    # partial result are read in more than one piece (100 words, window 20)
+    corpus = zipf_corpus(n_words, 10_000, seed=2)
+    with pytest.raises(ValueError, match="too small") as info:
+        Cooccurrence.from_corpus(corpus, window=window, max_memory=1, workers=workers)
+    need = int(re.search(r"at least (\d+) bytes", str(info.value)).group(1))
+    spilled = Cooccurrence.from_corpus(corpus, window=window, max_memory=need, workers=workers)
+    assert spilled.stats_["segments"] > 20 and spilled.stats_["heavy_rows"] > 50
+    want = Cooccurrence.from_corpus(corpus, window=window, workers=1).matrix
     np.testing.assert_array_equal(spilled.matrix.indptr, want.indptr)
     np.testing.assert_array_equal(spilled.matrix.indices, want.indices)
     np.testing.assert_array_equal(spilled.matrix.data.view(np.uint32), want.data.view(np.uint32))
