@@ -373,6 +373,9 @@ def partition_isotropy(W: Matrix) -> float:
     return float(np.exp(log_z.min() - log_z.max()))
 
 
+_SAMPLE_CHUNK = 1 << 16   # pairs per block of the sampled average cosine
+
+
 def average_cosine(W: Matrix, *, sample: int | None = None, seed: Any = None) -> float:
     """Mean cosine similarity over pairs of distinct rows (i != j).
 
@@ -384,6 +387,10 @@ def average_cosine(W: Matrix, *, sample: int | None = None, seed: Any = None) ->
     word2vec vectors share a common direction and score well above 0."""
     arr = _matrix(W, min_rows=2)
     n = arr.shape[0]
+    if sample is not None:
+        m = check_int("sample", sample, 1)
+        if m >= n * (n - 1):   # as many draws as ordered pairs: the exact mean is cheaper
+            sample = None
     if sample is None:
         s = np.zeros(arr.shape[1], dtype=np.float64)
         sq = 0.0
@@ -392,14 +399,17 @@ def average_cosine(W: Matrix, *, sample: int | None = None, seed: Any = None) ->
             s += unit.sum(axis=0)
             sq += float(np.einsum("ij,ij->", unit, unit))
         return float((s @ s - sq) / (n * (n - 1.0)))
-    m = check_int("sample", sample, 1)
     rng = _rng(seed)
-    i = rng.integers(0, n, size=m)
-    j = rng.integers(0, n - 1, size=m)
-    j += j >= i  # uniform over the n - 1 rows other than i
-    a = _unit_rows(np.asarray(arr[i], dtype=np.float64))
-    b = _unit_rows(np.asarray(arr[j], dtype=np.float64))
-    return float(np.einsum("ij,ij->i", a, b).mean())
+    total = 0.0
+    for start in range(0, m, _SAMPLE_CHUNK):   # memory bounded whatever m
+        k = min(_SAMPLE_CHUNK, m - start)
+        i = rng.integers(0, n, size=k)
+        j = rng.integers(0, n - 1, size=k)
+        j += j >= i  # uniform over the n - 1 rows other than i
+        a = _unit_rows(np.asarray(arr[i], dtype=np.float64))
+        b = _unit_rows(np.asarray(arr[j], dtype=np.float64))
+        total += float(np.einsum("ij,ij->i", a, b).sum())
+    return total / m
 
 
 def cone_half_angle(W: Matrix, *, quantile: float = 1.0, degrees: bool = True) -> float:

@@ -175,7 +175,8 @@ def _word2vec_summary(model, seconds: float) -> str:
 
 def _glove_summary(model, seconds: float) -> str:
     vocab = model.vocabulary_
-    return (f"trained GloVe: {len(vocab)} words, {vocab.total_words} tokens; co-occurrences counted in "
+    return (f"trained GloVe (~{model.memory_estimate_['total'] / 2**20:.0f} MB): {len(vocab)} words, "
+            f"{vocab.total_words} tokens; co-occurrences counted in "
             f"{model.count_seconds_:.1f} s, {model.epochs_trained_} epochs in {model.train_seconds_:.1f} s "
             f"({model.pairs_per_second_:,.0f} pairs/s); {seconds:.1f} s in all; final loss {model.loss_history_[-1]:.4f}")
 

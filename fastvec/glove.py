@@ -304,8 +304,12 @@ class GloVe(Estimator):
 
     # -- results ---------------------------------------------------------------------------
     def _part(self, contexts: bool) -> np.ndarray:
+        """Rows of the parameters, as a read-only view: training alone writes them (a stray
+        write would leave ``wv``, computed from them, stale)."""
         n = len(self.vocabulary_)
-        return self._state[n:] if contexts else self._state[:n]
+        view = (self._state[n:] if contexts else self._state[:n]).view()
+        view.flags.writeable = False
+        return view
 
     @property
     def word_vectors_(self) -> np.ndarray:

@@ -503,3 +503,14 @@ def test_cli_analyze(capsys, tmp_path, sg_model):
     assert main(["analyze", str(path), "--words", "notaword"]) == 1
     err = capsys.readouterr().err
     assert "not in the vocabulary" in err and err.count("\n") == 1
+
+
+def test_average_cosine_sample_larger_than_the_pairs_or_than_memory(monkeypatch):
+    w = np.random.default_rng(9).standard_normal((2, 3))
+    # 10**12 draws over 2 ordered pairs: the exact mean, at once and without allocating them
+    assert A.average_cosine(w, sample=10**12) == pytest.approx(brute_average_cosine(w), abs=1e-12)
+    big = np.random.default_rng(10).standard_normal((500, 4))
+    one = A.average_cosine(big, sample=3000, seed=5)
+    monkeypatch.setattr(A, "_SAMPLE_CHUNK", 7)            # drawn in blocks: the same estimator
+    chunked = A.average_cosine(big, sample=3000, seed=5)
+    assert abs(one - chunked) < 0.05 and abs(chunked - A.average_cosine(big)) < 0.05

@@ -319,3 +319,10 @@ def test_empty_or_unusable_cooccurrences():
         GloVe(**SMALL).fit(zero)
     with pytest.raises(TypeError):
         GloVe(**SMALL).fit(scipy.sparse.eye(2))
+
+
+def test_parameter_views_are_read_only(tmp_path):
+    model = GloVe(vector_size=4, epochs=1, min_count=1, progress=False, seed=1).fit([["a", "b", "c", "a"]] * 30)
+    for view in (model.word_vectors_, model.context_vectors_, model.word_biases_, model.context_biases_):
+        with pytest.raises(ValueError, match="read-only"):
+            view[0] = 1.0
