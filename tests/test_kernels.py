@@ -274,7 +274,7 @@ print(float(np.abs(syn0 - before[0]).max()), float(np.abs(syn1 - before[1]).max(
 """
 
 
-def test_hot_rows_survive_a_smaller_thread_team_than_asked_for():
+def test_hot_rows_survive_a_smaller_thread_team_than_asked_for(tmp_path):
     # OMP_THREAD_LIMIT=1 starts one thread where the call asks for two: the copy of the thread
     # that never ran must not be merged (it once zeroed or reverted hot rows)
     import os
@@ -282,7 +282,7 @@ def test_hot_rows_survive_a_smaller_thread_team_than_asked_for():
     import sys
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     out = subprocess.run([sys.executable, "-c", THREAD_LIMIT_CHILD], env=env, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=120, cwd=tmp_path)   # not the source tree: the installed package
     assert out.returncode == 0, out.stderr
     assert [float(x) for x in out.stdout.split()] == [0.0, 0.0]   # alpha = 0: nothing may change
 
