@@ -259,7 +259,7 @@ def test_hot_rows_reach_the_weights_at_epoch_end_and_on_interruption(small_text,
     monkeypatch.setattr(word2vec, "HOT_ASYNC_ROWS", 8)
     kernels = _KernelSpy(_dispatch.kernels("word2vec"), interrupt_after=1 if interrupt else 0)
     monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: kernels)
-    model = Word2Vec(sg=False, epochs=1, seed=1, workers=2, hot_rows=200, progress=False)
+    model = Word2Vec(sg=False, epochs=1, seed=1, workers=2, hot_rows=200, progress=False, min_count=2)
     if interrupt:
         with pytest.raises(KeyboardInterrupt):
             model.fit(corpus)
@@ -285,7 +285,7 @@ def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monk
     monkeypatch.setattr(word2vec, "HOT_MIN_MERGES", 2)
     kernels = _KernelSpy(_dispatch.kernels("word2vec"))
     monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: kernels)
-    Word2Vec(sg=sg, epochs=1, seed=1, workers=2, hot_rows=hot_rows, progress=False, vector_size=16).fit(corpus)
+    Word2Vec(sg=sg, epochs=1, seed=1, workers=2, hot_rows=hot_rows, progress=False, vector_size=16, min_count=2).fit(corpus)
     size = 20_000 if expected == "hot" else 5_000
     assert sum(kernels.tokens) == corpus.n_tokens
     assert len(kernels.tokens) == pytest.approx(corpus.n_tokens / size, abs=1.5)
