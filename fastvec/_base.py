@@ -176,9 +176,13 @@ class EpochLoop:
                 if not self.check_weights():
                     raise self._diverged(epoch, "weights became NaN or infinite")
                 if examples == 0:  # nothing trained: the weights are as they were
-                    raise ValueError(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
+                    if epoch == 0:
+                        raise ValueError(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
+                    # a tiny corpus whose subsampling happened to drop everything this time
+                    warnings.warn(f"epoch {epoch + 1} trained nothing: {self.empty_hint}", stacklevel=4)
                 self.seconds += seconds
-                metrics = {"epoch": epoch, "loss": loss / examples, "examples": examples, "work": work,
+                metrics = {"epoch": epoch, "loss": loss / examples if examples else float("nan"),
+                           "examples": examples, "work": work,
                            "seconds": seconds}
                 end_epoch(epoch, metrics)
         finally:
@@ -362,8 +366,7 @@ class Estimator:
         self._check_fitted()
         arrays, meta = self.vocabulary_._to_arrays()
         arrays.update({name: getattr(self, attr) for name, attr in self._ARRAYS.items()})
-        params = {k: os.fspath(v) if isinstance(v, os.PathLike) else v
-                  for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
+        params = {k: _plain(v) for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
         if self.tokenizer not in (None, "simple"):
             meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
         params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
@@ -419,6 +422,16 @@ class Estimator:
         for name, value in record.items():
             setattr(model, name, value)
         return model
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON holds it: paths as str, NumPy scalars (np.int64(2), np.bool_) as
+    Python ones, which the parameter checks accept."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 _MAX_EPOCHS = 2**31 - 1   # of a saved schedule or record: more is a corrupt file

@@ -93,6 +93,8 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
                           "(more threads than cores only slows Hogwild training down)", stacklevel=3)
         n = cores
     limit = _runtime.openmp_thread_limit() if _runtime.openmp_enabled() else n
+    if workers is None:
+        n = min(n, limit)   # the default (default_threads()) stays within the limit, silently
     if limit < n:  # the kernels cope with a smaller team; this says so and plans for it
         if warn:
             warnings.warn(f"OMP_THREAD_LIMIT={limit} caps workers={n}; using {limit}", stacklevel=3)

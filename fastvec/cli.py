@@ -129,7 +129,7 @@ def _check_outputs(args: argparse.Namespace, corpus: str) -> None:
             raise UserError(f"{path}: cannot write in {directory} (permission denied)")
         if os.path.exists(path) and os.path.exists(corpus) and os.path.samefile(path, corpus):
             raise UserError(f"{path}: {flag} names the corpus itself; writing there would destroy it")
-    if len(targets) == 2 and os.path.abspath(targets[0][1]) == os.path.abspath(targets[1][1]):
+    if len(targets) == 2 and os.path.realpath(targets[0][1]) == os.path.realpath(targets[1][1]):
         raise UserError(f"{args.output}: -o and --checkpoint name the same file")
 
 

@@ -219,14 +219,17 @@ class Cooccurrence:
             matrix = csr_from_arrays(data, indices, indptr, n)
             _check_structure(matrix, n)
             canonical = matrix.has_canonical_format
-            if canonical:
+            # save() writes canonical matrices (earlier versions could write unsorted columns):
+            # in memory a non-canonical one is canonicalised as the constructor does; mapped,
+            # that would copy the file into memory, so it is refused
+            if canonical or not mmap:
                 result = cls(matrix, vocab, window=meta.get("window"), weighting=meta.get("weighting"),
                              symmetric=meta.get("symmetric"))
         except (ValueError, TypeError) as e:
             raise FormatError(path, f"invalid co-occurrence matrix ({e})") from None
-        if not canonical:   # save() never writes one (and summing would copy a memory-mapped file)
-            raise FormatError(path, "invalid co-occurrence matrix (a column stored twice in a row, or a row's "
-                                    "columns out of order)")
+        if not (canonical or not mmap):
+            raise FormatError(path, "the co-occurrence matrix is not in canonical form (a column stored twice in a "
+                                    "row, or a row's columns out of order): load it with mmap=False")
         return result
 
 

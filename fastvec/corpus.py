@@ -112,7 +112,7 @@ def _first_whitespace(data: bytes) -> int:
     return min((p for p in (data.find(ws) for ws in _WHITESPACE) if p >= 0), default=-1)
 
 
-_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
+_CONTROL_BYTES = bytes(c for c in range(28) if c not in (9, 10, 11, 12, 13, 27)) + b"\x7f"  # 28-31 separate tokens
 
 
 def _check_not_binary(path: str, data: bytes) -> None:

@@ -26,6 +26,16 @@ _DUPLICATES = ("error", "first", "last")
 
 
 _SPACE = re.compile(r"\s")
+_ASCII_BLANKS = re.compile(r"[ \t]+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")   # a number as writers print one
+
+
+def _encodable(key: str) -> bool:
+    try:
+        key.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
@@ -35,16 +45,17 @@ def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
     bad = None
     if any(not k for k in keys):
         bad = ""
-    elif (m := _SPACE.search(joined)) is not None:
-        bad = keys[joined.count("\x00", 0, m.start())]
+    elif _SPACE.search(joined) is not None or joined.count("\x00") != max(len(keys) - 1, 0):
+        # whitespace, or a NUL inside a word (word2vec.c reads words as C strings)
+        bad = next(k for k in keys if "\x00" in k or _SPACE.search(k))
     if bad is not None:
         raise ValueError(f"{os.fspath(path)}: word {bad!r} cannot be written to the "
                          f"{'binary' if binary else 'text'} word2vec format (empty, or contains whitespace, "
-                         "at which readers split words); save in the native format (kv.save) instead")
+                         "at which readers split words, or NUL); save in the native format (kv.save) instead")
     try:
         joined.encode("utf-8")
-    except UnicodeEncodeError as e:
-        bad = keys[joined.count("\x00", 0, e.start)]
+    except UnicodeEncodeError:
+        bad = next(k for k in keys if not _encodable(k))
         raise ValueError(f"{os.fspath(path)}: word {bad!r} cannot be encoded as UTF-8 (it contains a lone "
                          "surrogate); save in the native format (kv.save) instead") from None
 
@@ -274,8 +285,8 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
         parts = text.rsplit(None, dim)
         if len(parts) != dim + 1 or not parts[0].strip():
             raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {len(parts) - 1} field(s)")
-        word_parts = parts[0].split()
-        if len(word_parts) > 1 and _is_float(word_parts[-1]):
+        word_parts = _ASCII_BLANKS.split(parts[0].strip())
+        if len(word_parts) > 1 and _DECIMAL.match(word_parts[-1]):
             # a word may contain spaces (GloVe 840B), but one ending in a number means more
             # numbers than the header (or the first line) declares
             hint = ""

@@ -114,8 +114,9 @@ class KeyedVectors:
 
     def _check_writable(self) -> None:
         if not self._vectors.flags.writeable:
-            raise ValueError("these vectors are read-only (memory-mapped by KeyedVectors.load(..., mmap=True)); "
-                             "load them with mmap=False, or work on kv.copy(), to change them")
+            raise ValueError("these vectors are read-only (memory-mapped by KeyedVectors.load(..., mmap=True), or "
+                             "given as a read-only array); load them with mmap=False, or work on kv.copy(), "
+                             "to change them")
 
     def copy(self) -> "KeyedVectors":
         """An independent copy (vectors, keys and counts), writable and owned by no model."""

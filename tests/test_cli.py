@@ -50,6 +50,8 @@ def test_train_eval_similar_analogy(capsys, vectors, tmp_path, small_text):
     (["train", "{copy}", "--checkpoint", "{copy}", "--checkpoint-every", "1"], "names the corpus itself"),
     (["train", "{small}", "-o", "{tmp}/a.bin", "--checkpoint", "{tmp}/a.bin"], "the same file"),
     (["train", "{small}", "-o", "{tmp}/fifo"], "not a regular file"),
+    (["train", "{small}", "-o", "{tmp}/a2.bin", "--checkpoint", "{tmp}/link.bin", "--checkpoint-every", "1"],
+     "the same file"),
     (["train", "{small}", "--model", "ppmi-svd", "--epochs", "3"], "--epochs has no effect with --model ppmi-svd"),
     (["train", "{small}", "--x-max", "10"], "--x-max has no effect with --model sg"),
     (["train", "{small}", "--model", "glove", "--negative", "3"], "--negative has no effect with --model glove"),
@@ -71,6 +73,7 @@ def test_user_errors_are_one_line(capsys, vectors, small_text, tmp_path, argv, m
     badzip.write_bytes(bytes(data))
     (tmp_path / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
     os.mkfifo(tmp_path / "fifo")
+    os.symlink(tmp_path / "a2.bin", tmp_path / "link.bin")
     argv = [a.format(small=small_text, vectors=vectors, copy=copy, tmp=tmp_path, latin1=tmp_path / "latin1.txt",
                      badzip=badzip, nested=tmp_path / "nested.json") for a in argv]
     before = copy.read_bytes()

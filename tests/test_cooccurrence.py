@@ -315,7 +315,7 @@ def test_save_refuses_a_replaced_matrix_that_load_would_refuse(tmp_path):
         assert not (tmp_path / "c.npz").exists()
 
 
-def test_load_refuses_a_file_with_a_count_in_pieces(tmp_path):
+def test_load_sums_a_count_in_pieces_in_memory_and_refuses_it_mapped(tmp_path):
     from fastvec._io import save_container
 
     vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
@@ -327,8 +327,10 @@ def test_load_refuses_a_file_with_a_count_in_pieces(tmp_path):
     save_container(tmp_path / "pieces.npz", "cooccurrence", meta, arrays)
     for mmap in (False, True):
         assert Cooccurrence.load(tmp_path / "ok.npz", mmap=mmap).nnz == 3
-        with pytest.raises(fastvec.FormatError, match="column stored twice"):
-            Cooccurrence.load(tmp_path / "pieces.npz", mmap=mmap)
+    summed = Cooccurrence.load(tmp_path / "pieces.npz")      # as the constructor does
+    assert summed.nnz == 3 and summed.matrix[0, 1] == 2.0
+    with pytest.raises(fastvec.FormatError, match="column stored twice.*mmap=False"):
+        Cooccurrence.load(tmp_path / "pieces.npz", mmap=True)
 
 
 @pytest.mark.parametrize("kwargs,error,match", [
@@ -364,3 +366,17 @@ def test_fixed_point_scale_shrinks_before_it_could_overflow():
     assert bits_big < 32 and 10**13 * 2.0**bits_big < 2.0**63
     units_u, _ = fixed_point_units(4, "uniform", 10)
     assert len(set(units_u[1:].tolist())) == 1
+
+
+def test_files_with_unsorted_columns_from_earlier_versions_load(tmp_path):
+    from fastvec._io import save_container
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    arrays, meta = vocab._to_arrays()
+    arrays.update(indptr=np.array([0, 2, 2, 3], dtype=np.int64), indices=np.array([2, 0, 1], dtype=np.int32),
+                  data=np.array([3.0, 1.0, 5.0], dtype=np.float32))
+    save_container(tmp_path / "old.fvc", "cooccurrence", meta, arrays)
+    loaded = Cooccurrence.load(tmp_path / "old.fvc")
+    assert loaded.matrix.has_canonical_format
+    np.testing.assert_array_equal(loaded.matrix.toarray(), [[1, 0, 3], [0, 0, 0], [0, 5, 0]])
+    with pytest.raises(fastvec.FormatError, match="mmap=False"):
+        Cooccurrence.load(tmp_path / "old.fvc", mmap=True)

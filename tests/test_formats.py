@@ -178,6 +178,18 @@ def test_max_memory_refuses_before_allocating(tmp_path, kv):
         KeyedVectors.load_word2vec_format(path, binary=True, max_memory=100)
 
 
+def test_words_with_spaces_that_end_in_a_non_number_are_kept(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_text("3 2\nsan nan 0.1 0.2\n10\xa0000 0.3 0.4\nto infinity 0.5 0.6\n", encoding="utf-8")
+    assert KeyedVectors.load_word2vec_format(path).index_to_key == ["san nan", "10\xa0000", "to infinity"]
+
+
+def test_word_with_nul_is_refused_by_name(tmp_path):
+    kv = KeyedVectors(["a\x00\x00", "b"], np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"'a\\x00\\x00'.*NUL"):
+        kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
+
+
 def test_glove_loader_on_a_file_with_a_header(tmp_path, kv):
     kv.save_word2vec_format(tmp_path / "v.txt")
     with pytest.raises(FormatError, match="looks like a word2vec header"):

@@ -326,3 +326,13 @@ def test_parameter_views_are_read_only(tmp_path):
     for view in (model.word_vectors_, model.context_vectors_, model.word_biases_, model.context_biases_):
         with pytest.raises(ValueError, match="read-only"):
             view[0] = 1.0
+
+
+def test_checkpoint_may_not_overwrite_the_corpus(tmp_path, small_text):
+    import shutil
+    corpus = tmp_path / "corpus.txt"
+    shutil.copyfile(small_text, corpus)
+    before = corpus.read_bytes()
+    with pytest.raises(ValueError, match="is the corpus being trained"):
+        GloVe(epochs=1, min_count=2, progress=False, checkpoint_every=1, checkpoint_path=corpus).fit(str(corpus))
+    assert corpus.read_bytes() == before

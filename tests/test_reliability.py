@@ -302,6 +302,11 @@ def test_omp_thread_limit_caps_workers(monkeypatch):
     with pytest.warns(UserWarning, match="OMP_THREAD_LIMIT=3"):
         assert _threads.resolve_workers(6) == 3
     assert _threads.default_threads() == 3
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # the default asks for nothing: no warning
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert _threads.resolve_workers(None) == 3
 
 
 def test_custom_tokenizer_is_not_saved_and_load_says_so(tmp_path, small_text):

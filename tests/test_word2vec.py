@@ -94,6 +94,32 @@ def test_gensim_spellings_numpy_ints_and_scikit_learn_parameters():
         clone.set_params(size=100)
 
 
+def test_numpy_parameters_save_and_load(tmp_path):
+    model = Word2Vec(sg=np.int64(1), workers=np.int64(1), vector_size=np.int64(8), window=np.int32(2), min_count=1,
+                     epochs=1, progress=False, sample=0.0).fit([["a", "b", "c", "d"]] * 30)
+    model.save(tmp_path / "m.fv")
+    assert Word2Vec.load(tmp_path / "m.fv").get_params()["window"] == 2
+
+
+def test_a_later_empty_epoch_warns_instead_of_failing_the_fit(monkeypatch):
+    import itertools
+    from fastvec import word2vec
+    real = word2vec._dispatch.kernels("word2vec")
+    calls = itertools.count()
+
+    class SecondEpochEmpty:        # the kernels, except that the second call trains nothing
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def train_slice(self, **kw):
+            words, examples, loss = real.train_slice(**kw)
+            return (0, 0, 0.0) if next(calls) == 1 else (words, examples, loss)
+    monkeypatch.setattr(word2vec._dispatch, "kernels", lambda name: SecondEpochEmpty())
+    with pytest.warns(UserWarning, match="epoch 2 trained nothing"):
+        model = Word2Vec(min_count=1, epochs=3, workers=1, progress=False, sample=0).fit([["a", "b", "c"]] * 20)
+    assert model.epochs_trained_ == 3 and model.history_[1]["examples"] == 0
+
+
 def test_corpora_with_nothing_to_train_raise():
     with pytest.raises(ValueError, match="no sentence .* 2 or more"):
         Word2Vec(min_count=1, progress=False).fit([["a"], ["b"], ["a"]] * 100)
