@@ -52,6 +52,8 @@ WEIGHTINGS = ("harmonic", "uniform")
 MAX_WINDOW = 10_000
 #: positions of one segment are int32
 MAX_SEGMENT_TOKENS = 2**31 - 1
+MIN_SEGMENT_TOKENS = 1024          # spilled segments are at least this long (or the corpus)...
+SEGMENT_TOKENS_PER_WORD = 2        # ...and two tokens per vocabulary word (row pointers: 8 B per word)
 #: smallest max_memory worth planning with, on top of the per-vocabulary scratch
 MIN_WORK_BYTES = 1 << 10
 #: row tables (int64, one entry per word) alive at once: while a segment is counted its
@@ -363,15 +365,19 @@ class _Counter:
             self.buffer_entries = 1 << 24
             self.merge_bytes = 20 << 24
         else:
-            # one largest row (12 B per entry as a partial) must fit in the output buffer
-            need = self._scratch_bytes() + 12 * self.n_words + MIN_WORK_BYTES
+            # one largest row (12 B per entry as a partial) must fit in the output buffer, and
+            # a segment must be long enough that its fixed costs (a row-pointer file of 8 B per
+            # word, and one more part for every merge block to read) stay a fraction of its own
+            min_seg = min(n, max(MIN_SEGMENT_TOKENS, SEGMENT_TOKENS_PER_WORD * self.n_words))
+            need = self._scratch_bytes() + 12 * self.n_words + 4 * min_seg + MIN_WORK_BYTES
             if max_memory < need:
                 raise ValueError(f"max_memory={max_memory} is too small for a vocabulary of {self.n_words} words "
                                  f"and {self.threads} thread(s): counting needs at least {need} bytes")
             work = max_memory - self._scratch_bytes()
             # counting a segment: about half for a chunk of partial rows (12 B per entry, at
-            # least one full row), the rest for its positions (4 B per token); merging: all of it
-            buffer_bytes = max(12 * self.n_words, work // 2)
+            # least one full row), the rest for its positions (4 B per token, at least min_seg
+            # tokens); merging: all of it
+            buffer_bytes = max(12 * self.n_words, min(work // 2, work - 4 * min_seg))
             self.buffer_entries = buffer_bytes // 12
             seg = max(1, min(MAX_SEGMENT_TOKENS, (work - buffer_bytes) // 4))
             self.merge_bytes = work
