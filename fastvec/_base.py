@@ -65,7 +65,9 @@ def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
 
 
 def check_checkpoint_is_not_input(path: Any, corpus: Any) -> None:
-    """A checkpoint written over the corpus being trained would destroy it (ValueError first)."""
+    """A checkpoint written over the corpus being trained (a text file, or the file a Corpus or
+    Cooccurrence was loaded from) would destroy it: ValueError first."""
+    corpus = getattr(corpus, "source_path", corpus)
     if path is None or not isinstance(corpus, (str, os.PathLike)):
         return
     path, corpus = os.fspath(path), os.fspath(corpus)
@@ -315,6 +317,9 @@ class Estimator:
         more on a new schedule."""
         self._check_fitted()
         self._validate()
+        if getattr(self, "_tokenizer_note", False) and self.tokenizer is None:
+            warnings.warn("this model was trained with a custom tokenizer, which is not saved: set model.tokenizer "
+                          "to the same callable, or text is split differently", stacklevel=3)
         if epochs is None:
             n = self._schedule["epochs"] - self._schedule["done"]
             if n <= 0:
@@ -323,6 +328,20 @@ class Estimator:
         n = check_int("epochs", epochs, 1)
         self._schedule = self._new_schedule(n)
         return n
+
+    @contextlib.contextmanager
+    def _keeping_schedule(self) -> Iterator[None]:
+        """``train_more`` inside: if it fails (a bad corpus, a setting) before an epoch completes,
+        the schedule that was running is kept, not replaced by the new one (Ctrl-C excepted:
+        the new schedule's interrupted first epoch is then what ``train_more()`` reruns)."""
+        schedule = dict(self._schedule) if hasattr(self, "_schedule") else None   # None: not fitted
+        before = getattr(self, "epochs_trained_", 0)
+        try:
+            yield
+        except Exception:
+            if schedule is not None and self.epochs_trained_ == before:
+                self._schedule = schedule
+            raise
 
     def _weights_changed(self) -> None:
         """Drop what was derived from the weights (here the word vectors, a copy)."""
@@ -367,11 +386,12 @@ class Estimator:
         arrays, meta = self.vocabulary_._to_arrays()
         arrays.update({name: getattr(self, attr) for name, attr in self._ARRAYS.items()})
         params = {k: _plain(v) for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
-        if self.tokenizer not in (None, "simple"):
+        if self.tokenizer not in (None, "simple") or getattr(self, "_tokenizer_note", False) and self.tokenizer is None:
             meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
         params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
         meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
-                    loss_history=self.loss_history_, history=self.history_, train_seconds=self.train_seconds_,
+                    loss_history=_finite_or_null(self.loss_history_), history=_finite_or_null(self.history_),
+                    train_seconds=self.train_seconds_,
                     **{name: getattr(self, name + "_") for name in self._STATS})
         save_container(path, self._FORMAT, meta, arrays)
 
@@ -410,9 +430,7 @@ class Estimator:
             if not all_finite(arrays[name]):
                 raise FormatError(path, f"{name} contains NaN or infinite values")
         record = _training_record(path, meta, cls._STATS)
-        if meta.get("tokenizer_note"):
-            warnings.warn(f"{os.fspath(path)}: trained with a custom tokenizer, which is not saved; set "
-                          "model.tokenizer to the same callable before train_more on text", stacklevel=2)
+        model._tokenizer_note = bool(meta.get("tokenizer_note"))   # train_more warns while tokenizer is None
         model.vocabulary_ = vocab
         for name, attr in cls._ARRAYS.items():
             setattr(model, attr, np.ascontiguousarray(arrays[name]))
@@ -422,6 +440,20 @@ class Estimator:
         for name, value in record.items():
             setattr(model, name, value)
         return model
+
+
+def _finite_or_null(value: Any) -> Any:
+    """NaN and infinities as None, in nested lists and dicts: JSON has no spelling for them
+    (the loss of an epoch that trained nothing, a correlation over too few pairs)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, np.generic):
+        return _finite_or_null(value.item())
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -452,8 +484,10 @@ def _training_record(path, meta: dict, stats: tuple[str, ...]) -> dict:
               "train_seconds_": number("train_seconds", float, 0.0)}
     record.update({name + "_": number(name, float, 0.0) for name in stats})
     losses, history = meta.get("loss_history", []), meta.get("history", [])
-    if not isinstance(losses, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in losses):
+    if not isinstance(losses, list) or not all(x is None or isinstance(x, (int, float)) and not isinstance(x, bool)
+                                               for x in losses):
         raise FormatError(path, "bad loss_history (expected a list of numbers)")
+    losses = [float("nan") if x is None else x for x in losses]   # saved as null (an epoch with no examples)
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise FormatError(path, "bad history (expected a list of per-epoch dicts)")
     record.update(loss_history_=[float(x) for x in losses], history_=history)

@@ -15,9 +15,12 @@ import sys
 import time
 from typing import Any, Mapping, Sequence, Union
 
+import numpy as np
+
 from fastvec._base import check_int
 from fastvec._io import check_readable_file
 from fastvec.evaluation import default_analogies, default_pairs, evaluate_word_analogies, evaluate_word_pairs
+from fastvec.keyedvectors import KeyedVectors
 
 PathLike = Union[str, os.PathLike]
 
@@ -74,6 +77,12 @@ class EvaluationLog:
         self.pairs = _pair_files(pairs)
         self.verbose = bool(verbose)
         self.history: list[dict[str, Any]] = []
+        # parse the files now (ValueError naming file and line), not after the first epochs
+        probe = KeyedVectors(["\x00"], np.ones((1, 1), dtype=np.float32))
+        if self.analogies is not None:
+            evaluate_word_analogies(probe, self.analogies)
+        for path in self.pairs.values():
+            evaluate_word_pairs(probe, path)
 
     def __repr__(self) -> str:
         return (f"EvaluationLog(every={self.every}, analogies={self.analogies is not None}, "

@@ -198,6 +198,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"no corpus given: training on the bundled sample ({os.path.basename(corpus)}, about 1M tokens "
               "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
     _check_outputs(args, corpus)
+    if args.checkpoint is not None and args.checkpoint_every is None:
+        args.checkpoint_every = 1           # a checkpoint file was asked for: one after every epoch
+    if args.checkpoint_every is not None and args.checkpoint is None:
+        raise UserError("--checkpoint-every needs --checkpoint PATH (where to save the model)")
+    if args.checkpoint_every is not None and args.checkpoint_every > args.epochs:
+        raise UserError(f"--checkpoint-every {args.checkpoint_every} is more than --epochs {args.epochs}: "
+                        "no checkpoint would be written")
     if args.model in ("glove", "ppmi-svd"):
         return _train_count_model(args, corpus)
     model = Word2Vec(sg=(args.model == "sg"), vector_size=args.dim, window=args.window, negative=args.negative,
@@ -248,7 +255,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     kv = load_vectors(args.vectors)
     analogy = evaluate_word_analogies(kv, args.analogies, restrict_vocab=args.restrict_vocab)
     pair_files = args.pairs or list(default_pairs().values())
-    pairs = {os.path.basename(p): evaluate_word_pairs(kv, p) for p in pair_files}
+    names = [os.path.basename(p) for p in pair_files]
+    # the file names as keys, or the paths where two files share a name
+    pairs = {(os.path.basename(p) if names.count(os.path.basename(p)) == 1 else p): evaluate_word_pairs(kv, p)
+             for p in pair_files}
     if args.json:
         result = {"analogies": analogy.to_dict(), "pairs": {k: v.to_dict() for k, v in pairs.items()}}
         print(json.dumps(_json_safe(result), indent=2, allow_nan=False))  # NaN (too few pairs) -> null
@@ -405,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
                    help="save the model to --checkpoint every N epochs (sg, cbow, glove)")
     t.add_argument("--checkpoint", default=None, metavar="PATH",
-                   help="checkpoint file; continue with Word2Vec.load(PATH).train_more(corpus) (GloVe.load: glove)")
+                   help="checkpoint file (every epoch unless --checkpoint-every says otherwise); continue with "
+                        "Word2Vec.load(PATH).train_more(corpus) (GloVe.load: glove)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 

@@ -127,6 +127,7 @@ class Cooccurrence:
         self.weighting = None if weighting is None else _check_weighting(weighting)
         self.symmetric = None if symmetric is None else bool(symmetric)
         self.stats_: dict = {}
+        self.source_path: str | None = None
 
     def __repr__(self) -> str:
         how = f", window={self.window}, weighting={self.weighting!r}, symmetric={self.symmetric}" \
@@ -232,6 +233,7 @@ class Cooccurrence:
         if not (canonical or not mmap):
             raise FormatError(path, "the co-occurrence matrix is not in canonical form (a column stored twice in a "
                                     "row, or a row's columns out of order): load it with mmap=False")
+        result.source_path = os.fspath(path)   # the file it came from (a checkpoint may not replace it)
         return result
 
 

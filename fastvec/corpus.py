@@ -218,8 +218,16 @@ def iter_token_lists(corpus: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]
 
 
 def check_reiterable(corpus: object) -> None:
-    """Refuse one-shot iterators: building a vocabulary and encoding take two passes."""
-    if iter(corpus) is corpus:  # type: ignore[call-overload]
+    """Refuse what is not a corpus, and one-shot iterators: building a vocabulary and encoding
+    take two passes."""
+    if isinstance(corpus, (bytes, bytearray)):
+        raise TypeError("the corpus is bytes: pass a file path as str (or pathlib.Path), or token lists")
+    try:
+        it = iter(corpus)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"corpus must be a file path, an iterable of token lists or a fastvec.Corpus, not "
+                        f"{type(corpus).__name__}") from None
+    if it is corpus:
         raise TypeError(
             "the corpus is a one-shot iterator (e.g. a generator), but fastvec reads it twice "
             "(to count words, then to encode them); pass a list, a re-iterable object, a file path, "
@@ -243,6 +251,7 @@ class Corpus:
         self.ids = np.asanyarray(ids)
         self.offsets = np.asanyarray(offsets)
         self.vocabulary = vocabulary
+        self.source_path: str | None = None
         self.check()
         self.raw_tokens = int(raw_tokens) if raw_tokens is not None else len(self.ids)
 
@@ -332,6 +341,8 @@ class Corpus:
         vocab = Vocabulary._from_arrays(path, meta, arrays)
         raw_tokens = saved_int(path, meta, "raw_tokens")
         try:
-            return cls(arrays["ids"], arrays["offsets"], vocab, raw_tokens=raw_tokens)
+            corpus = cls(arrays["ids"], arrays["offsets"], vocab, raw_tokens=raw_tokens)
         except (ValueError, TypeError) as e:
             raise FormatError(path, str(e)) from None
+        corpus.source_path = os.fspath(path)   # the file it came from (a checkpoint may not replace it)
+        return corpus

@@ -193,8 +193,10 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     with '#' are comments. Default: WordSim-353."""
     from scipy import stats
 
+    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, numbers.Integral) or restrict_vocab < 1:
+        raise ValueError(f"restrict_vocab must be a positive int, got {restrict_vocab!r}")
     path = path or default_pairs()["wordsim353"]
-    limit = min(restrict_vocab, len(kv))
+    limit = min(int(restrict_vocab), len(kv))
     mapping, _ = _vocab_map(kv, limit, case_insensitive)
     unit = kv.get_normed_vectors()
     human, model = [], []

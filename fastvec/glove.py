@@ -173,10 +173,11 @@ class GloVe(Estimator):
         ``epochs=None`` runs the epochs left of the last ``fit``/``train_more`` (after Ctrl-C,
         or from a checkpoint), exactly as they would have run; ``epochs=k`` runs k more.
         Returns ``self``."""
-        n = self._epochs_to_run(epochs)
-        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
-        threads = resolve_workers(self.workers)
-        self._train(self._cooccurrence(corpus, self.vocabulary_, threads), n, threads)
+        with self._keeping_schedule():
+            n = self._epochs_to_run(epochs)
+            check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+            threads = resolve_workers(self.workers)
+            self._train(self._cooccurrence(corpus, self.vocabulary_, threads), n, threads)
         return self
 
     def _cooccurrence(self, corpus, vocabulary: Vocabulary | None, threads: int) -> Cooccurrence:

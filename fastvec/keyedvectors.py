@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import threading
 from typing import Iterable, Sequence, Union
@@ -246,8 +248,9 @@ class KeyedVectors:
                      topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
 
-        Terms are words or vectors; query words are excluded from the result. Returns
-        ``[(word, cosine), ...]``, best first (all words when ``topn=None``)."""
+        Terms are words or vectors, or ``(term, weight)`` pairs as in gensim (weight 1 by
+        default); query words are excluded from the result. Returns ``[(word, cosine), ...]``,
+        best first (all words when ``topn=None``)."""
         topn = self._check_topn(topn)
         pos, neg = self._as_list(positive), self._as_list(negative)
         if not pos and not neg:
@@ -257,8 +260,14 @@ class KeyedVectors:
         exclude = []
         for terms, sign in ((pos, 1.0), (neg, -1.0)):
             for t in terms:
+                weight = 1.0
+                if isinstance(t, tuple) and len(t) == 2 and isinstance(t[1], numbers.Real) \
+                        and not isinstance(t[1], bool):
+                    t, weight = t[0], float(t[1])
+                    if not math.isfinite(weight):
+                        raise ValueError(f"query weight {weight} is not finite")
                 u, i = self._unit_query(t)
-                mean += sign * u
+                mean += sign * weight * u
                 exclude.append(i)
         norm = np.linalg.norm(mean)
         if norm == 0:

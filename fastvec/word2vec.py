@@ -306,14 +306,15 @@ class Word2Vec(Estimator):
         as they would have without the interruption (after Ctrl-C, or from a checkpoint).
         With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
         starts, as for a second ``train`` call in gensim. Returns ``self``."""
-        n = self._epochs_to_run(epochs)
-        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
-        encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
-        if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
-            warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
-                          "vocabulary (new words are ignored); is it tokenized as the first corpus was "
-                          f"(tokenizer={self.tokenizer!r})?", stacklevel=2)
-        self._train(encoded, n)
+        with self._keeping_schedule():
+            n = self._epochs_to_run(epochs)
+            check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+            encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
+            if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
+                warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
+                              "vocabulary (new words are ignored); is it tokenized as the first corpus was "
+                              f"(tokenizer={self.tokenizer!r})?", stacklevel=4)
+            self._train(encoded, n)
         return self
 
     def estimate_memory(self, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:

@@ -94,3 +94,10 @@ def test_works_with_glove_too(small_text):
     assert [r["epoch"] for r in log.history] == [1, 2]
     assert model.history_[-1]["wordsim353_spearman"] == log.history[-1]["wordsim353_spearman"]
     assert log.history[-1]["simlex999_spearman"] == evaluate_word_pairs(model.wv, default_pairs()["simlex999"]).spearman
+
+
+def test_bad_evaluation_files_fail_before_training(tmp_path):
+    bad = tmp_path / "SimLex-999.txt"
+    bad.write_text("word1\tword2\tPOS\tSimLex999\nold\tnew\tA\t1.58\n")
+    with pytest.raises(ValueError, match="SimLex-999.txt: line 1"):
+        EvaluationLog(pairs=[bad])

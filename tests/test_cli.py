@@ -54,6 +54,9 @@ def test_train_eval_similar_analogy(capsys, vectors, tmp_path, small_text):
      "the same file"),
     (["train", "{small}", "--model", "ppmi-svd", "--epochs", "3"], "--epochs has no effect with --model ppmi-svd"),
     (["train", "{small}", "--x-max", "10"], "--x-max has no effect with --model sg"),
+    (["train", "{small}", "--checkpoint-every", "1"], "--checkpoint-every needs --checkpoint"),
+    (["train", "{small}", "--checkpoint", "{tmp}/c.fv", "--checkpoint-every", "5", "--epochs", "2"],
+     "no checkpoint would be written"),
     (["train", "{small}", "--model", "glove", "--negative", "3"], "--negative has no effect with --model glove"),
     (["eval", "{vectors}", "--analogies", "{latin1}"], "latin1.txt: not UTF-8"),
     (["plot", "{badzip}", "--kind", "training", "-o", "{tmp}/t.png"], "badzip.fv: corrupt fastvec file"),
@@ -179,3 +182,15 @@ def test_ctrl_c_in_the_command(tmp_path, small_text):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err == "fastvec: interrupted\n", err
+
+
+def test_checkpoint_alone_saves_every_epoch_and_pairs_with_one_name_both_report(capsys, tmp_path, small_text, vectors):
+    code, out, err = run(capsys, "train", small_text, "--checkpoint", str(tmp_path / "c.fv"), "--epochs", "1",
+                         "--min-count", "2", "--dim", "8", "-q")
+    assert code == 0 and (tmp_path / "c.fv").exists()
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "ws.tsv").write_text("the of 5.0\nof and 4.0\nand the 3.0\nin the 1.0\n")
+    code, out, _ = run(capsys, "eval", vectors, "--json", "--pairs", str(tmp_path / "a" / "ws.tsv"),
+                       str(tmp_path / "b" / "ws.tsv"))
+    assert code == 0 and len(json.loads(out)["pairs"]) == 2

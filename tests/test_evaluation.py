@@ -119,3 +119,11 @@ def test_evaluation_files_are_checked(tmp_path):
     bad.write_bytes("caf\xe9 a b c\n".encode("latin-1"))
     with pytest.raises(ValueError, match=f"{bad}: not UTF-8"):
         evaluate_word_analogies(kv, bad)
+
+
+def test_pairs_restrict_vocab_is_checked(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "p.txt", "a b 1\n")
+    for bad in (0, -1, None, 2.5, True):
+        with pytest.raises(ValueError, match="restrict_vocab"):
+            evaluate_word_pairs(kv, path, restrict_vocab=bad)

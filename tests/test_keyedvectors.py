@@ -215,3 +215,12 @@ def test_non_finite_vectors_are_not_saved(tmp_path):
     with pytest.raises(ValueError, match="'b' contains NaN"):
         kv.save(tmp_path / "v.fv")
     assert not (tmp_path / "v.fv").exists()
+
+
+def test_weighted_terms_as_in_gensim():
+    kv = KeyedVectors(["a", "b", "c", "d"], np.array([[1, 0], [0, 1], [1, 1], [1, -0.2]], dtype=np.float32))
+    assert kv.most_similar(positive=[("a", 1.0)], topn=1) == kv.most_similar(positive=["a"], topn=1)
+    heavy_b = kv.most_similar(positive=[("a", 0.1), ("b", 5.0)], topn=1)[0][0]
+    assert heavy_b == "c"
+    with pytest.raises(ValueError, match="not finite"):
+        kv.most_similar(positive=[("a", float("nan"))])

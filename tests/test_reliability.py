@@ -313,11 +313,52 @@ def test_custom_tokenizer_is_not_saved_and_load_says_so(tmp_path, small_text):
     model = Word2Vec(epochs=1, progress=False, min_count=2,
                      tokenizer=lambda line: [w.upper() if len(w) > 2 else w for w in line.split()])
     model.fit(small_text).save(tmp_path / "m.fv")
-    with pytest.warns(UserWarning, match="custom tokenizer"):
-        loaded = Word2Vec.load(tmp_path / "m.fv")
+    Word2Vec.load(tmp_path / "m.fv").save(tmp_path / "again.fv")      # the note survives a re-save
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                 # queries need no tokenizer: quiet
+        loaded = Word2Vec.load(tmp_path / "again.fv")
     assert loaded.tokenizer is None
-    with pytest.warns(UserWarning, match="tokens are in the model's vocabulary"):
+    with pytest.warns(UserWarning) as record:
         loaded.train_more(small_text, epochs=1)     # split as is: only words of 1-2 letters are known
+    messages = " | ".join(str(w.message) for w in record)
+    assert "custom tokenizer" in messages and "tokens are in the model's vocabulary" in messages
+
+
+def test_a_failed_train_more_keeps_the_running_schedule(tmp_path, small_text):
+    model = Word2Vec(epochs=3, progress=False, min_count=2, vector_size=8, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(callbacks=[_interrupt_after_first]).fit(small_text)
+    model.set_params(callbacks=())
+    schedule = dict(model._schedule)
+    assert schedule["done"] == 1
+    with pytest.raises(FileNotFoundError):
+        model.train_more(tmp_path / "missing.txt", epochs=4)
+    assert model._schedule == schedule
+    model.train_more(small_text)                    # the rest of the first schedule, as before
+    assert model.epochs_trained_ == 3
+
+
+def _interrupt_after_first(model, metrics):
+    raise KeyboardInterrupt
+
+
+def test_nan_in_the_history_saves_and_loads(tmp_path, small_text):
+    model = Word2Vec(epochs=1, progress=False, min_count=2, vector_size=8).fit(small_text)
+    model.loss_history_.append(float("nan"))
+    model.history_.append({"epoch": 2, "loss": float("nan"), "pairs_spearman": float("nan")})
+    model.save(tmp_path / "m.fv")
+    loaded = Word2Vec.load(tmp_path / "m.fv")
+    assert np.isnan(loaded.loss_history_[-1]) and loaded.history_[-1]["pairs_spearman"] is None
+
+
+def test_checkpoint_may_not_replace_the_saved_corpus_it_trains_on(tmp_path, small_text):
+    fastvec.Corpus.build(small_text, min_count=2).save(tmp_path / "c.fvc")
+    corpus = fastvec.Corpus.load(tmp_path / "c.fvc")
+    with pytest.raises(ValueError, match="is the corpus being trained"):
+        Word2Vec(epochs=1, progress=False, min_count=2, checkpoint_every=1,
+                 checkpoint_path=tmp_path / "c.fvc").fit(corpus)
+    assert len(fastvec.Corpus.load(tmp_path / "c.fvc")) == len(corpus)
 
 
 # -- debug build ------------------------------------------------------------------------------------

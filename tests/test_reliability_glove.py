@@ -742,7 +742,7 @@ def test_cli_bad_corpora_give_one_line(capsys, tmp_path, model, name):
     (["--model", "glove", "--eta", "1000", "--epochs", "2"], "diverged in epoch 1: the mean loss"),
     (["--model", "glove", "--eta", "0"], "learning_rate must be > 0"),
     (["--model", "ppmi-svd", "--dim", "100000"], "must be smaller than the vocabulary"),
-    (["--model", "glove", "--checkpoint-every", "1"], "checkpoint_every needs checkpoint_path"),
+    (["--model", "glove", "--checkpoint-every", "1"], "--checkpoint-every needs --checkpoint"),
     (["--model", "ppmi-svd", "--checkpoint", "c.fv"], "--checkpoint"),
 ])
 def test_cli_bad_settings_give_one_line(capsys, tmp_path, small_text, argv, message):

@@ -74,6 +74,9 @@ def test_bad_corpora(tmp_path):
         Word2Vec(min_count=5).fit([["a", "b"], ["c"]])
     with pytest.raises(TypeError, match="one-shot"):
         Word2Vec(min_count=1).fit(iter([["a", "b"]]))
+    for bad, match in ((None, "not NoneType"), (123, "not int"), (b"corpus.txt", "pass a file path as str")):
+        with pytest.raises(TypeError, match=match):
+            Word2Vec().fit(bad)
 
 
 def test_negative_below_one_says_why():
