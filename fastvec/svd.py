@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg
 
@@ -81,6 +83,22 @@ class SVDEmbedding:
         self.seed = seed
         self.max_memory = max_memory
         self.tokenizer = tokenizer
+
+    _PARAMS = ("vector_size", "eig_weight", "cds", "shift", "window", "min_count", "vectors", "power_iterations",
+               "oversamples", "workers", "seed", "max_memory", "tokenizer")
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params: Any) -> "SVDEmbedding":
+        """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
+        unknown = sorted(set(params) - set(self._PARAMS))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) for SVDEmbedding: {', '.join(unknown)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def __repr__(self) -> str:
         return (f"SVDEmbedding(vector_size={self.vector_size!r}, eig_weight={self.eig_weight!r}, cds={self.cds!r}, "

@@ -118,3 +118,13 @@ def test_svd_wv_follows_a_later_change_of_vectors(small_text):
     summed.vectors = "context"
     with pytest.raises(ValueError, match="vectors must be one of"):
         summed.wv
+
+
+def test_svd_embedding_parameters_as_scikit_learn_has_them():
+    from fastvec import SVDEmbedding
+    model = SVDEmbedding(vector_size=8, window=3)
+    clone = type(model)(**model.get_params(deep=False))
+    assert clone.get_params() == model.get_params()
+    assert clone.set_params(window=5) is clone and clone.window == 5
+    with pytest.raises(ValueError, match="unknown parameter"):
+        clone.set_params(size=3)
