@@ -10,10 +10,17 @@ file (at least 4 bytes per value in binary, 2 in text) and under ``max_memory``.
 """
 from __future__ import annotations
 
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
 import mmap
 import os
 import re
+import tempfile
 import warnings
+import zlib
 from typing import Sequence
 
 import numpy as np
@@ -68,7 +75,7 @@ def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bo
         raise ValueError("the binary word2vec format always has a header")
     _check_keys_writable(path, keys, binary)
     n, dim = vectors.shape
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb") as raw, _compressing(path, raw) as f:
         if write_header:
             f.write(f"{n} {dim}\n".encode())
         if binary:
@@ -180,11 +187,73 @@ def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | N
     size = os.path.getsize(path)
     if size == 0:
         raise FormatError(path, "the file is empty")
-    with open(path, "rb") as f:
+    with _decompressed(path, max_memory) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise FormatError(path, "the file is empty")
         if binary:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 return _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory)
         return _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory)
+
+
+def _gzip(fileobj, mode: str):
+    # no file name (that of the temporary file) and no time stamp in the header: same bytes
+    # for the same vectors
+    return gzip.GzipFile(filename="", fileobj=fileobj, mode=mode, mtime=0)
+
+
+_MAGIC = {b"\x1f\x8b": _gzip, b"BZh": bz2.BZ2File, b"\xfd7zXZ\x00": lzma.LZMAFile}
+_OPENERS = {".gz": _gzip, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+#: decompressed bytes allowed per compressed byte (float vectors compress about 1.1x, text
+#: about 3x): more is a decompression bomb
+MAX_EXPANSION = 64
+
+
+def _compression(path: str, head: bytes):
+    return next((opener for magic, opener in _MAGIC.items() if head.startswith(magic)), None)
+
+
+@contextlib.contextmanager
+def _decompressed(path: str, max_memory: int | None):
+    """The file opened for reading, or, for gzip/bzip2/xz data (GoogleNews-vectors-negative300.bin.gz),
+    its decompressed content in an unnamed temporary file (so that the readers can map it),
+    refused past MAX_EXPANSION times its size or 4 x max_memory."""
+    with open(path, "rb") as f:
+        opener = _compression(path, f.read(6))
+        f.seek(0)
+        if opener is None:
+            yield f
+            return
+        limit = MAX_EXPANSION * max(os.fstat(f.fileno()).st_size, 1 << 20)
+        if max_memory is not None:
+            limit = min(limit, 4 * max_memory + (1 << 20))
+        with tempfile.TemporaryFile() as out:
+            try:
+                with opener(f, "rb") as z:
+                    written = 0
+                    while chunk := z.read(1 << 20):
+                        written += len(chunk)
+                        if written > limit:
+                            raise FormatError(path, f"decompresses to more than {limit} bytes (a decompression bomb, "
+                                                    "or raise max_memory)")
+                        out.write(chunk)
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                raise FormatError(path, f"corrupt compressed data ({e})") from None
+            out.flush()
+            out.seek(0)
+            yield out
+
+
+@contextlib.contextmanager
+def _compressing(path, raw):
+    """``raw`` itself, or a gzip/bzip2/xz writer around it when ``path`` ends in .gz/.bz2/.xz."""
+    opener = _OPENERS.get(os.path.splitext(os.fspath(path))[1].lower())
+    if opener is None:
+        yield raw
+        return
+    with opener(raw, "wb") as z:
+        yield z
 
 
 def _decode(path: str, raw: bytes, unicode_errors: str, where: str) -> str:
@@ -320,10 +389,26 @@ def _is_float(s: str) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _decompressed_head(path: str):
+    """The file, or a decompressing reader of it (format detection needs the first bytes only)."""
+    with open(path, "rb") as f:
+        opener = _compression(path, f.read(6))
+        f.seek(0)
+        if opener is None:
+            yield f
+            return
+        try:
+            with opener(f, "rb") as z:
+                yield io.BytesIO(z.read(1 << 16))
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            raise FormatError(path, f"corrupt compressed data ({e})") from None
+
+
 def detect_format(path) -> str:
     """'native', 'bin' (word2vec binary), 'txt' (word2vec text) or 'glove' (headerless text)."""
     path = check_readable_file(path, "vectors file")
-    with open(path, "rb") as f:
+    with _decompressed_head(path) as f:
         head = f.read(1 << 16)
     if head.startswith(_BOM):
         head = head[len(_BOM):]

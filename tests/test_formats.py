@@ -238,3 +238,45 @@ def test_failed_save_leaves_previous_file_intact(tmp_path, kv):
         bad.save_word2vec_format(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["v.txt"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("binary", [True, False])
+def test_compressed_vector_files(tmp_path, kv, suffix, binary):
+    import bz2
+    import gzip
+    import lzma
+    path = tmp_path / (("v.bin" if binary else "v.txt") + suffix)
+    kv.save_word2vec_format(path, binary=binary)
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    with opener(path, "rb") as f:                         # really compressed, readable by anyone
+        assert f.read(10).startswith(f"{len(kv)} ".encode())
+    assert detect_format(path) == ("bin" if binary else "txt")
+    for loaded in (KeyedVectors.load_word2vec_format(path, binary=binary), load_vectors(path)):
+        assert loaded.index_to_key == kv.index_to_key
+        np.testing.assert_array_equal(loaded.vectors, kv.vectors)
+
+
+def test_gensim_reads_our_gzip_and_we_read_its(tmp_path, kv):
+    gensim_models = pytest.importorskip("gensim.models")
+    kv.save_word2vec_format(tmp_path / "ours.bin.gz", binary=True)
+    theirs = gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / "ours.bin.gz"), binary=True)
+    np.testing.assert_array_equal(theirs.vectors, kv.vectors)
+    theirs.save_word2vec_format(str(tmp_path / "theirs.bin.gz"), binary=True)
+    np.testing.assert_array_equal(KeyedVectors.load_word2vec_format(tmp_path / "theirs.bin.gz", binary=True).vectors,
+                                  kv.vectors)
+
+
+def test_compressed_bombs_and_corruption_are_refused(tmp_path):
+    import gzip
+    bomb = tmp_path / "bomb.txt.gz"
+    with gzip.open(bomb, "wb") as f:
+        f.write(b"1 3\na 1 2 3\n" + b" " * (80 << 20))      # 80 MB of blanks from a few KB
+    with pytest.raises(FormatError, match="decompresses to more than"):
+        KeyedVectors.load_word2vec_format(bomb, max_memory=1 << 20)
+    broken = tmp_path / "broken.bin.gz"
+    data = bytearray(gzip.compress(b"1 3\na " + np.ones(3, "<f4").tobytes() + b"\n" * 100))
+    data[12:20] = b"\xff" * 8
+    broken.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="corrupt compressed data"):
+        KeyedVectors.load_word2vec_format(broken, binary=True)
