@@ -354,6 +354,9 @@ class Word2Vec(Estimator):
         if corpus.vocabulary is not self.vocabulary_ and corpus.vocabulary.index_to_key != self.vocabulary_.index_to_key:
             raise ValueError("the corpus was encoded with a different vocabulary than the model's")
         corpus.check()
+        if int(self.vector_size) != self._syn0.shape[1]:
+            raise ValueError(f"vector_size={self.vector_size} but the trained weights have {self._syn0.shape[1]} "
+                             "columns: vector_size cannot change after fit (fit a new model)")
         if len(self.vocabulary_) != self._syn0.shape[0]:
             raise ValueError(f"vocabulary_ has {len(self.vocabulary_)} words but the weights {self._syn0.shape[0]} "
                              "rows: the vocabulary of a fitted model cannot be replaced")

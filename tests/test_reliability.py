@@ -292,6 +292,9 @@ def test_training_rechecks_what_the_kernels_will_index(small_text):
     model.vocabulary_ = fastvec.Vocabulary([f"w{i}" for i in range(50)], np.full(50, 3))
     with pytest.raises(ValueError, match="cannot be replaced"):
         model.train_more([["w1", "w2", "w3"]] * 20, epochs=1)
+    model = Word2Vec(epochs=1, progress=False, min_count=2, vector_size=8, sample=0).fit([["a", "b", "c"]] * 20)
+    with pytest.raises(ValueError, match="vector_size cannot change after fit"):
+        model.set_params(vector_size=16).train_more([["a", "b", "c"]] * 20, epochs=1)
 
 
 def test_omp_thread_limit_caps_workers(monkeypatch):
