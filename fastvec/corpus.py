@@ -321,7 +321,9 @@ class Corpus:
         else:
             vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size,
                                      tokenizer=tokenizer)
-            encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
+            with warnings.catch_warnings():   # the first pass reported what the reader repaired
+                warnings.simplefilter("ignore", UserWarning)
+                encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
             vocab._drop_word_table()  # the encoding hash table (rebuilt on demand) is not needed for training
         release_free_heap()           # nor what counting freed
         return encoded

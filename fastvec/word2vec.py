@@ -176,7 +176,7 @@ class Word2Vec(Estimator):
     8.4M tokens on 2 threads), and none otherwise; on wiki17m with 2 threads they make CBOW
     epochs about 15% faster with the same accuracy. Batched skip-gram gains about 5% but lost
     0.005-0.01 of SimLex-999, so it uses none by default. ``hot_rows_`` says what the last
-    training call used; ``hot_rows=0`` turns them off. Memory: 2 x (H + min(H, 512)) x
+    training call used (0 for a model loaded and not trained since); ``hot_rows=0`` turns them off. Memory: 2 x (H + min(H, 512)) x
     vector_size x 4 bytes per thread.
 
     Nothing is trained until :meth:`fit`. Learned attributes: ``wv``, ``vocabulary_``,
@@ -316,6 +316,14 @@ class Word2Vec(Estimator):
                               f"(tokenizer={self.tokenizer!r})?", stacklevel=4)
             self._train(encoded, n)
         return self
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Word2Vec":
+        """Load a model saved with :meth:`save` (or a checkpoint); ``train_more`` continues it."""
+        model = super().load(path)
+        model.hot_rows_ = 0
+        model.memory_estimate_ = model.estimate_memory()
+        return model
 
     def estimate_memory(self, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:
         """Bytes needed to train: weights, encoded corpus, per-word tables and the threads'

@@ -480,3 +480,20 @@ def test_kernel_choice():
     assert Word2Vec(sg=True, kernel="classic").kernel_ == "classic"
     with pytest.raises(ValueError, match="kernel"):
         Word2Vec(kernel="fast").fit([["a", "b"]] * 10)
+
+
+def test_learned_attributes_exist_after_load(tmp_path, small_text):
+    model = Word2Vec(epochs=1, min_count=2, progress=False, vector_size=8).fit(small_text)
+    model.save(tmp_path / "m.fv")
+    loaded = Word2Vec.load(tmp_path / "m.fv")
+    assert loaded.hot_rows_ == 0 and loaded.memory_estimate_["total"] > 0
+
+
+def test_repairs_are_reported_once_when_the_corpus_is_read_twice(tmp_path):
+    import warnings
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"caf\xe9 the of\n" * 50)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        Corpus.build(str(path), min_count=1, max_vocab_size=100)
+    assert sum("undecodable" in str(w.message) for w in record) == 1
