@@ -40,7 +40,7 @@ from fastvec import _cooccur
 from fastvec._lazy import LazyModule
 from fastvec._io import FormatError, load_container, save_container
 from fastvec._threads import resolve_workers
-from fastvec.corpus import Corpus, CorpusLike
+from fastvec.corpus import Corpus, CorpusLike, non_decreasing
 from fastvec.vocab import Vocabulary
 
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ def _check_structure(matrix, n: int) -> None:
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
     if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(data) != len(indices):
         raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
-    if not _non_decreasing(indptr):
+    if not non_decreasing(indptr):
         raise ValueError("malformed CSR matrix (indptr decreases)")
     if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
         raise ValueError(f"column indices must lie in [0, {n})")
@@ -302,15 +302,6 @@ def _canonical(matrix, n: int) -> scipy.sparse.csr_array:
     return matrix
 
 
-def _non_decreasing(a: np.ndarray) -> bool:
-    """Whether a 1-D array never decreases, checked block by block (no temporary of its size)."""
-    for s in range(0, len(a) - 1, CHECK_BLOCK):
-        block = a[s:s + CHECK_BLOCK + 1]
-        if not np.greater_equal(block[1:], block[:-1]).all():
-            return False
-    return True
-
-
 def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None) -> Corpus:
     if isinstance(corpus, Corpus):
         if vocabulary is not None and vocabulary is not corpus.vocabulary \
@@ -326,17 +317,10 @@ def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None) -> Corpus:
 
 
 def _checked_arrays(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.ascontiguousarray(corpus.ids, dtype=np.int32)
-    offsets = np.ascontiguousarray(corpus.offsets, dtype=np.int64)
-    n = len(corpus.vocabulary)
-    if len(ids) == 0:
+    corpus.check()   # ids and offsets against the vocabulary (the arrays are public)
+    if corpus.n_tokens == 0:
         raise ValueError("the corpus has no in-vocabulary tokens: nothing to count")
-    if int(ids.min()) < 0 or int(ids.max()) >= n:
-        raise ValueError(f"corpus ids must lie in [0, {n})")
-    if offsets.ndim != 1 or len(offsets) < 2 or offsets[0] != 0 or offsets[-1] != len(ids) \
-            or not _non_decreasing(offsets):
-        raise ValueError("corpus offsets must start at 0, end at the number of tokens and never decrease")
-    return ids, offsets
+    return np.ascontiguousarray(corpus.ids), np.ascontiguousarray(corpus.offsets)
 
 
 class _Counter:

@@ -234,6 +234,15 @@ def check_reiterable(corpus: object) -> None:
             "or an encoded fastvec.Corpus")
 
 
+def non_decreasing(a: np.ndarray, block: int = 1 << 12) -> bool:
+    """Whether a 1-D array never decreases, checked block by block (no temporary of its size)."""
+    for s in range(0, len(a) - 1, block):
+        part = a[s:s + block + 1]
+        if not np.greater_equal(part[1:], part[:-1]).all():
+            return False
+    return True
+
+
 def is_path(corpus: object) -> bool:
     return isinstance(corpus, (str, os.PathLike))
 
@@ -264,7 +273,7 @@ class Corpus:
             raise ValueError("ids must be a 1-D int32 array")
         if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) < 1:
             raise ValueError("offsets must be a non-empty 1-D int64 array")
-        if offsets[0] != 0 or offsets[-1] != len(ids) or (len(offsets) > 1 and np.any(np.diff(offsets) < 0)):
+        if offsets[0] != 0 or offsets[-1] != len(ids) or not non_decreasing(offsets):
             raise ValueError("offsets must start at 0, end at len(ids) and never decrease")
         if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(self.vocabulary)):
             raise ValueError(f"ids must lie in [0, {len(self.vocabulary)}) for this vocabulary")
