@@ -14,7 +14,7 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from fastvec._io import FormatError, first_non_finite_row, load_container, save_container
+from fastvec._io import FormatError, finite_or_null, first_non_finite_row, load_container, save_container
 from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.vocab import Vocabulary
 
@@ -390,7 +390,7 @@ class Estimator:
             meta["tokenizer_note"] = "a custom tokenizer callable was used and is not saved"
         params["tokenizer"] = self.tokenizer if self.tokenizer in (None, "simple") else None
         meta.update(params=params, seed_=self.seed_, schedule=self._schedule, epochs_trained=self.epochs_trained_,
-                    loss_history=_finite_or_null(self.loss_history_), history=_finite_or_null(self.history_),
+                    loss_history=finite_or_null(self.loss_history_), history=finite_or_null(self.history_),
                     train_seconds=self.train_seconds_,
                     **{name: getattr(self, name + "_") for name in self._STATS})
         save_container(path, self._FORMAT, meta, arrays)
@@ -440,20 +440,6 @@ class Estimator:
         for name, value in record.items():
             setattr(model, name, value)
         return model
-
-
-def _finite_or_null(value: Any) -> Any:
-    """NaN and infinities as None, in nested lists and dicts: JSON has no spelling for them
-    (the loss of an epoch that trained nothing, a correlation over too few pairs)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_null(v) for v in value]
-    if isinstance(value, np.generic):
-        return _finite_or_null(value.item())
-    return value
 
 
 def _plain(value: Any) -> Any:

@@ -277,6 +277,21 @@ def _non_finite_at(meta: Any) -> tuple[str, str]:
     return "a value", "not finite"
 
 
+def finite_or_null(value: Any) -> Any:
+    """``value`` as strict JSON can hold it: NaN and infinities (the loss of an epoch that
+    trained nothing, a correlation over too few pairs) as None, NumPy scalars as Python ones,
+    in nested lists and dicts. :func:`parse_meta` refuses what this replaces."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(v) for v in value]
+    return value
+
+
 def parse_meta(data: bytes) -> Any:
     """Decode ``meta.json``: strict UTF-8 JSON without NaN, Infinity or numbers that overflow
     to them (Python's json accepts all three; loaders would fail on them with OverflowError).

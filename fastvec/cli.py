@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import warnings
 import os
 import sys
@@ -218,7 +217,7 @@ def _read_meta(path: str, what: str):
     """meta.json of a native container (None for other files), with every failure a UserError
     naming the file: not a traceback from zipfile or json."""
     import zipfile
-    from fastvec._io import MAX_META_BYTES, META_MEMBER, check_readable_file
+    from fastvec._io import MAX_META_BYTES, META_MEMBER, check_readable_file, parse_meta
     check_readable_file(path, what)
     if not zipfile.is_zipfile(path):
         return None
@@ -227,15 +226,11 @@ def _read_meta(path: str, what: str):
             info = zf.getinfo(META_MEMBER)
             if info.file_size > MAX_META_BYTES:
                 raise UserError(f"{path}: meta.json is implausibly large ({info.file_size} bytes)")
-            return json.loads(zf.read(info).decode("utf-8"), parse_constant=_reject_constant)
+            return parse_meta(zf.read(info))
     except KeyError:
         raise UserError(f"{path}: not a fastvec file (no meta.json)") from None
     except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, EOFError) as e:
         raise UserError(f"{path}: corrupt fastvec file ({type(e).__name__}: {str(e)[:100]})") from None
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON here")
 
 
 def load_vectors(path: str):
@@ -251,6 +246,7 @@ def load_vectors(path: str):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from fastvec._io import finite_or_null
     from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
     kv = load_vectors(args.vectors)
     analogy = evaluate_word_analogies(kv, args.analogies, restrict_vocab=args.restrict_vocab)
@@ -261,7 +257,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
              for p in pair_files}
     if args.json:
         result = {"analogies": analogy.to_dict(), "pairs": {k: v.to_dict() for k, v in pairs.items()}}
-        print(json.dumps(_json_safe(result), indent=2, allow_nan=False))  # NaN (too few pairs) -> null
+        print(json.dumps(finite_or_null(result), indent=2, allow_nan=False))  # NaN (too few pairs) -> null
         return 0
     print(f"analogies: {100 * analogy.accuracy:.2f}% (semantic {100 * analogy.semantic_accuracy:.2f}%, "
           f"syntactic {100 * analogy.syntactic_accuracy:.2f}%; {analogy.total} answered, {analogy.skipped} skipped)")
@@ -271,17 +267,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{name}: Spearman {r.spearman:.4f}, Pearson {r.pearson:.4f}, OOV {100 * r.oov_ratio:.1f}% "
               f"({r.pairs_used}/{r.pairs_total} pairs)")
     return 0
-
-
-def _json_safe(value):
-    """NaN and infinities as null: strict JSON has no spelling for them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _known(kv, words: Sequence[str]) -> None:
@@ -326,6 +311,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _load_history(path: str) -> list:
     """Per-epoch history from a saved model (its meta.json) or a JSON file holding the list."""
+    from fastvec._io import parse_meta
     meta = _read_meta(path, "model or history file")
     if meta is not None:
         history = meta.get("history") if isinstance(meta, dict) else None
@@ -333,8 +319,8 @@ def _load_history(path: str) -> list:
         if os.path.getsize(path) > 1 << 28:
             raise UserError(f"{path}: too large for a training history")
         try:
-            with open(path, encoding="utf-8") as f:
-                history = json.load(f, parse_constant=_reject_constant)
+            with open(path, "rb") as f:
+                history = parse_meta(f.read())
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise UserError(f"{path}: --kind training needs a saved model (model.save) or a JSON list of "
                             "per-epoch dicts") from None
