@@ -227,7 +227,32 @@ def all_finite(*arrays: np.ndarray) -> bool:
 _E = TypeVar("_E", bound="Estimator")
 
 
-class Estimator:
+_P = TypeVar("_P", bound="Params")
+
+
+class Params:
+    """scikit-learn's parameter protocol: the constructor's keyword parameters, named in
+    ``_PARAMS`` and stored as given, read with ``get_params`` and set with ``set_params``."""
+
+    #: parameter names, in ``get_params`` order
+    _PARAMS: tuple[str, ...] = ()
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters (scikit-learn's convention; ``deep`` changes nothing, as no
+        parameter is itself an estimator)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self: _P, **params: Any) -> _P:
+        """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
+        unknown = sorted(set(params) - set(self._PARAMS))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) for {type(self).__name__}: {', '.join(unknown)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+
+class Estimator(Params):
     """Base of the trained estimators (Word2Vec, GloVe): parameters, the fitted check, the epoch
     schedule and history kept across ``fit``/``train_more``/``save``/``load``, checkpoints.
 
@@ -236,8 +261,6 @@ class Estimator:
     ``_validate``, ``_new_schedule`` and ``_array_shape``; its ``_train`` builds the kernel
     arguments and an :class:`EpochLoop` and hands them to :meth:`_run_epochs`."""
 
-    #: parameter names, in ``get_params`` order
-    _PARAMS: tuple[str, ...] = ()
     #: the ``kind`` of the saved container (fastvec._io)
     _FORMAT = ""
     #: saved array name -> attribute holding the trained weights (the first one marks "fitted")
@@ -275,20 +298,6 @@ class Estimator:
         raise NotImplementedError
 
     # -- parameters ----------------------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters (scikit-learn's convention; ``deep`` changes nothing, as no
-        parameter is itself an estimator)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self: _E, **params: Any) -> _E:
-        """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
-        unknown = sorted(set(params) - set(self._PARAMS))
-        if unknown:
-            raise ValueError(f"unknown parameter(s) for {type(self).__name__}: {', '.join(unknown)}")
-        for name, value in params.items():
-            setattr(self, name, value)
-        return self
-
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
         return f"{type(self).__name__}({params})"

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import time
 
-from typing import Any
-
 import numpy as np
 import scipy.linalg
 
-from fastvec._base import check_float, check_int, resolve_seed
+from fastvec._base import Params, check_float, check_int, resolve_seed
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -49,7 +47,7 @@ def _orthonormal(a: np.ndarray) -> np.ndarray:
     return q.astype(np.float32, copy=False)
 
 
-class SVDEmbedding:
+class SVDEmbedding(Params):
     """Word vectors ``U_k * s_k ** eig_weight`` from the truncated SVD of the shifted PPMI
     matrix of the co-occurrences (``cds`` context distribution smoothing, ``shift`` = log-k
     shift; see :func:`fastvec.ppmi`). ``eig_weight`` is Levy et al.'s p (1: classic
@@ -86,19 +84,6 @@ class SVDEmbedding:
 
     _PARAMS = ("vector_size", "eig_weight", "cds", "shift", "window", "min_count", "vectors", "power_iterations",
                "oversamples", "workers", "seed", "max_memory", "tokenizer")
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters (scikit-learn's convention)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params: Any) -> "SVDEmbedding":
-        """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
-        unknown = sorted(set(params) - set(self._PARAMS))
-        if unknown:
-            raise ValueError(f"unknown parameter(s) for SVDEmbedding: {', '.join(unknown)}")
-        for name, value in params.items():
-            setattr(self, name, value)
-        return self
 
     def __repr__(self) -> str:
         return (f"SVDEmbedding(vector_size={self.vector_size!r}, eig_weight={self.eig_weight!r}, cds={self.cds!r}, "
