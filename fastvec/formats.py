@@ -210,8 +210,16 @@ _OPENERS = {".gz": _gzip, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
 MAX_EXPANSION = 64
 
 
-def _compression(path: str, head: bytes):
-    return next((opener for magic, opener in _MAGIC.items() if head.startswith(magic)), None)
+_DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+@contextlib.contextmanager
+def _opened(path: str):
+    """(the file, the decompressor its first bytes call for, or None), the file at offset 0."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+        f.seek(0)
+        yield f, next((opener for magic, opener in _MAGIC.items() if head.startswith(magic)), None)
 
 
 @contextlib.contextmanager
@@ -219,9 +227,7 @@ def _decompressed(path: str, max_memory: int | None):
     """The file opened for reading, or, for gzip/bzip2/xz data (GoogleNews-vectors-negative300.bin.gz),
     its decompressed content in an unnamed temporary file (so that the readers can map it),
     refused past MAX_EXPANSION times its size or 4 x max_memory."""
-    with open(path, "rb") as f:
-        opener = _compression(path, f.read(6))
-        f.seek(0)
+    with _opened(path) as (f, opener):
         if opener is None:
             yield f
             return
@@ -238,7 +244,7 @@ def _decompressed(path: str, max_memory: int | None):
                             raise FormatError(path, f"decompresses to more than {limit} bytes (a decompression bomb, "
                                                     "or raise max_memory)")
                         out.write(chunk)
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            except _DECOMPRESS_ERRORS as e:
                 raise FormatError(path, f"corrupt compressed data ({e})") from None
             out.flush()
             out.seek(0)
@@ -392,17 +398,16 @@ def _is_float(s: str) -> bool:
 @contextlib.contextmanager
 def _decompressed_head(path: str):
     """The file, or a decompressing reader of it (format detection needs the first bytes only)."""
-    with open(path, "rb") as f:
-        opener = _compression(path, f.read(6))
-        f.seek(0)
+    with _opened(path) as (f, opener):
         if opener is None:
             yield f
             return
         try:
             with opener(f, "rb") as z:
-                yield io.BytesIO(z.read(1 << 16))
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                head = z.read(1 << 16)
+        except _DECOMPRESS_ERRORS as e:
             raise FormatError(path, f"corrupt compressed data ({e})") from None
+        yield io.BytesIO(head)
 
 
 def detect_format(path) -> str:
