@@ -248,13 +248,18 @@ def test_truncated_native_file(tmp_path):
             KeyedVectors.load(tmp_path / "cut.fv")
 
 
-def test_model_file_with_wrong_shapes_is_refused(tmp_path, small_text):
-    model = Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text)
-    model.save(tmp_path / "m.fv")
+def _saved_model_parts(tmp_path, small_text):
+    """The metadata (without the container's own tags) and arrays of a freshly saved model, to
+    build broken files from with save_container."""
+    Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text).save(tmp_path / "m.fv")
     with zipfile.ZipFile(tmp_path / "m.fv") as zf:
         meta = json.loads(zf.read("meta.json"))
         arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")}
-    meta = {k: v for k, v in meta.items() if k not in ("format", "kind", "version")}
+    return {k: v for k, v in meta.items() if k not in ("format", "kind", "version")}, arrays
+
+
+def test_model_file_with_wrong_shapes_is_refused(tmp_path, small_text):
+    meta, arrays = _saved_model_parts(tmp_path, small_text)
     broken = dict(arrays, syn1=arrays["syn1"][:-1])
     save_container(tmp_path / "bad.fv", "word2vec", meta, broken)
     with pytest.raises(FormatError, match="syn1 must be float32 of shape"):
@@ -272,12 +277,7 @@ def test_model_file_with_wrong_shapes_is_refused(tmp_path, small_text):
     (dict(epochs_trained=10**30), "epochs_trained"),
 ])
 def test_model_file_with_a_bad_schedule_is_refused(tmp_path, small_text, change, match):
-    model = Word2Vec(epochs=1, progress=False, min_count=2).fit(small_text)
-    model.save(tmp_path / "m.fv")
-    with zipfile.ZipFile(tmp_path / "m.fv") as zf:
-        meta = json.loads(zf.read("meta.json"))
-        arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")}
-    meta = {k: v for k, v in meta.items() if k not in ("format", "kind", "version")}
+    meta, arrays = _saved_model_parts(tmp_path, small_text)
     save_container(tmp_path / "bad.fv", "word2vec", dict(meta, **change), arrays)
     with pytest.raises(FormatError, match=match):
         Word2Vec.load(tmp_path / "bad.fv")
