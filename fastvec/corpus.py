@@ -317,7 +317,7 @@ class Corpus:
         A text file is read once (words get ids as they are counted, renumbered at the end);
         with ``max_vocab_size`` set, or for an iterable of token lists, the corpus is read
         twice (count, then encode), since pruning while counting forgets words."""
-        from fastvec.vocab import Vocabulary, build_source
+        from fastvec.vocab import Vocabulary, build_source, encode_source
         if isinstance(corpus, Corpus):
             counts = corpus.vocabulary.counts
             if len(counts) and int(counts.min()) < min_count:
@@ -330,9 +330,8 @@ class Corpus:
         else:
             vocab = Vocabulary.build(corpus, min_count=min_count, max_vocab_size=max_vocab_size,
                                      tokenizer=tokenizer)
-            with warnings.catch_warnings():   # the first pass reported what the reader repaired
-                warnings.simplefilter("ignore", UserWarning)
-                encoded = cls.encode(corpus, vocab, tokenizer=tokenizer)
+            # the first pass reported what the reader repaired
+            encoded = encode_source(corpus, vocab, tokenizer=_resolve_tokenizer(tokenizer), report=False)
             vocab._drop_word_table()  # the encoding hash table (rebuilt on demand) is not needed for training
         release_free_heap()           # nor what counting freed
         return encoded

@@ -256,9 +256,10 @@ class _GrowableIds:
 
 
 def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer | None,
-                 count: bool) -> tuple[np.ndarray, np.ndarray, int]:
+                 count: bool, report: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Encode a text file with ``table`` (adding and counting new words when ``count``);
-    returns (ids, sentence offsets, unknown tokens)."""
+    returns (ids, sentence offsets, unknown tokens). ``report=False``: the repairs of the
+    reader are not warned about (a first pass over the same file did)."""
     path = os.fspath(path)
     plain = not path.lower().endswith((".gz", ".bz2", ".xz", ".lzma"))
     size = os.path.getsize(path) if plain and os.path.isfile(path) else 0
@@ -287,7 +288,8 @@ def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer 
     ids = buf.finish()
     if len(ids) > sentence_start:
         ends.append(np.array([len(ids)], dtype=np.int64))
-    stats.warn_repairs()
+    if report:
+        stats.warn_repairs()
     return ids, np.concatenate([np.zeros(1, dtype=np.int64)] + ends), unknown
 
 
@@ -310,12 +312,13 @@ def build_source(path, *, min_count: int, tokenizer: Tokenizer | None) -> Corpus
     return Corpus(ids, offsets, vocab, raw_tokens=stats.tokens)
 
 
-def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None) -> Corpus:
-    """Second pass: map every known token to its id; see :class:`Corpus`."""
+def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None, report: bool = True) -> Corpus:
+    """Second pass: map every known token to its id; see :class:`Corpus` (``report``: see
+    :func:`_encode_file`)."""
     table = vocabulary._word_table()
     stats = ReadStats()
     if is_path(corpus):
-        ids, offsets, unknown = _encode_file(corpus, table, stats, tokenizer, count=False)
+        ids, offsets, unknown = _encode_file(corpus, table, stats, tokenizer, count=False, report=report)
         return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)
     if isinstance(corpus, Iterable):
         check_reiterable(corpus)
