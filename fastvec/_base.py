@@ -321,11 +321,17 @@ class Estimator(Params):
         self._diverged = False
         self._schedule = self._new_schedule(int(self.epochs))
 
-    def _epochs_to_run(self, epochs: int | None) -> int:
-        """For ``train_more``: the epochs left of the schedule (``epochs=None``), or ``epochs``
-        more on a new schedule."""
-        self._check_fitted()
+    def _validate_for(self, corpus: Any) -> None:
+        """Before training on ``corpus``: every parameter, and a checkpoint that would replace
+        the corpus itself."""
         self._validate()
+        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+
+    def _epochs_to_run(self, epochs: int | None, corpus: Any) -> int:
+        """For ``train_more`` on ``corpus``: the epochs left of the schedule (``epochs=None``),
+        or ``epochs`` more on a new schedule."""
+        self._check_fitted()
+        self._validate_for(corpus)
         if getattr(self, "_tokenizer_note", False) and self.tokenizer is None:
             warnings.warn("this model was trained with a custom tokenizer, which is not saved: set model.tokenizer "
                           "to the same callable, or text is split differently", stacklevel=3)

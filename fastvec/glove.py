@@ -14,9 +14,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from fastvec import _dispatch
-from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint,
-                            check_checkpoint_is_not_input, check_float, check_int,
-                           check_memory, resolve_seed)
+from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint, check_float,
+                           check_int, check_memory, resolve_seed)
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -150,8 +149,7 @@ class GloVe(Estimator):
         ``corpus``: a text file path (one sentence or document per line; windows never cross
         lines), a re-iterable of token lists, an encoded :class:`fastvec.Corpus`, or a
         :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``."""
-        self._validate()
-        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+        self._validate_for(corpus)
         threads = resolve_workers(self.workers)  # once: it warns when workers > cores
         started = time.perf_counter()
         cooc = self._cooccurrence(corpus, None, threads)
@@ -174,8 +172,7 @@ class GloVe(Estimator):
         or from a checkpoint), exactly as they would have run; ``epochs=k`` runs k more.
         Returns ``self``."""
         with self._keeping_schedule():
-            n = self._epochs_to_run(epochs)
-            check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+            n = self._epochs_to_run(epochs, corpus)
             threads = resolve_workers(self.workers)
             self._train(self._cooccurrence(corpus, self.vocabulary_, threads), n, threads)
         return self

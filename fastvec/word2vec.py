@@ -20,7 +20,6 @@ from fastvec._base import (
     all_finite,
     check_callbacks,
     check_checkpoint,
-    check_checkpoint_is_not_input,
     check_memory,
     check_float,
     check_int,
@@ -285,8 +284,7 @@ class Word2Vec(Estimator):
 
         ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
         or a :class:`fastvec.Corpus`. Returns ``self``."""
-        self._validate()
-        check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+        self._validate_for(corpus)
         encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                                tokenizer=self.tokenizer)
         self.vocabulary_ = encoded.vocabulary
@@ -307,8 +305,7 @@ class Word2Vec(Estimator):
         With ``epochs=k`` a new linear schedule from ``alpha`` to ``min_alpha`` over k epochs
         starts, as for a second ``train`` call in gensim. Returns ``self``."""
         with self._keeping_schedule():
-            n = self._epochs_to_run(epochs)
-            check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
+            n = self._epochs_to_run(epochs, corpus)
             encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
             if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
                 warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
