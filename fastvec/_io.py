@@ -89,6 +89,8 @@ def _named_temp(directory: str, base: str) -> tuple[int, str]:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
         except FileExistsError:
             continue
+        except OSError as e:  # name the file the caller asked for, not our temporary one
+            raise type(e)(e.errno, f"cannot write {os.path.join(directory, base)}: {e.strerror}") from None
     raise FileExistsError(f"cannot create a temporary file beside {os.path.join(directory, base)}")
 
 

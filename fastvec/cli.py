@@ -305,7 +305,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.words:
         _known(kv, args.words)
     report = embedding_report(kv, words=args.words, topn=args.topn, sample=args.sample, seed=args.seed)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    from fastvec._io import finite_or_null
+    print(json.dumps(finite_or_null(report), indent=2, allow_nan=False) if args.json else format_report(report))
     return 0
 
 

@@ -73,9 +73,13 @@ def _pca2(x: np.ndarray) -> np.ndarray:
     """Coordinates on the two leading principal axes (zeros if there is no variance)."""
     x = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(x, full_matrices=False)
-    coords = x @ vt[:2].T
+    return _two_columns(x @ vt[:2].T)
+
+
+def _two_columns(coords: np.ndarray) -> np.ndarray:
+    """Plane coordinates: a missing second axis (1-D vectors, one point) is filled with zeros."""
     if coords.shape[1] < 2:
-        coords = np.column_stack([coords, np.zeros(len(coords))])
+        coords = np.column_stack([coords, np.zeros((len(coords), 2 - coords.shape[1]))])
     return coords
 
 
@@ -164,12 +168,15 @@ def plot_analogy(kv: KeyedVectors, pairs: Sequence[tuple[str, str]] = (("man", "
     unit = analysis._unit_rows(np.asarray(kv[words], dtype=np.float64))
     a, b, c = unit[0], unit[1], unit[2]
     offset = c - a + b  # king - man + woman, for pairs (man, woman), (king, queen)
-    answer = kv.most_similar(positive=[words[2], words[1]], negative=[words[0]], topn=1)[0]
+    nearest = kv.most_similar(positive=[words[2], words[1]], negative=[words[0]], topn=1)
+    if not nearest:
+        raise ValueError(f"no word besides {words[0]!r}, {words[1]!r} and {words[2]!r} to complete the analogy")
+    answer = nearest[0]
     center = unit.mean(axis=0)
     _, _, vt = np.linalg.svd(unit - center, full_matrices=False)
     axes = vt[:2]
-    coords = (unit - center) @ axes.T
-    predicted = (offset - center) @ axes.T
+    coords = _two_columns((unit - center) @ axes.T)
+    predicted = _two_columns(((offset - center) @ axes.T)[None, :])[0]
     fig = _figure(6.4, 5.2)
     ax = fig.add_subplot()
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
@@ -210,6 +217,9 @@ def plot_spectrum(W: Any, *, center: bool = False, fit: bool = True, title: str 
     for label, matrix in series.items():
         values = analysis.spectrum(matrix, center=center)
         values = values[values > 0]
+        if not len(values):
+            raise ValueError(f"{'the vectors' if label == 'vectors' else repr(label)} have no spectrum to plot: "
+                             f"every eigenvalue is 0 ({'all vectors equal' if center else 'all vectors are zero'})")
         ranks = np.arange(1, len(values) + 1)
         line, = ax.loglog(ranks, values / values.sum(), marker=".", ms=3, lw=1, label=str(label))
         if fit and len(values) >= 2:
@@ -240,8 +250,9 @@ def plot_distance_concentration(dims: Sequence[int] = (2, 5, 10, 20, 50, 100, 20
     ax.loglog(dims, [r["spread"] for r in results], marker="s", label="spread, Gaussian")
     for k, (label, matrix) in enumerate((points or {}).items()):
         r = analysis.distance_concentration(matrix, n, seed=seed)
-        ax.scatter([r["d"]], [r["relative_contrast"]], marker="*", s=140, zorder=3, color=f"C{k + 2}",
-                   label=f"{label}: relative contrast")
+        if math.isfinite(r["relative_contrast"]):  # infinite when two of the points coincide
+            ax.scatter([r["d"]], [r["relative_contrast"]], marker="*", s=140, zorder=3, color=f"C{k + 2}",
+                       label=f"{label}: relative contrast")
         ax.scatter([r["d"]], [r["spread"]], marker="P", s=90, zorder=3, color=f"C{k + 2}", label=f"{label}: spread")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("(max - min) / min   or   (max - min) / mean")

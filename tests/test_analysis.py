@@ -221,6 +221,9 @@ def test_post_processing_returns_the_kind_it_was_given_and_leaves_inputs_alone()
         assert np.allclose(out_kv.vectors, out_arr, atol=1e-4)
     assert np.array_equal(arr64, before) and np.array_equal(kv.vectors, vectors)
     assert A.center(vectors.tolist()).dtype == np.float64  # array-likes become float64 arrays
+    for f in funcs:  # every float dtype is kept, float16 included; integers become float64
+        assert f(vectors.astype(np.float16)).dtype == np.float16
+        assert f(vectors.astype(np.int32)).dtype == np.float64
 
 
 def test_normalize_keeps_zero_rows():
@@ -286,6 +289,10 @@ def test_cone_half_angle_known_geometry():
     assert A.cone_half_angle(w) == pytest.approx(30.0)
     assert A.cone_half_angle(w, degrees=False) == pytest.approx(theta)
     assert A.cone_half_angle(np.vstack([w, [[1, 0, 0]]]), quantile=0.0) == pytest.approx(0.0, abs=1e-6)
+    # opposite directions have no mean direction: the cone is the whole space; zero vectors have none
+    assert A.cone_half_angle(np.array([[1.0, 0.0], [-2.0, 0.0], [0.0, 0.0]])) == 180.0
+    with pytest.raises(ValueError, match="only zero vectors"):
+        A.cone_half_angle(np.zeros((3, 2)))
 
 
 def test_cosine_similarity_matrix(sg_model):
@@ -303,6 +310,7 @@ def test_cosine_similarity_matrix(sg_model):
         A.cosine_similarity_matrix(kv, ["king", "notaword"])
     with pytest.raises(TypeError, match="KeyedVectors"):
         A.cosine_similarity_matrix(kv.vectors, ["king"])
+    assert A.cosine_similarity_matrix(kv.vectors, []).shape == (0, 0) == A.cosine_similarity_matrix(kv, []).shape
 
 
 def test_one_hot_and_its_sparsity():
@@ -316,6 +324,11 @@ def test_one_hot_and_its_sparsity():
     assert A.sparsity(np.eye(4)) == 0.75
     with pytest.raises(KeyError, match="dog"):
         A.one_hot(vocab, ["dog"])
+    # a mapping whose indices are not 0 .. V-1 would put the 1 outside the matrix
+    for mapping in ({"cat": 0, "dog": 5}, {"cat": 1, "dog": 1}, {"cat": 0, "dog": -1}, {"cat": 0, "dog": 1.0}):
+        with pytest.raises(ValueError, match="indices 0 .. V-1"):
+            A.one_hot(mapping, ["dog"])
+    assert np.array_equal(A.one_hot({"dog": 1, "cat": 0}, ["dog"]).toarray(), [[0, 1]])
 
 
 def test_skipgram_pairs_match_a_loop():
@@ -407,7 +420,7 @@ def test_unigram_entropy():
 
 def test_jl_dimension_and_random_projection():
     assert A.jl_dimension(1000, 0.1) == math.ceil(4 * math.log(1000) / (0.1 ** 2 / 2 - 0.1 ** 3 / 3))
-    assert A.jl_dimension(1, 0.5) == 0
+    assert A.jl_dimension(1, 0.5) == 1  # no pairs to keep apart; still a usable k
     assert A.jl_dimension(10**6, 0.1) > A.jl_dimension(10**3, 0.1) > A.jl_dimension(10**3, 0.3)
     n, eps = 40, 0.5
     k = A.jl_dimension(n, eps)
@@ -503,6 +516,12 @@ def test_cli_analyze(capsys, tmp_path, sg_model):
     assert main(["analyze", str(path), "--words", "notaword"]) == 1
     err = capsys.readouterr().err
     assert "not in the vocabulary" in err and err.count("\n") == 1
+    # one dimension: no power law to fit (NaN), which strict JSON writes as null
+    flat = tmp_path / "flat.txt"
+    flat.write_text("3 1\nx 1\ny 2\nz -1\n")
+    assert main(["analyze", str(flat), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert report["power_law_alpha"] is None
 
 
 def test_average_cosine_sample_larger_than_the_pairs_or_than_memory(monkeypatch):

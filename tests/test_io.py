@@ -177,6 +177,14 @@ def test_named_temp_file_matches_the_orphan_pattern(tmp_path):
     assert not _io._orphan_pattern("vec").match(os.path.basename(tmp))
 
 
+def test_a_temporary_file_that_cannot_be_made_is_reported_under_the_target_name(tmp_path):
+    missing = tmp_path / "gone"
+    with pytest.raises(FileNotFoundError) as info:
+        _io._named_temp(str(missing), "x.png")
+    assert str(info.value) == f"[Errno 2] cannot write {missing / 'x.png'}: No such file or directory"
+    assert ".tmp" not in str(info.value)
+
+
 # -- malformed metadata -------------------------------------------------------------------------
 
 SENTENCES = [["a", "b", "c", "d"], ["b", "c", "a"], ["d", "a"]] * 30

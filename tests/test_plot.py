@@ -5,7 +5,10 @@ import json
 import os
 import sys
 
+import numpy as np
 import pytest
+
+import fastvec
 
 pytest.importorskip("matplotlib")
 
@@ -86,6 +89,12 @@ def test_analogy_parallelogram(kv, tmp_path):
         plot.plot_analogy(kv, [("man", "woman")])
     with pytest.raises(TypeError, match="KeyedVectors"):
         plot.plot_analogy(kv.vectors)
+    # one dimension: the second axis is zero; three words: no fourth to complete the analogy
+    line = fastvec.KeyedVectors(["man", "woman", "king", "queen"], np.array([[1.0], [2.0], [3.0], [4.5]]))
+    assert isinstance(plot.plot_analogy(line), Figure)
+    three = fastvec.KeyedVectors(["man", "woman", "king"], np.eye(3))
+    with pytest.raises(ValueError, match="no word besides"):
+        plot.plot_analogy(three, [("man", "woman"), ("king", "man")])
 
 
 def test_spectrum(kv, tmp_path):
@@ -95,6 +104,8 @@ def test_spectrum(kv, tmp_path):
     assert_png(path)
     assert len(fig.axes[0].lines) == 4  # two spectra and their power-law fits
     assert isinstance(plot.plot_spectrum(kv.vectors, center=True, fit=False), Figure)
+    with pytest.raises(ValueError, match="no spectrum"):
+        plot.plot_spectrum(np.zeros((5, 3)))
 
 
 def test_distance_concentration_curve(kv, tmp_path):
@@ -103,6 +114,10 @@ def test_distance_concentration_curve(kv, tmp_path):
     assert_png(path)
     contrast = fig.axes[0].lines[0].get_ydata()
     assert len(contrast) == 3 and contrast[0] > contrast[1] > contrast[2]
+    # two equal vectors: infinite relative contrast, not drawn and not in the legend; spread still is
+    fig = plot.plot_distance_concentration((2, 10), n=10, points={"dup": np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "dup: spread" in labels and "dup: relative contrast" not in labels
 
 
 def test_training_curves(tmp_path):
