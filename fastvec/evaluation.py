@@ -93,8 +93,10 @@ def _read_lines(path: PathLike) -> list[str]:
     from fastvec._io import check_readable_file
     path = check_readable_file(path, "evaluation file")
     try:
-        with open(path, encoding="utf-8", errors="strict") as f:
-            return f.read().splitlines()
+        # utf-8-sig: a BOM (Windows editors) is not part of the first line; lines end at \n (and
+        # \r\n) only, as gensim reads them: str.splitlines() would also break at U+2028, \x0c, ...
+        with open(path, encoding="utf-8-sig", errors="strict", newline="") as f:
+            return [line[:-1] if line.endswith("\r") else line for line in f.read().split("\n")]
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
 
@@ -170,8 +172,10 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
             banned |= classes == b_[:, None]
             banned |= classes == c_[:, None]
             scores[banned] = -np.inf
-            predicted = canonical[np.argmax(scores, axis=1)]
-            correct += int(np.sum(predicted == canonical[d_]))
+            best = np.argmax(scores, axis=1)
+            answered = np.isfinite(scores[np.arange(len(best)), best])   # all candidates banned: no answer
+            predicted = canonical[best]
+            correct += int(np.sum((predicted == canonical[d_]) & answered))
         results.append(SectionResult(name, correct, len(q)))
 
     def acc(rs):

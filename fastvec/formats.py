@@ -19,7 +19,7 @@ import mmap
 import os
 import re
 import tempfile
-import warnings
+from fastvec import _warnings
 import zlib
 from typing import Sequence
 
@@ -74,21 +74,38 @@ def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bo
     if binary and not write_header:
         raise ValueError("the binary word2vec format always has a header")
     _check_keys_writable(path, keys, binary)
+    _check_values_writable(path, keys, vectors)
     n, dim = vectors.shape
     with atomic_write(path, "wb") as raw, _compressing(path, raw) as f:
         if write_header:
             f.write(f"{n} {dim}\n".encode())
-        if binary:
-            data = vectors.astype("<f4", copy=False)
-            for key, row in zip(keys, data):
-                f.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
-        else:
-            fmt = " ".join(["%.9g"] * dim)
-            values = vectors.astype(np.float32, copy=False).astype(np.float64)
-            for start in range(0, n, _CHUNK_ROWS):
+        fmt = " ".join(["%.9g"] * dim)
+        for start in range(0, n, _CHUNK_ROWS):   # converted a chunk at a time: no copy of the matrix
+            chunk_keys = keys[start:start + _CHUNK_ROWS]
+            values = vectors[start:start + _CHUNK_ROWS].astype("<f4", copy=False)
+            if binary:
+                f.write(b"".join(key.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                                 for key, row in zip(chunk_keys, values)))
+            else:
                 lines = [f"{key} {fmt % tuple(row)}\n" for key, row in
-                         zip(keys[start:start + _CHUNK_ROWS], values[start:start + _CHUNK_ROWS].tolist())]
+                         zip(chunk_keys, values.astype(np.float64).tolist())]
                 f.write("".join(lines).encode("utf-8"))
+
+
+def _check_values_writable(path, keys: Sequence[str], vectors: np.ndarray) -> None:
+    """Both formats hold float32: NaN, infinities and values beyond the float32 range (which
+    would be written as infinities) are refused before anything is written, since the readers
+    (ours among them) refuse such files."""
+    if vectors.dtype.kind not in "fiu":
+        raise TypeError(f"vectors must hold real numbers, not {vectors.dtype}")
+    for start in range(0, vectors.shape[0], _CHUNK_ROWS):
+        with np.errstate(over="ignore", invalid="ignore"):
+            block = vectors[start:start + _CHUNK_ROWS].astype(np.float32, copy=False)
+        bad = ~np.isfinite(block).all(axis=1)
+        if bad.any():
+            row = start + int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{os.fspath(path)}: the vector of {keys[row]!r} contains NaN, an infinity or a value "
+                             "beyond the float32 range, which the file cannot hold; nothing was written")
 
 
 class _Collector:
@@ -147,8 +164,8 @@ class _Collector:
             i = int(np.flatnonzero(bad)[0])
             raise FormatError(self.path, f"vector of word {self.keys[i]!r} contains NaN or infinite values")
         if self.dropped:
-            warnings.warn(f"{self.path}: {self.dropped} duplicate word(s) resolved with duplicates="
-                          f"{self.duplicates!r}", stacklevel=4)
+            _warnings.warn(f"{self.path}: {self.dropped} duplicate word(s) resolved with duplicates="
+                          f"{self.duplicates!r}")
         return self.keys, np.ascontiguousarray(vectors)
 
 

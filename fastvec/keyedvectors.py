@@ -176,17 +176,24 @@ class KeyedVectors:
         if unit is None:
             with self._lock:
                 if self._unit is None:
-                    norms = np.linalg.norm(self._vectors, axis=1, keepdims=True)
-                    norms[norms == 0] = 1.0
-                    u = (self._vectors / norms).astype(self._vectors.dtype, copy=False)
+                    u = np.empty(self._vectors.shape, dtype=self._vectors.dtype)
+                    for start in range(0, len(u), _BATCH_ROWS):
+                        block = self._vectors[start:start + _BATCH_ROWS]
+                        scaled, norms, _ = _scaled_rows(block)
+                        norms[norms == 0] = 1.0
+                        u[start:start + _BATCH_ROWS] = scaled / norms[:, None]
                     u.flags.writeable = False
                     self._unit = u
                 unit = self._unit
         return unit
 
     def norms(self) -> np.ndarray:
-        """Euclidean length of every vector."""
-        return np.linalg.norm(self._vectors, axis=1)
+        """Euclidean length of every vector (float64, without overflow or underflow)."""
+        out = np.empty(len(self._vectors), dtype=np.float64)
+        for start in range(0, len(out), _BATCH_ROWS):
+            _, norms, top = _scaled_rows(self._vectors[start:start + _BATCH_ROWS].astype(np.float64))
+            out[start:start + len(norms)] = norms * top
+        return out
 
     # -- queries -------------------------------------------------------------------------
     def _as_list(self, arg) -> list:
@@ -239,6 +246,7 @@ class KeyedVectors:
             return []
         if n < len(scores):
             top = np.argpartition(-scores, n - 1)[:n]
+            top = np.flatnonzero(scores >= scores[top].min())   # and every word tied with the n-th
         else:
             top = np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index (frequency)
@@ -248,8 +256,10 @@ class KeyedVectors:
                      topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
 
-        Terms are words or vectors, or ``(term, weight)`` pairs as in gensim (weight 1 by
-        default); query words are excluded from the result. Returns ``[(word, cosine), ...]``,
+        Terms are words or vectors, or ``(term, weight)`` pairs as in gensim: a plain term
+        weighs 1 in ``positive`` and -1 in ``negative``, and a pair's weight is used as given in
+        either list (``negative=[("man", -0.5)]`` subtracts half of man, as in gensim); query
+        words are excluded from the result. Returns ``[(word, cosine), ...]``,
         best first (all words when ``topn=None``)."""
         topn = self._check_topn(topn)
         pos, neg = self._as_list(positive), self._as_list(negative)
@@ -258,16 +268,16 @@ class KeyedVectors:
         limit = self._limit(restrict_vocab)
         mean = np.zeros(self.vector_size, dtype=np.float64)
         exclude = []
-        for terms, sign in ((pos, 1.0), (neg, -1.0)):
+        for terms, default in ((pos, 1.0), (neg, -1.0)):
             for t in terms:
-                weight = 1.0
+                weight = default
                 if isinstance(t, tuple) and len(t) == 2 and isinstance(t[1], numbers.Real) \
                         and not isinstance(t[1], bool):
-                    t, weight = t[0], float(t[1])
+                    t, weight = t[0], float(t[1])   # used as given, in negative too (as gensim does)
                     if not math.isfinite(weight):
                         raise ValueError(f"query weight {weight} is not finite")
                 u, i = self._unit_query(t)
-                mean += sign * weight * u
+                mean += weight * u
                 exclude.append(i)
         norm = np.linalg.norm(mean)
         if norm == 0:
@@ -313,8 +323,12 @@ class KeyedVectors:
             k = min(n + 1, limit)
             top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < limit else \
                 np.tile(np.arange(limit), (len(block), 1))
+            # words tied with the k-th candidate but left out by argpartition join it, so that
+            # ties are broken by index as in most_similar
+            kth = np.take_along_axis(scores, top, axis=1).min(axis=1) if k < limit else None
+            tied = (scores >= kth[:, None]).sum(axis=1) > k if kth is not None else np.zeros(len(block), bool)
             for r in range(len(block)):
-                cand = top[r]
+                cand = np.flatnonzero(scores[r] >= kth[r]) if tied[r] else top[r]
                 s = scores[r, cand]
                 order = np.lexsort((cand, -s))
                 cand = cand[order]
@@ -438,3 +452,13 @@ class KeyedVectors:
     @classmethod
     def load_glove_format(cls, path: str | os.PathLike, **kwargs) -> "KeyedVectors":
         return cls.load_word2vec_format(path, binary=False, no_header=True, **kwargs)
+
+
+def _scaled_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scaled, norms, top): the rows divided by their largest magnitude ``top``, and the
+    Euclidean norms of the scaled rows. A row's norm is ``norms * top`` and its direction
+    ``scaled / norms``, with no overflow for huge values nor underflow for tiny ones (a zero
+    row has norm 0)."""
+    top = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block), dtype=block.dtype)
+    scaled = block / np.where(top > 0, top, 1).astype(block.dtype)[:, None]
+    return scaled, np.linalg.norm(scaled, axis=1), top

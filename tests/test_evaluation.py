@@ -127,3 +127,26 @@ def test_pairs_restrict_vocab_is_checked(tmp_path):
     for bad in (0, -1, None, 2.5, True):
         with pytest.raises(ValueError, match="restrict_vocab"):
             evaluate_word_pairs(kv, path, restrict_vocab=bad)
+
+
+def test_a_bom_and_unicode_line_separators_are_read_as_gensim_reads_them(tmp_path):
+    kv = KeyedVectors(["a", "b", "c", "d", "e\u2028f"], np.array([[1, 0], [1, 0.1], [1, 1], [0, 1], [0.5, 1]],
+                                                                  dtype=np.float32))
+    path = tmp_path / "p.tsv"
+    # a BOM before the comment line, \r\n line ends, and a word holding U+2028 (a line break for
+    # str.splitlines, not for gensim or for us)
+    path.write_bytes("\ufeff# WordSimilarity-353\r\na\tb\t9\r\na\tc\t5\na\td\t1\nb\te\u2028f\t2\n".encode("utf-8"))
+    r = evaluate_word_pairs(kv, path)
+    assert r.pairs_total == 4 and r.pairs_used == 4
+    questions = tmp_path / "q.txt"
+    questions.write_bytes("\ufeff: s\r\na b c d\r\n".encode("utf-8"))
+    assert evaluate_word_analogies(kv, questions, case_insensitive=False).total == 1
+
+
+def test_a_question_whose_candidates_are_all_excluded_is_not_counted_correct(tmp_path):
+    # with restrict_vocab=3 every candidate is a query word: no answer, whatever row argmax lands on
+    kv = KeyedVectors(["a", "b", "c"], np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32))
+    path = write_text(tmp_path / "q.txt", ": s\na b c a\n")
+    for method in ("3cosadd", "3cosmul"):
+        r = evaluate_word_analogies(kv, path, restrict_vocab=3, case_insensitive=False, method=method)
+        assert r.total == 1 and r.correct == 0

@@ -280,3 +280,25 @@ def test_compressed_bombs_and_corruption_are_refused(tmp_path):
     broken.write_bytes(bytes(data))
     with pytest.raises(FormatError, match="corrupt compressed data"):
         KeyedVectors.load_word2vec_format(broken, binary=True)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("value,dtype", [(np.nan, np.float32), (np.inf, np.float32), (1e39, np.float64),
+                                         (-np.inf, np.float64)])
+def test_writers_refuse_values_the_file_cannot_hold(tmp_path, binary, value, dtype):
+    """NaN, infinities, and float64 beyond float32's range (which would become infinities)."""
+    vectors = np.ones((3, 4), dtype=dtype)
+    vectors[1, 2] = value
+    kv = KeyedVectors(["a", "bad", "c"], vectors) if np.isfinite(value) else None
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"previous")
+    from fastvec.formats import write_word2vec
+    with pytest.raises(ValueError, match="'bad' contains NaN, an infinity or a value beyond the float32 range"):
+        if kv is not None:
+            kv.save_word2vec_format(path, binary=binary)
+        else:
+            write_word2vec(path, ["a", "bad", "c"], vectors, binary=binary, write_header=True)
+    assert path.read_bytes() == b"previous"
+    vectors[1, 2] = 3.4e38   # the largest float32 range is fine
+    write_word2vec(path, ["a", "bad", "c"], vectors, binary=binary, write_header=True)
+    assert KeyedVectors.load_word2vec_format(path, binary=binary)["bad"][2] == np.float32(3.4e38)

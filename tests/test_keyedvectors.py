@@ -224,3 +224,43 @@ def test_weighted_terms_as_in_gensim():
     assert heavy_b == "c"
     with pytest.raises(ValueError, match="not finite"):
         kv.most_similar(positive=[("a", float("nan"))])
+
+
+def test_weights_of_negative_terms_are_used_as_given_as_in_gensim():
+    gensim = pytest.importorskip("gensim")
+    rng = np.random.default_rng(3)
+    keys = [f"w{i}" for i in range(40)]
+    vectors = rng.standard_normal((40, 8)).astype(np.float32)
+    kv = KeyedVectors(keys, vectors)
+    ref = gensim.models.KeyedVectors(8)
+    ref.add_vectors(keys, vectors)
+    for negative in (["w2"], [("w2", -1.0)], [("w2", 1.0)], [("w2", -0.5)], [("w2", 2.0), "w3"]):
+        ours = kv.most_similar(positive=["w0", ("w1", 0.5)], negative=negative, topn=5)
+        theirs = ref.most_similar(positive=["w0", ("w1", 0.5)], negative=negative, topn=5)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
+
+
+def test_huge_and_tiny_vectors_keep_their_direction():
+    base = np.array([[3.0, 4.0], [4.0, 3.0], [1.0, 0.0]])
+    for scale, dtype in ((1e20, np.float32), (1e-24, np.float32), (1e300, np.float64), (1e-310, np.float64)):
+        kv = KeyedVectors(["a", "b", "c"], (base * scale).astype(dtype))
+        assert kv.similarity("a", "a") == pytest.approx(1.0, abs=1e-6)
+        assert kv.similarity("a", "b") == pytest.approx(24 / 25, abs=1e-6)
+        assert np.allclose(kv.get_vector("a", norm=True), [0.6, 0.8], atol=1e-6)
+        assert kv.most_similar("a", topn=1)[0][0] == "b"
+        assert np.allclose(kv.norms() / scale, [5.0, 5.0, 1.0], rtol=1e-6)
+    assert np.array_equal(KeyedVectors(["z"], np.zeros((1, 2), np.float32)).get_normed_vectors(), [[0, 0]])
+
+
+def test_ties_at_the_cut_are_broken_by_index():
+    """40 equal vectors: topn=k is the first k of topn=None, in most_similar and most_similar_batch."""
+    kv = KeyedVectors([f"t{i:02d}" for i in range(40)] + ["q"],
+                      np.vstack([np.tile([[1.0, 2.0]], (40, 1)), [[1.0, 2.1]]]).astype(np.float32))
+    everything = [w for w, _ in kv.most_similar("q", topn=None)]
+    assert everything[:5] == ["t00", "t01", "t02", "t03", "t04"]
+    for k in (1, 3, 5, 10, 39):
+        assert [w for w, _ in kv.most_similar("q", topn=k)] == everything[:k]
+        assert [w for w, _ in kv.most_similar_batch(["q", "t05"], topn=k)[0]] == everything[:k]
+        assert [w for w, _ in kv.most_similar_batch(["t05"], topn=k)[0]] == \
+            [w for w, _ in kv.most_similar("t05", topn=k)]
