@@ -9,7 +9,7 @@ import numbers
 import os
 import sys
 import time
-import warnings
+from fastvec import _warnings
 from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
@@ -52,6 +52,8 @@ def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
     check_int("checkpoint_every", every, 1)
     if path is None:
         raise ValueError("checkpoint_every needs checkpoint_path (where to save the model)")
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(f"checkpoint_path must be a str or os.PathLike file name, not {type(path).__name__}")
     path = os.fspath(path)
     if not files:
         return
@@ -97,14 +99,30 @@ def check_memory(estimate: dict, what: str, advice: str) -> None:
 
 def resolve_seed(seed: int | None) -> int:
     """The 64-bit seed actually used (fresh entropy when seed is None)."""
+    check_seed(seed)
     if seed is None:
         return int.from_bytes(os.urandom(8), "little")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
     return int(seed) & (2**64 - 1)
 
 
+def iter_once(obj: Any) -> bool:
+    """Whether ``obj`` is a one-shot iterator (its own iterator), which a second pass finds empty."""
+    try:
+        return iter(obj) is obj
+    except TypeError:
+        return False
+
+
+def check_seed(seed: Any) -> None:
+    """``seed`` must be None or an int (NumPy ints included), checked before any work."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
+
+
 def check_callbacks(callbacks: Iterable[Any]) -> tuple:
+    if callbacks is not None and iter_once(callbacks):
+        raise TypeError("callbacks must be a list or tuple: a one-shot iterator (e.g. a generator) would be used up "
+                        "before training starts")
     try:
         callbacks = tuple(callbacks or ())
     except TypeError:
@@ -181,7 +199,7 @@ class EpochLoop:
                     if epoch == 0:
                         raise ValueError(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
                     # a tiny corpus whose subsampling happened to drop everything this time
-                    warnings.warn(f"epoch {epoch + 1} trained nothing: {self.empty_hint}", stacklevel=4)
+                    _warnings.warn(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
                 self.seconds += seconds
                 metrics = {"epoch": epoch, "loss": loss / examples if examples else float("nan"),
                            "examples": examples, "work": work,
@@ -319,12 +337,46 @@ class Estimator(Params):
         self.train_seconds_ = 0.0
         setattr(self, self._RATE + "_", 0.0)
         self._diverged = False
+        self._tokenizer_note = False   # the note of a loaded model is about its old training
         self._schedule = self._new_schedule(int(self.epochs))
+
+    def _trained_vector_size(self) -> int:
+        """The vector size the weights were made with."""
+        raise NotImplementedError
+
+    def _check_vector_size(self) -> None:
+        """``vector_size`` changed (set_params) after fit would misread the weights: ValueError."""
+        trained = self._trained_vector_size()
+        if int(self.vector_size) != trained:
+            raise ValueError(f"vector_size={self.vector_size} but the model was trained with vector_size={trained}: "
+                             f"vector_size cannot change after fit (set it back, or fit a new model)")
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self) -> Iterator[None]:
+        """``fit`` inside: an error before its first epoch completes (a bad corpus or
+        parameter, too little memory) leaves every attribute as it was before the call, so a
+        fitted model stays fitted and a new one unfitted. Once an epoch has completed, the new
+        model is kept (with that epoch's work). Not restored: a Ctrl-C (the interrupted model is
+        kept, as documented) and a DivergenceError (the model is marked unusable). The old
+        state is held in ``_rollback`` until the first epoch completes, then released, so a
+        refit does not keep two models in memory for the whole run."""
+        self._rollback = dict(self.__dict__)
+        try:
+            yield
+        except Exception as e:
+            before = self.__dict__.pop("_rollback", None)
+            if before is not None and not isinstance(e, DivergenceError):
+                self.__dict__.clear()
+                self.__dict__.update(before)
+            raise
+        finally:
+            self.__dict__.pop("_rollback", None)
 
     def _validate_for(self, corpus: Any) -> None:
         """Before training on ``corpus``: every parameter, and a checkpoint that would replace
         the corpus itself."""
         self._validate()
+        check_seed(self.seed)
         check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
 
     def _epochs_to_run(self, epochs: int | None, corpus: Any) -> int:
@@ -333,8 +385,8 @@ class Estimator(Params):
         self._check_fitted()
         self._validate_for(corpus)
         if getattr(self, "_tokenizer_note", False) and self.tokenizer is None:
-            warnings.warn("this model was trained with a custom tokenizer, which is not saved: set model.tokenizer "
-                          "to the same callable, or text is split differently", stacklevel=3)
+            _warnings.warn("this model was trained with a custom tokenizer, which is not saved: set model.tokenizer "
+                          "to the same callable, or text is split differently")
         if epochs is None:
             n = self._schedule["epochs"] - self._schedule["done"]
             if n <= 0:
@@ -370,34 +422,47 @@ class Estimator(Params):
         also when interrupted. ``epoch_metrics(metrics)`` returns the subclass's per-epoch
         metrics; the epochs run inside ``context()``."""
         callbacks = check_callbacks(self.callbacks)
+        epochs_before, seconds_before = self.epochs_trained_, self.train_seconds_
+
+        def record_time(partial: float = 0.0) -> None:
+            """Training time (callbacks and checkpoints not counted) and throughput so far."""
+            done = self.epochs_trained_ - epochs_before
+            self.train_seconds_ = seconds_before + loop.seconds + partial
+            if done and loop.seconds > 0:
+                setattr(self, self._RATE + "_", done * loop.work_per_epoch / loop.seconds)
 
         def end_epoch(_: int, metrics: dict) -> None:
             self._schedule["done"] += 1
             self.epochs_trained_ += 1
+            self.__dict__.pop("_rollback", None)   # an epoch of this fit completed: keep the new model
             metrics["epoch"] = self.epochs_trained_
             metrics.update(epoch_metrics(metrics))
             self.loss_history_.append(metrics["loss"])
             self.history_.append(dict(metrics))
             self._weights_changed()
+            record_time()   # callbacks and checkpoints see the statistics of the epochs so far
             run_callbacks(callbacks, self, metrics)
             every = self.checkpoint_every
             if every and self.epochs_trained_ % every == 0:
                 self.save(self.checkpoint_path)
 
-        epochs_before = self.epochs_trained_
         try:
             with context():
                 loop.run(run_epoch, end_epoch)
-        finally:  # training time only: callbacks and checkpoints are not counted
-            done = self.epochs_trained_ - epochs_before
-            self.train_seconds_ += loop.seconds + loop.partial_seconds
-            if done and loop.seconds > 0:
-                setattr(self, self._RATE + "_", done * loop.work_per_epoch / loop.seconds)
+        finally:
+            record_time(loop.partial_seconds)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Save everything needed to continue training to one file (atomic; no pickle)."""
+        """Save everything needed to continue training to one file (atomic; no pickle).
+        Parameters changed since training (``set_params``) are checked first: a file that
+        :meth:`load` would refuse is not written."""
         self._check_fitted()
+        try:
+            self._validate(files=False)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{e}; nothing was saved") from None
+        self._check_vector_size()
         arrays, meta = self.vocabulary_._to_arrays()
         arrays.update({name: getattr(self, attr) for name, attr in self._ARRAYS.items()})
         params = {k: _plain(v) for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}
@@ -491,5 +556,6 @@ def _training_record(path, meta: dict, stats: tuple[str, ...]) -> dict:
     losses = [float("nan") if x is None else x for x in losses]   # saved as null (an epoch with no examples)
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise FormatError(path, "bad history (expected a list of per-epoch dicts)")
+    history = [{k: float("nan") if v is None else v for k, v in h.items()} for h in history]   # null: NaN saved
     record.update(loss_history_=[float(x) for x in losses], history_=history)
     return record

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import warnings
+from fastvec import _warnings
 
 from fastvec import _runtime
 
@@ -89,19 +89,19 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     if n > cores:
         if warn:
             asked = f"workers={n}" if workers is not None else f"OMP_NUM_THREADS={n} (workers=None)"
-            warnings.warn(f"{asked} exceeds the {cores} available core(s); using {cores} "
-                          "(more threads than cores only slows Hogwild training down)", stacklevel=3)
+            _warnings.warn(f"{asked} exceeds the {cores} available core(s); using {cores} "
+                          "(more threads than cores only slows Hogwild training down)")
         n = cores
     limit = _runtime.openmp_thread_limit() if _runtime.openmp_enabled() else n
     if workers is None:
         n = min(n, limit)   # the default (default_threads()) stays within the limit, silently
     if limit < n:  # the kernels cope with a smaller team; this says so and plans for it
         if warn:
-            warnings.warn(f"OMP_THREAD_LIMIT={limit} caps workers={n}; using {limit}", stacklevel=3)
+            _warnings.warn(f"OMP_THREAD_LIMIT={limit} caps workers={n}; using {limit}")
         n = limit
     if n > 1 and not _runtime.openmp_enabled():
         if warn:
-            warnings.warn("fastvec was built without OpenMP: training runs on one thread", stacklevel=3)
+            _warnings.warn("fastvec was built without OpenMP: training runs on one thread")
         n = 1
     return n
 

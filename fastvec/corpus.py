@@ -17,7 +17,7 @@ import gzip
 import lzma
 import os
 import re
-import warnings
+from fastvec import _warnings
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
@@ -73,13 +73,13 @@ class ReadStats:
             if self.replaced_sequences > max(100, self.bytes // 1000):
                 hint = ("; the text is probably in another encoding (Latin-1, cp1252, ...): convert it to "
                         "UTF-8 first, e.g. iconv -f latin1 -t utf-8")
-            warnings.warn(f"{where}: replaced {self.replaced_sequences} undecodable byte sequence(s) "
-                          f"with U+FFFD (input is not valid UTF-8){hint}", stacklevel=3)
+            _warnings.warn(f"{where}: replaced {self.replaced_sequences} undecodable byte sequence(s) "
+                          f"with U+FFFD (input is not valid UTF-8){hint}")
         if self.nul_bytes:
-            warnings.warn(f"{where}: treated {self.nul_bytes} NUL byte(s) as spaces", stacklevel=3)
+            _warnings.warn(f"{where}: treated {self.nul_bytes} NUL byte(s) as spaces")
         if self.skipped_long_tokens:
-            warnings.warn(f"{where}: skipped {self.skipped_long_tokens} token(s) longer than "
-                          f"{MAX_TOKEN_BYTES} bytes", stacklevel=3)
+            _warnings.warn(f"{where}: skipped {self.skipped_long_tokens} token(s) longer than "
+                          f"{MAX_TOKEN_BYTES} bytes")
 
 
 def _open_binary(path: str):
@@ -208,9 +208,13 @@ def iter_token_lists(corpus: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]
                             "split your sentences first (e.g. line.split()) or pass a file path")
         if not isinstance(sentence, (list, tuple)):
             try:
-                sentence = list(sentence)
+                once = iter(sentence) is sentence
             except TypeError:
                 raise TypeError(f"corpus item {i} is a {type(sentence).__name__}, expected a list of tokens") from None
+            if once:   # counting would use it up, and encoding find it empty
+                raise TypeError(f"corpus item {i} is a one-shot iterator ({type(sentence).__name__}), but each sentence "
+                                "is read twice (to count words, then to encode them): make the sentences lists")
+            sentence = list(sentence)
         for token in sentence:
             if not isinstance(token, str):
                 raise TypeError(f"corpus item {i} contains a {type(token).__name__} token {token!r}; tokens must be str")
@@ -321,9 +325,9 @@ class Corpus:
         if isinstance(corpus, Corpus):
             counts = corpus.vocabulary.counts
             if len(counts) and int(counts.min()) < min_count:
-                warnings.warn(f"the Corpus given was encoded with words that occur fewer than min_count={min_count} "
+                _warnings.warn(f"the Corpus given was encoded with words that occur fewer than min_count={min_count} "
                               f"times (down to {int(counts.min())}): it is used as it is, min_count is not applied "
-                              "to an encoded corpus", stacklevel=3)
+                              "to an encoded corpus")
             return corpus
         if is_path(corpus) and max_vocab_size is None:
             encoded = build_source(corpus, min_count=min_count, tokenizer=_resolve_tokenizer(tokenizer))

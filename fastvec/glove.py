@@ -151,16 +151,17 @@ class GloVe(Estimator):
         :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``."""
         self._validate_for(corpus)
         threads = resolve_workers(self.workers)  # once: it warns when workers > cores
-        started = time.perf_counter()
-        cooc = self._cooccurrence(corpus, None, threads)
-        self.count_seconds_ = time.perf_counter() - started if not isinstance(corpus, Cooccurrence) else 0.0
-        self.memory_estimate_ = self._check_memory(len(cooc.vocabulary), cooc.nnz)
-        self.cooccurrence_stats_ = dict(cooc.stats_)
-        self.vocabulary_ = cooc.vocabulary
-        self.seed_ = resolve_seed(self.seed)
-        self._init_state()
-        self._start_history()
-        self._train(cooc, int(self.epochs), threads)
+        with self._all_or_nothing():   # an error before the first epoch completes changes nothing
+            started = time.perf_counter()
+            cooc = self._cooccurrence(corpus, None, threads)
+            self.count_seconds_ = time.perf_counter() - started if not isinstance(corpus, Cooccurrence) else 0.0
+            self.memory_estimate_ = self._check_memory(len(cooc.vocabulary), cooc.nnz)
+            self.cooccurrence_stats_ = dict(cooc.stats_)
+            self.vocabulary_ = cooc.vocabulary
+            self.seed_ = resolve_seed(self.seed)
+            self._init_state()
+            self._start_history()
+            self._train(cooc, int(self.epochs), threads)
         return self
 
     def train_more(self, corpus: CorpusLike | Cooccurrence, *, epochs: int | None = None) -> "GloVe":
@@ -257,9 +258,14 @@ class GloVe(Estimator):
         state[:, dpad:] = 1.0                    # squared-gradient sums
         self._state = state
         self._dpad = dpad
+        self._size = d
         self._wv: KeyedVectors | None = None
 
+    def _trained_vector_size(self) -> int:
+        return self._size
+
     def _train(self, cooc: Cooccurrence, n_epochs: int, threads: int) -> None:
+        self._check_vector_size()
         kernels = _dispatch.kernels("glove")
         n_words = len(self.vocabulary_)
         matrix = cooc.matrix
@@ -307,6 +313,7 @@ class GloVe(Estimator):
     def _part(self, contexts: bool) -> np.ndarray:
         """Rows of the parameters, as a read-only view: training alone writes them (a stray
         write would leave ``wv``, computed from them, stale)."""
+        self._check_vector_size()
         n = len(self.vocabulary_)
         view = (self._state[n:] if contexts else self._state[:n]).view()
         view.flags.writeable = False
@@ -364,7 +371,9 @@ class GloVe(Estimator):
         """Load a model saved with :meth:`save`."""
         model = super().load(path)
         model._dpad = _dispatch.kernels("glove").padded_size(int(model.vector_size))
+        model._size = int(model.vector_size)
         model.cooccurrence_stats_ = {}
+        model.memory_estimate_ = model.estimate_memory(nnz=0)   # the co-occurrences are not saved
         return model
 
 

@@ -167,6 +167,13 @@ class Vocabulary:
             self._table = WordTable.from_words([_encode_word(w) for w in self.index_to_key])
         return self._table
 
+    def __getstate__(self) -> dict:
+        """For copy.deepcopy: everything but the encoding hash table (a cache of C memory,
+        rebuilt on the next encode)."""
+        state = dict(self.__dict__)
+        state["_table"] = None
+        return state
+
     def _drop_word_table(self) -> None:
         """Free the encoding hash table (a cache: :meth:`_word_table` rebuilds it)."""
         self._table = None

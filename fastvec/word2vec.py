@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
+from fastvec import _warnings
 from typing import Any, Iterable
 
 import numpy as np
@@ -285,16 +285,17 @@ class Word2Vec(Estimator):
         ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
         or a :class:`fastvec.Corpus`. Returns ``self``."""
         self._validate_for(corpus)
-        encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
-                               tokenizer=self.tokenizer)
-        self.vocabulary_ = encoded.vocabulary
-        self.memory_estimate_ = self.estimate_memory(len(encoded.vocabulary), encoded.n_tokens)
-        check_memory(self.memory_estimate_, "Word2Vec",
-                     "lower vector_size, raise min_count or set max_vocab_size")
-        self.seed_ = resolve_seed(self.seed)
-        self._init_weights()
-        self._start_history()
-        self._train(encoded, self.epochs)
+        with self._all_or_nothing():   # an error before the first epoch completes changes nothing
+            encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
+                                   tokenizer=self.tokenizer)
+            self.vocabulary_ = encoded.vocabulary
+            self.memory_estimate_ = self.estimate_memory(len(encoded.vocabulary), encoded.n_tokens)
+            check_memory(self.memory_estimate_, "Word2Vec",
+                         "lower vector_size, raise min_count or set max_vocab_size")
+            self.seed_ = resolve_seed(self.seed)
+            self._init_weights()
+            self._start_history()
+            self._train(encoded, int(self.epochs))
         return self
 
     def train_more(self, corpus: CorpusLike, *, epochs: int | None = None) -> "Word2Vec":
@@ -308,9 +309,9 @@ class Word2Vec(Estimator):
             n = self._epochs_to_run(epochs, corpus)
             encoded = Corpus.encode(corpus, self.vocabulary_, tokenizer=self.tokenizer)
             if encoded.raw_tokens and encoded.n_tokens < 0.5 * encoded.raw_tokens:
-                warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
+                _warnings.warn(f"only {encoded.n_tokens} of the corpus's {encoded.raw_tokens} tokens are in the model's "
                               "vocabulary (new words are ignored); is it tokenized as the first corpus was "
-                              f"(tokenizer={self.tokenizer!r})?", stacklevel=4)
+                              f"(tokenizer={self.tokenizer!r})?")
             self._train(encoded, n)
         return self
 
@@ -345,6 +346,9 @@ class Word2Vec(Estimator):
         parts["total"] = sum(parts.values())
         return parts
 
+    def _trained_vector_size(self) -> int:
+        return self._syn0.shape[1]
+
     def _init_weights(self) -> None:
         rng = np.random.Generator(np.random.PCG64(self.seed_))
         n, d = len(self.vocabulary_), int(self.vector_size)
@@ -359,9 +363,7 @@ class Word2Vec(Estimator):
         if corpus.vocabulary is not self.vocabulary_ and corpus.vocabulary.index_to_key != self.vocabulary_.index_to_key:
             raise ValueError("the corpus was encoded with a different vocabulary than the model's")
         corpus.check()
-        if int(self.vector_size) != self._syn0.shape[1]:
-            raise ValueError(f"vector_size={self.vector_size} but the trained weights have {self._syn0.shape[1]} "
-                             "columns: vector_size cannot change after fit (fit a new model)")
+        self._check_vector_size()
         if len(self.vocabulary_) != self._syn0.shape[0]:
             raise ValueError(f"vocabulary_ has {len(self.vocabulary_)} words but the weights {self._syn0.shape[0]} "
                              "rows: the vocabulary of a fitted model cannot be replaced")

@@ -336,3 +336,27 @@ def test_checkpoint_may_not_overwrite_the_corpus(tmp_path, small_text):
     with pytest.raises(ValueError, match="is the corpus being trained"):
         GloVe(epochs=1, min_count=2, progress=False, checkpoint_every=1, checkpoint_path=corpus).fit(str(corpus))
     assert corpus.read_bytes() == before
+
+
+def test_vector_size_cannot_change_after_fit(small_cooc, tmp_path):
+    model = GloVe(vector_size=10, epochs=1, workers=1, seed=1, progress=False).fit(small_cooc)
+    model.set_params(vector_size=12)   # same padded row: would read the biases as vector components
+    for use in (lambda: model.word_vectors_, lambda: model.wv, lambda: model.train_more(small_cooc, epochs=1),
+                lambda: model.save(tmp_path / "g.fv")):
+        with pytest.raises(ValueError, match="vector_size cannot change after fit"):
+            use()
+    assert not (tmp_path / "g.fv").exists() and model.epochs_trained_ == 1
+    model.set_params(vector_size=10)
+    model.save(tmp_path / "g.fv")
+    loaded = GloVe.load(tmp_path / "g.fv")
+    assert loaded.word_vectors_.shape[1] == 10 and loaded.memory_estimate_["total"] > 0
+
+
+def test_a_failed_refit_leaves_the_fitted_glove_as_it_was(small_cooc):
+    model = GloVe(vector_size=10, epochs=1, workers=1, seed=1, progress=False).fit(small_cooc)
+    state = dict(vars(model))
+    bad = Cooccurrence(small_cooc.matrix.copy(), small_cooc.vocabulary)
+    bad.matrix.data[0] = 0.0
+    with pytest.raises(ValueError, match="must be > 0"):
+        model.fit(bad)
+    assert vars(model).keys() == state.keys() and all(vars(model)[k] is v for k, v in state.items())

@@ -129,7 +129,8 @@ def test_corpora_with_nothing_to_train_raise():
     model = Word2Vec(min_count=1, progress=False, sample=1e-9, seed=1)
     with pytest.raises(ValueError, match="trained nothing: subsampling"):
         model.fit([["a", "b", "a"]])
-    assert model.epochs_trained_ == 0
+    with pytest.raises(NotFittedError):   # a fit that trained nothing leaves the model as it was
+        model.wv
 
 
 def test_training_time_leaves_callbacks_out(small_text):
@@ -497,3 +498,122 @@ def test_repairs_are_reported_once_when_the_corpus_is_read_twice(tmp_path):
         warnings.simplefilter("always")
         Corpus.build(str(path), min_count=1, max_vocab_size=100)
     assert sum("undecodable" in str(w.message) for w in record) == 1
+
+
+def test_a_failed_refit_leaves_the_fitted_model_as_it_was(small_text, monkeypatch):
+    model = Word2Vec(vector_size=20, epochs=1, min_count=2, workers=1, seed=1, progress=False).fit(small_text)
+    neighbours = model.wv.most_similar("the", topn=3)
+    state = dict(vars(model))
+    syn0 = model._syn0.copy()
+    # a bad seed (checked before reading), nothing to train on, too little memory: nothing changes
+    for change, corpus, error in [({"seed": 1.5}, small_text, TypeError),
+                                  ({}, [["x"], ["y"]] * 10, ValueError),
+                                  ({}, [["lonely", "words"]] * 3 + [["x"]], ValueError)]:
+        model.set_params(**change)
+        with pytest.raises(error):
+            model.fit(corpus)
+        model.set_params(seed=1)
+        assert vars(model).keys() == state.keys() and "_rollback" not in vars(model)
+        assert all(vars(model)[k] is v for k, v in state.items())
+        assert np.array_equal(model._syn0, syn0) and model.wv.most_similar("the", topn=3) == neighbours
+    monkeypatch.setattr(fastvec._base, "available_memory", lambda: 1000)
+    with pytest.raises(MemoryError):
+        model.fit(small_text)
+    assert model._syn0 is state["_syn0"] and model.epochs_trained_ == 1
+    monkeypatch.undo()
+    # an unfitted model that fails stays unfitted
+    fresh = Word2Vec(epochs=1, progress=False)
+    with pytest.raises(ValueError):
+        fresh.fit([["x"], ["y"]] * 10)
+    with pytest.raises(NotFittedError):
+        fresh.wv
+
+
+def test_a_refit_that_completes_an_epoch_keeps_the_new_model(small_text):
+    """Ctrl-C (here: a callback) after the first epoch of a refit: the new model is kept."""
+    model = Word2Vec(vector_size=20, epochs=2, min_count=2, workers=1, seed=1, progress=False).fit(small_text)
+    old = model._syn0
+    model.set_params(callbacks=[StopAfter(1)], vector_size=12)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(small_text)
+    assert model._syn0 is not old and model._syn0.shape[1] == 12 and model.epochs_trained_ == 1
+    assert "_rollback" not in vars(model)
+
+
+def test_one_shot_callbacks_and_sentences_are_refused(small_text):
+    with pytest.raises(TypeError, match="callbacks must be a list or tuple"):
+        Word2Vec(epochs=1, progress=False, callbacks=(cb for cb in [print])).fit(small_text)
+    sentences = [iter(["a", "b", "c"]) for _ in range(20)]
+    with pytest.raises(TypeError, match="corpus item 0 is a one-shot iterator"):
+        Word2Vec(epochs=1, min_count=1, progress=False).fit(sentences)
+    tuples_and_ranges = [("a", "b", "c")] * 10 + [list("abc")] * 10
+    assert len(Word2Vec(epochs=1, min_count=1, sample=0, progress=False).fit(tuples_and_ranges).wv) == 3
+
+
+@pytest.mark.parametrize("path", [b"/tmp/model.fv", 123, True, ["m.fv"]])
+def test_checkpoint_path_of_the_wrong_type_is_named(path, small_text):
+    with pytest.raises(TypeError, match="checkpoint_path must be a str or os.PathLike"):
+        Word2Vec(epochs=1, checkpoint_every=1, checkpoint_path=path, progress=False).fit(small_text)
+
+
+def test_save_refuses_parameters_that_load_would_refuse(tmp_path, small_text):
+    model = Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False).fit(small_text)
+    path = tmp_path / "m.fv"
+    for change, message in [({"window": 0}, "window must be >= 1"), ({"alpha": -1.0}, "alpha must be > 0"),
+                            ({"vector_size": 12}, "vector_size cannot change after fit")]:
+        model.set_params(**change)
+        with pytest.raises(ValueError, match=message):
+            model.save(path)
+        assert not path.exists()
+        model.set_params(window=5, alpha=None, vector_size=10)
+    model.save(path)
+    assert Word2Vec.load(path).vector_size == 10
+
+
+def test_checkpoints_and_callbacks_see_the_statistics_so_far(tmp_path, small_text):
+    seen = []
+    path = tmp_path / "ck.fv"
+    model = Word2Vec(epochs=3, min_count=2, workers=1, progress=False, checkpoint_every=2, checkpoint_path=path,
+                     callbacks=[lambda m, metrics: seen.append((m.train_seconds_, m.words_per_second_))])
+    model.fit(small_text)
+    assert all(s > 0 and r > 0 for s, r in seen) and seen[0][0] < seen[1][0] < seen[2][0]
+    saved = Word2Vec.load(path)
+    assert saved.epochs_trained_ == 2
+    assert saved.train_seconds_ == pytest.approx(sum(h["seconds"] for h in model.history_[:2]), rel=1e-6)
+    assert saved.train_seconds_ > 0 and saved.words_per_second_ > 0
+
+
+def test_numpy_epochs_of_a_small_type_do_not_overflow(small_text):
+    model = Word2Vec(epochs=np.int8(2), min_count=2, progress=False).fit(small_text)
+    assert model.epochs_trained_ == 2 and model._schedule["epochs"] == 2
+
+
+def test_a_fitted_model_can_be_deep_copied_after_encoding(small_text):
+    import copy
+    model = Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False).fit(small_text)
+    model.train_more(small_text, epochs=1)   # builds the vocabulary's encoding table
+    clone = copy.deepcopy(model)
+    assert np.array_equal(clone.wv.vectors, model.wv.vectors) and clone.vocabulary_ is not model.vocabulary_
+    assert clone.vocabulary_.encode([["the", "of"]]).n_tokens == 2
+
+
+def test_a_new_fit_forgets_the_custom_tokenizer_note(tmp_path, small_text):
+    import warnings
+    Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False, tokenizer=str.split).fit(small_text).save(
+        tmp_path / "m.fv")
+    model = Word2Vec.load(tmp_path / "m.fv")
+    with pytest.warns(UserWarning, match="custom tokenizer"):
+        model.train_more(small_text, epochs=1)
+    model.fit(small_text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.train_more(small_text, epochs=1)
+
+
+def test_warnings_point_at_the_callers_line(small_text):
+    import inspect
+    model = Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False, workers=64)
+    with pytest.warns(UserWarning, match="exceeds") as record:
+        line = inspect.currentframe().f_lineno + 1
+        model.fit(small_text)
+    assert record[0].filename == __file__ and record[0].lineno == line
