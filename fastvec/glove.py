@@ -148,7 +148,10 @@ class GloVe(Estimator):
 
         ``corpus``: a text file path (one sentence or document per line; windows never cross
         lines), a re-iterable of token lists, an encoded :class:`fastvec.Corpus`, or a
-        :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``."""
+        :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``.
+
+        An error before the first epoch completes (a bad corpus, too little memory) leaves the
+        estimator as it was: a fitted model keeps its vectors, which it holds until then."""
         self._validate_for(corpus)
         threads = resolve_workers(self.workers)  # once: it warns when workers > cores
         with self._all_or_nothing():   # an error before the first epoch completes changes nothing

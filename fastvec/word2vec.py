@@ -283,7 +283,10 @@ class Word2Vec(Estimator):
         """Build the vocabulary, initialise the weights and train for ``epochs`` epochs.
 
         ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
-        or a :class:`fastvec.Corpus`. Returns ``self``."""
+        or a :class:`fastvec.Corpus`. Returns ``self``.
+
+        An error before the first epoch completes (a bad corpus, too little memory) leaves the
+        estimator as it was: a fitted model keeps its vectors, which it holds until then."""
         self._validate_for(corpus)
         with self._all_or_nothing():   # an error before the first epoch completes changes nothing
             encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
