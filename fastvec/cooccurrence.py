@@ -166,7 +166,7 @@ class Cooccurrence:
         encoded corpus (4 B per token plus sentence offsets), the result (8 B per non-zero
         plus the row pointers), the operating system's cache of the spilled files and the
         interpreter's own free lists. The smallest accepted value is about 12 B per word
-        per thread plus 44 B per word; below that ValueError says how much is needed."""
+        per thread plus 52 B per word; below that ValueError says how much is needed."""
         window = _check_window(window)
         weighting = _check_weighting(weighting)
         if not isinstance(symmetric, (bool, np.bool_)):
@@ -240,7 +240,13 @@ class Cooccurrence:
 def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> scipy.sparse.csr_array:
     """An n x n CSR array around these arrays without copying the non-zeros: scipy would
     otherwise widen int32 column indices to int64 when indptr is int64 (8 more bytes per
-    non-zero). indptr is narrowed instead (n + 1 entries)."""
+    non-zero). indptr is narrowed instead (n + 1 entries), after checking it as it is (a
+    narrowed corrupt indptr could wrap into one that looks valid and drops non-zeros)."""
+    if len(indptr) != n + 1 or len(indptr) and (int(indptr[0]) != 0 or int(indptr[-1]) != len(indices)) \
+            or len(data) != len(indices):
+        raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
+    if not non_decreasing(indptr):
+        raise ValueError("malformed CSR matrix (indptr decreases)")
     if len(indices) < 2**31 - 1:
         indptr = np.asarray(indptr, dtype=np.int32)
         indices = np.asarray(indices, dtype=np.int32)
@@ -258,6 +264,9 @@ def _check_csr(matrix, n: int) -> None:
     trust them (also when ``Cooccurrence.matrix`` was replaced after construction). No
     temporary array larger than a block of rows."""
     _check_structure(matrix, n)
+    if matrix.dtype != np.float32:
+        raise TypeError(f"the co-occurrence matrix must hold float32 counts, not {matrix.dtype} (was it replaced? "
+                        "Cooccurrence(matrix, vocabulary) converts one)")
     if not matrix.has_canonical_format:
         # ppmi and GloVe would read each stored piece of a count as a count of its own
         raise ValueError("the co-occurrence matrix stores a column twice in a row, or a row's columns out of order "
@@ -286,19 +295,29 @@ def _check_structure(matrix, n: int) -> None:
 
 def _canonical(matrix, n: int) -> scipy.sparse.csr_array:
     """``matrix`` as a float32 ``csr_array`` holding each entry once, columns sorted in every
-    row: duplicates are summed (in the input's precision, before the cast to float32) on a
-    copy; the caller's matrix is never modified, and a canonical float32 CSR is not copied."""
-    if matrix.format != "csr" or matrix.dtype.kind == "b":
-        # COO duplicates are summed by the conversion; booleans are counts of 1 (True + True is 2)
-        matrix = sparse.csr_array(matrix, dtype=np.float32 if matrix.dtype.kind == "b" else None)
+    row (see :func:`summed_csr`); a canonical float32 CSR is not copied."""
+    matrix = summed_csr(matrix, n)
+    if matrix.dtype != np.float32:
+        matrix = matrix.astype(np.float32)
+    return matrix
+
+
+def summed_csr(matrix, n: int | None = None) -> scipy.sparse.csr_array:
+    """``matrix`` as a ``csr_array`` with each entry once and columns sorted: a count stored
+    in several pieces (COO duplicates, the same column twice in a CSR row) is summed on a
+    copy, never in the caller's matrix. Booleans, integers and float16 are summed in float64
+    (True + True is 2; uint8 255 + 255 is 510, not a wrapped 254); float32 and float64 in their
+    own precision. ``n``: the expected number of rows and columns, checked."""
+    if matrix.dtype not in (np.float32, np.float64):
+        matrix = matrix.astype(np.float64)   # COO keeps its duplicates until the conversion below
+    if matrix.format != "csr":
+        matrix = sparse.csr_array(matrix)    # sums COO duplicates, in the dtype above
     elif not isinstance(matrix, sparse.csr_array):
-        matrix = sparse.csr_array(matrix)   # shares the arrays
-    _check_structure(matrix, n)
+        matrix = sparse.csr_array(matrix)    # shares the arrays
+    _check_structure(matrix, matrix.shape[0] if n is None else n)
     if not matrix.has_canonical_format:
         matrix = matrix.copy()
         matrix.sum_duplicates()
-    if matrix.dtype != np.float32:
-        matrix = matrix.astype(np.float32)
     return matrix
 
 

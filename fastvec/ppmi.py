@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fastvec._base import check_float
-from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks, sparse
+from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks, csr_from_arrays, sparse, summed_csr
 
 if TYPE_CHECKING:
     import scipy.sparse
 
-#: non-zeros per float64 chunk (bounds the temporary memory to a few tens of MB)
-CHUNK = 1 << 22
+#: non-zeros per chunk: its float64 and int64 temporaries (about seven of 8 B per non-zero)
+#: take about 60 MB
+CHUNK = 1 << 20
 #: PMI values at most this far above 0 are float64 rounding of an exact 0 (e.g. log 4 - 2 log 8
 #: + log 16) and are not stored
 ZERO_TOLERANCE = 1e-9
@@ -34,13 +35,9 @@ def _csr(cooc: Any) -> scipy.sparse.csr_array:
         return cooc.matrix
     if sparse.issparse(cooc):
         _check_dtype(cooc)
-        m = sparse.csr_array(cooc)
-        if m.shape[0] != m.shape[1]:
-            raise ValueError(f"a co-occurrence matrix is square, got shape {m.shape}")
-        if not m.has_canonical_format:
-            m = m.copy()
-            m.sum_duplicates()
-        return m
+        if cooc.shape[0] != cooc.shape[1]:
+            raise ValueError(f"a co-occurrence matrix is square, got shape {cooc.shape}")
+        return summed_csr(cooc)
     raise TypeError(f"expected a fastvec.Cooccurrence or a scipy.sparse matrix, not {type(cooc).__name__}")
 
 
@@ -93,7 +90,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
         lo, hi = int(indptr[r0]), int(indptr[r1])
         cols_k = indices[lo:hi]
         row_of = np.repeat(np.arange(r0, r1), np.diff(indptr[r0:r1 + 1]))
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):   # a stored 0 in an empty column: NaN, not kept
             pmi = np.log(data[lo:hi].astype(np.float64)) - log_rows[row_of] - log_cols[cols_k] + offset
         positive = pmi > ZERO_TOLERANCE
         m = int(positive.sum())
@@ -103,7 +100,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
         kept += m
     out_indices = out_indices[:kept].copy() if kept < len(data) // 2 else _shrink(out_indices, kept)
     out_data = out_data[:kept].copy() if kept < len(data) // 2 else _shrink(out_data, kept)
-    return sparse.csr_array((out_data, out_indices, out_indptr), shape=(n, n), copy=False)
+    return csr_from_arrays(out_data, out_indices, out_indptr, n)   # int32 indices stay int32
 
 
 def _shrink(a: np.ndarray, n: int) -> np.ndarray:

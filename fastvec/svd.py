@@ -118,7 +118,7 @@ class SVDEmbedding(Params):
             cooc = Cooccurrence.from_corpus(encoded, window=int(self.window), max_memory=self.max_memory,
                                             workers=threads)
             del encoded
-        self.count_seconds_ = time.perf_counter() - started
+        count_seconds = time.perf_counter() - started
         n = len(cooc.vocabulary)
         k = int(self.vector_size)
         if k >= n:
@@ -127,16 +127,21 @@ class SVDEmbedding(Params):
         matrix = ppmi(cooc, cds=self.cds, shift=self.shift)
         if matrix.nnz == 0:
             raise ValueError("the PPMI matrix is empty (no positive association): nothing to factorise")
-        self.ppmi_nnz_ = int(matrix.nnz)
-        self.seed_ = resolve_seed(self.seed)
+        ppmi_nnz = int(matrix.nnz)
+        seed = resolve_seed(self.seed)
         from threadpoolctl import threadpool_limits
         # BLAS threads pay off on large sketches only (and hurt on small ones when cores are busy)
         blas_threads = threads if n * (k + int(self.oversamples)) >= 1 << 23 else 1
         with threadpool_limits(limits=blas_threads, user_api="blas"):
             u, s, vt = randomized_svd(matrix, k, oversamples=int(self.oversamples),
-                                      power_iterations=int(self.power_iterations), seed=self.seed_)
+                                      power_iterations=int(self.power_iterations), seed=seed)
         del matrix
         weight = np.power(s, float(self.eig_weight)).astype(np.float32)
+        # every learned attribute is set here, after the last step that can fail: a failed
+        # fit leaves a fitted model as it was
+        self.count_seconds_ = count_seconds
+        self.ppmi_nnz_ = ppmi_nnz
+        self.seed_ = seed
         self.singular_values_ = s.astype(np.float64)
         self.word_vectors_ = np.ascontiguousarray(u * weight, dtype=np.float32)
         self.context_vectors_ = np.ascontiguousarray((vt.T * weight).astype(np.float32))

@@ -299,6 +299,38 @@ def test_counts_stored_in_pieces_are_summed(kind):
     np.testing.assert_array_equal(sorted_.toarray(), unsorted.toarray())
 
 
+@pytest.mark.parametrize("dtype,value", [(np.uint8, 255), (np.int8, 127), (np.int16, 32767), (np.bool_, True)])
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_pieces_of_small_types_are_summed_without_wrapping(dtype, value, layout):
+    """uint8 255 + 255 is 510, True + True is 2: summed wide, then stored as float32."""
+    vocab = Vocabulary(["a", "b"], [5, 5])
+    rows, cols = np.array([0, 0, 1]), np.array([1, 1, 0])
+    data = np.array([value, value, value], dtype=dtype)
+    given = scipy.sparse.coo_array((data, (rows, cols)), shape=(2, 2))
+    if layout == "csr":
+        given = scipy.sparse.csr_array((data, cols, np.array([0, 2, 3])), shape=(2, 2))
+    want = 2.0 * float(value)
+    assert Cooccurrence(given, vocab).matrix[0, 1] == np.float32(want)
+    expected = fastvec.ppmi(scipy.sparse.csr_array(np.array([[0, want], [float(value), 0]])), cds=1.0).toarray()
+    np.testing.assert_allclose(fastvec.ppmi(given, cds=1.0).toarray(), expected, rtol=1e-6)
+
+
+def test_a_corrupt_indptr_is_refused_before_it_is_narrowed(tmp_path):
+    """int64 row pointers that would wrap to plausible int32 ones (and drop non-zeros)."""
+    from fastvec._io import save_container
+
+    vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
+    for indptr in ([0, 2, 4, 5], [0, 0, 0, 2**62], [0, 2**32 + 2, 2**32 + 4, 6], [0, 2, 2**32, 6]):
+        arrays, meta = vocab._to_arrays()
+        arrays.update(indptr=np.array(indptr, dtype=np.int64), indices=np.array([1, 2, 0, 2, 0, 1], dtype=np.int32),
+                      data=np.ones(6, dtype=np.float32))
+        meta.update(window=None, weighting=None, symmetric=None)
+        save_container(tmp_path / "bad.npz", "cooccurrence", meta, arrays)
+        for mmap in (False, True):
+            with pytest.raises(fastvec.FormatError, match="malformed CSR"):
+                Cooccurrence.load(tmp_path / "bad.npz", mmap=mmap)
+
+
 def test_a_replaced_matrix_in_pieces_is_refused_before_use():
     vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
     cooc = Cooccurrence(scipy.sparse.csr_array(np.eye(3, dtype=np.float32)), vocab)
@@ -312,10 +344,14 @@ def test_save_refuses_a_replaced_matrix_that_load_would_refuse(tmp_path):
     vocab = Vocabulary(["a", "b", "c"], [5, 5, 5])
     cooc = Cooccurrence(scipy.sparse.csr_array(np.eye(3, dtype=np.float32)), vocab)
     for bad, match in ((duplicated_entry(), "column twice"), (scipy.sparse.csr_array(np.eye(4)), "shape"),
-                       (scipy.sparse.csr_array(-np.eye(3, dtype=np.float32)), ">= 0")):
+                       (scipy.sparse.csr_array(-np.eye(3, dtype=np.float32)), ">= 0"),
+                       (scipy.sparse.csr_array(np.eye(3) * 1e39), "float32 counts, not float64"),
+                       (scipy.sparse.csr_array(np.eye(3) * (1 + 1j)), "float32 counts, not complex128")):
         cooc.matrix = bad
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises((ValueError, TypeError), match=match):
             cooc.save(tmp_path / "c.npz")
+        with pytest.raises((ValueError, TypeError), match=match):
+            fastvec.ppmi(cooc)
         assert not (tmp_path / "c.npz").exists()
 
 

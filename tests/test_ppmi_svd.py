@@ -128,3 +128,23 @@ def test_svd_embedding_parameters_as_scikit_learn_has_them():
     assert clone.set_params(window=5) is clone and clone.window == 5
     with pytest.raises(ValueError, match="unknown parameter"):
         clone.set_params(size=3)
+
+
+def test_ppmi_keeps_int32_indices_and_ignores_stored_zeros():
+    import warnings
+    m = scipy.sparse.csr_array((np.array([2.0, 2.0, 0.0], dtype=np.float32), np.array([1, 0, 2], dtype=np.int32),
+                                np.array([0, 1, 2, 3])), shape=(3, 3))   # a stored 0 in an empty column
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ppmi(m, cds=1.0)
+    assert out.indices.dtype == np.int32 and out.indptr.dtype == np.int32
+    np.testing.assert_allclose(out.toarray(), [[0, math.log(2), 0], [math.log(2), 0, 0], [0, 0, 0]], rtol=1e-6)
+
+
+def test_a_failed_svd_refit_changes_nothing(small_text):
+    model = SVDEmbedding(vector_size=5, window=2, min_count=3).fit(small_text)
+    learned = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    with pytest.raises(ValueError, match="smaller than the vocabulary"):
+        model.set_params(vector_size=100_000).fit(small_text)
+    assert {k: v for k, v in vars(model).items() if k.endswith("_")}.keys() == learned.keys()
+    assert all(getattr(model, k) is v for k, v in learned.items())
