@@ -60,6 +60,8 @@ def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"checkpoint_path {path}: is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):   # a save would refuse it after the first epochs
+        raise OSError(f"checkpoint_path {path}: not a regular file (a device or FIFO?); give a file name")
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"checkpoint_path {path}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK):

@@ -101,6 +101,18 @@ def _like(W: Any, new: np.ndarray) -> Matrix:
     return new
 
 
+def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matrix:
+    """``f`` applied to float64 blocks of rows, written straight into the result (the float
+    dtype of ``W``, float64 for integers): no float64 copy of the whole matrix. Returns the
+    kind ``W`` is (see :func:`_like`)."""
+    source = W.vectors if isinstance(W, KeyedVectors) else np.asarray(W)
+    dtype = source.dtype if source.dtype.kind == "f" else np.float64
+    out = np.empty((arr.shape[0], arr.shape[1] if cols is None else cols), dtype=dtype)
+    for start, block in zip(range(0, arr.shape[0], _BLOCK_ROWS), _blocks(arr)):
+        out[start:start + len(block)] = f(block)
+    return _like(W, out)
+
+
 def _mean(arr: np.ndarray) -> np.ndarray:
     total = np.zeros(arr.shape[1], dtype=np.float64)
     for block in _blocks(arr):
@@ -528,13 +540,14 @@ def _power_law(values: np.ndarray, ranks: tuple[int, int] | None) -> PowerLawFit
 def center(W: Matrix) -> Matrix:
     """Subtract the mean vector: X = W - mean(W). Returns the kind it was given."""
     arr = _matrix(W)
-    return _like(W, np.asarray(arr, dtype=np.float64) - _mean(arr))
+    mean = _mean(arr)
+    return _map_rows(W, arr, lambda block: block - mean)
 
 
 def normalize(W: Matrix) -> Matrix:
     """Scale every row to unit length (zero rows stay zero). Returns the kind it was given."""
     arr = _matrix(W)
-    return _like(W, _unit_rows(np.asarray(arr, dtype=np.float64)))
+    return _map_rows(W, arr, _unit_rows)
 
 
 def _check_components(D: Any, d: int) -> int:
@@ -554,8 +567,11 @@ def all_but_the_top(W: Matrix, D: int | None = None) -> Matrix:
     mean = _mean(arr)
     _, vectors = _eigh_desc(_gram(arr, mean))
     top = vectors[:, :D]
-    x = np.asarray(arr, dtype=np.float64) - mean
-    return _like(W, x - (x @ top) @ top.T)
+
+    def remove(block: np.ndarray) -> np.ndarray:
+        x = block - mean
+        return x - (x @ top) @ top.T
+    return _map_rows(W, arr, remove)
 
 
 def whiten(W: Matrix, *, method: str = "pca", eps: float = 0.0) -> Matrix:
@@ -581,7 +597,7 @@ def whiten(W: Matrix, *, method: str = "pca", eps: float = 0.0) -> Matrix:
     transform = vectors / np.sqrt(values)
     if method == "zca":
         transform = transform @ vectors.T
-    return _like(W, (np.asarray(arr, dtype=np.float64) - mean) @ transform)
+    return _map_rows(W, arr, lambda block: (block - mean) @ transform)
 
 
 # -- high-dimensional geometry ---------------------------------------------------------------------
@@ -661,10 +677,7 @@ def random_projection(W: Matrix, k: int, *, seed: Any = None) -> Matrix:
     k = check_int("k", k, 1)
     rng = _rng(seed)
     projection = rng.standard_normal((arr.shape[1], k)) / math.sqrt(k)
-    out = np.empty((arr.shape[0], k), dtype=np.float64)
-    for start, block in zip(range(0, arr.shape[0], _BLOCK_ROWS), _blocks(arr)):
-        out[start:start + len(block)] = block @ projection
-    return _like(W, out)
+    return _map_rows(W, arr, lambda block: block @ projection, cols=k)
 
 
 # -- report ------------------------------------------------------------------------------------------

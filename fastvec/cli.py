@@ -112,24 +112,44 @@ def _apply_model_defaults(args: argparse.Namespace) -> None:
             setattr(args, name, value)
 
 
-def _check_outputs(args: argparse.Namespace, corpus: str) -> None:
-    """-o and --checkpoint name files we may create or replace: never the corpus or each other,
-    in a directory that exists and is writable; checked before anything is trained."""
-    targets = [(flag, path) for flag, path in (("-o", args.output), ("--checkpoint", args.checkpoint)) if path]
+def _check_outputs(targets: Sequence[tuple[str, str | None]], source: str, what: str) -> None:
+    """The (flag, path) files we will create or replace: never the input ``source`` (the
+    ``what``: corpus, vectors) or each other, each a regular file (or none yet) in a
+    directory where a file of that name can be made (a temporary file is tried and removed,
+    which also finds names that are too long and read-only file systems); checked before any
+    work, so that an hour of training is not lost to a bad -o."""
+    from fastvec._io import _named_temp, _resolve_target
+    seen: dict[str, str] = {}
     for flag, path in targets:
-        if os.path.isdir(path):
+        if path is None:
+            continue
+        if path == "":
+            raise UserError(f"{flag} '': an empty file name")
+        if path == "-":
+            raise UserError(f"{flag} -: writing to standard output is not supported; give a file name")
+        try:
+            target = _resolve_target(path)   # a symbolic link: the file it points to is replaced
+        except OSError as e:
+            raise UserError(str(e)) from None
+        if os.path.isdir(target):
             raise UserError(f"{path}: is a directory; {flag} takes a file name")
-        if os.path.exists(path) and not os.path.isfile(path):
+        if os.path.exists(target) and not os.path.isfile(target):
             raise UserError(f"{path}: not a regular file (a device or FIFO?); {flag} takes a file name")
-        directory = os.path.dirname(os.path.abspath(path))
+        directory = os.path.dirname(os.path.abspath(target))
         if not os.path.isdir(directory):
-            raise UserError(f"{path}: the output directory does not exist")
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise UserError(f"{path}: cannot write in {directory} (permission denied)")
-        if os.path.exists(path) and os.path.exists(corpus) and os.path.samefile(path, corpus):
-            raise UserError(f"{path}: {flag} names the corpus itself; writing there would destroy it")
-    if len(targets) == 2 and os.path.realpath(targets[0][1]) == os.path.realpath(targets[1][1]):
-        raise UserError(f"{args.output}: -o and --checkpoint name the same file")
+            raise UserError(f"{path}: the output directory does not exist ({directory})")
+        if os.path.exists(target) and os.path.exists(source) and os.path.samefile(target, source):
+            raise UserError(f"{path}: {flag} names the {what} itself; writing there would destroy it")
+        try:
+            fd, probe = _named_temp(directory, os.path.basename(target))
+        except OSError as e:
+            raise UserError(f"{path}: cannot write there ({os.strerror(e.errno) if e.errno else e})") from None
+        os.close(fd)
+        os.unlink(probe)
+        real = os.path.realpath(target)
+        if real in seen:
+            raise UserError(f"{path}: {seen[real]} and {flag} name the same file")
+        seen[real] = flag
 
 
 def _train_count_model(args: argparse.Namespace, corpus: str) -> int:
@@ -153,9 +173,11 @@ def _fit_save_report(args: argparse.Namespace, model, corpus: str, summary: Call
     neighbours and scores (--report, or training on the bundled corpus)."""
     started = time.perf_counter()
     model.fit(corpus)
-    print(summary(model, time.perf_counter() - started))
-    if args.output:
+    seconds = time.perf_counter() - started
+    if args.output:   # saved before anything is printed: a closed stdout must not lose the model
         save_vectors(model.wv, args.output, args.format)
+    print(summary(model, seconds))
+    if args.output:
         print(f"saved {FORMATS[args.format]} vectors to {args.output}")
     elif args.corpus is not None:
         print("the vectors were not saved (pass -o FILE to keep them)")
@@ -196,7 +218,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         corpus = bundled_corpus()
         print(f"no corpus given: training on the bundled sample ({os.path.basename(corpus)}, about 1M tokens "
               "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
-    _check_outputs(args, corpus)
+    if args.format is not None and not args.output:
+        raise UserError("--format has no effect without -o FILE (the vectors are not saved)")
+    args.format = args.format or "bin"
+    _check_outputs([("-o", args.output), ("--checkpoint", args.checkpoint)], corpus, "corpus")
     if args.checkpoint is not None and args.checkpoint_every is None:
         args.checkpoint_every = 1           # a checkpoint file was asked for: one after every epoch
     if args.checkpoint_every is not None and args.checkpoint is None:
@@ -236,6 +261,8 @@ def _read_meta(path: str, what: str):
 def load_vectors(path: str):
     """Vectors from any vectors file, or the word vectors of a saved Word2Vec or GloVe model."""
     from fastvec.formats import load_vectors as _load
+    if path == "-":
+        raise UserError("-: reading vectors from standard input is not supported; give a file name")
     meta = _read_meta(path, "vectors file")
     kind = meta.get("kind") if isinstance(meta, dict) else None
     if kind in ("word2vec", "glove"):
@@ -336,6 +363,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from fastvec import plot
     if not args.output.lower().endswith(".png"):
         raise UserError(f"{args.output}: the figure is written as PNG; give a file name ending in .png")
+    for option, value, kinds in (("--words", args.words, ("projection", "heatmap", "analogy")),
+                                 ("--method", args.method, ("projection",)),
+                                 ("--center", args.center or None, ("spectrum",)),
+                                 ("--seed", args.seed, ("projection", "concentration"))):
+        if value is not None and args.kind not in kinds:
+            raise UserError(f"{option} has no effect with --kind {args.kind} (it is for {', '.join(kinds)})")
+    args.method = args.method or "pca"
+    args.seed = 0 if args.seed is None else args.seed
+    _check_outputs([("-o", args.output)], args.vectors, "input file")
     if args.kind == "training":
         plot.plot_training_curves(_load_history(args.vectors), path=args.output)
         print(f"wrote {args.output}")
@@ -389,7 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sg, cbow: subsampling threshold (default 1e-3; 0 disables)")
     t.add_argument("--min-count", type=_positive_int, default=5)
     t.add_argument("--epochs", type=_positive_int, default=None, help="default 5; glove 15")
-    t.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    t.add_argument("--threads", type=_positive_int, default=None,
+                   help="default: OMP_NUM_THREADS if set, else all cores")
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--alpha", type=_non_negative_float, default=None,
                    help="sg, cbow: initial learning rate (default 0.025 for sg, 0.05 for cbow); glove: exponent "
@@ -397,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eta", type=_non_negative_float, default=None, help="glove: learning rate (default 0.05)")
     t.add_argument("--x-max", type=_positive_float, default=None,
                    help="glove: co-occurrence count where the weight reaches 1 (default 100)")
-    t.add_argument("--format", choices=tuple(FORMATS), default="bin", help="output format (default bin)")
+    t.add_argument("--format", choices=tuple(FORMATS), default=None, help="output format of -o (default bin)")
     t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")
     t.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
                    help="save the model to --checkpoint every N epochs (sg, cbow, glove)")
@@ -450,10 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="PNG file to write")
     p.add_argument("--words", nargs="+", help="words to show (analogy: pairs A1 B1 A2 B2, default man woman king "
                                               "queen; projection/heatmap: default the most frequent words)")
-    p.add_argument("--method", choices=("pca", "tsne"), default="pca", help="projection method (tsne needs "
-                                                                            "scikit-learn)")
+    p.add_argument("--method", choices=("pca", "tsne"), default=None, help="projection method: pca (default) or "
+                                                                           "tsne (needs scikit-learn)")
     p.add_argument("--center", action="store_true", help="spectrum of the centred vectors")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None, help="projection (t-SNE), concentration: random seed "
+                                                          "(default 0)")
     p.set_defaults(func=cmd_plot)
 
     for register in EXTRA_COMMANDS:
@@ -465,28 +503,91 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def _stderr_line(text: str) -> None:
+    """One line on stderr; nothing when stderr is closed (never onto stdout, among the data)."""
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"fastvec: warning: {message}", file=sys.stderr if file is None else file)
+    _stderr_line(f"fastvec: warning: {message}")
+
+
+#: estimator parameters named in error messages -> the `fastvec train` options that set them
+PARAMETER_FLAGS = {"vector_size": "--dim", "learning_rate": "--eta", "min_count": "--min-count",
+                   "workers": "--threads", "x_max": "--x-max", "checkpoint_every": "--checkpoint-every",
+                   "checkpoint_path": "--checkpoint"}
+
+
+def _as_flags(message: str) -> str:
+    """An estimator's message in the words of the command line (vector_size -> --dim, ...)."""
+    import re
+    return re.sub(r"\b(" + "|".join(PARAMETER_FLAGS) + r")\b", lambda m: PARAMETER_FLAGS[m.group(1)], message)
+
+
+def _utf8_words(args: argparse.Namespace) -> None:
+    """Words given on the command line as the UTF-8 the vectors files hold, whatever the locale
+    (under an ASCII locale Python decodes 'café' into surrogates that match no word)."""
+    def utf8(word: str) -> str:
+        try:
+            return os.fsencode(word).decode("utf-8")
+        except (UnicodeError, ValueError):
+            return word
+    for name in ("word", "a", "b", "c"):
+        if isinstance(getattr(args, name, None), str):
+            setattr(args, name, utf8(getattr(args, name)))
+    if getattr(args, "words", None):
+        args.words = [utf8(w) for w in args.words]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:   # started with stdout closed (`fastvec ... >&-`): the output would be lost
+        _stderr_line("fastvec: error: standard output is closed")
+        return EXIT_ERROR
+    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        # words the terminal's encoding cannot show are escaped, not an error
+        sys.stdout.reconfigure(errors="backslashreplace")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:   # --help, --version or a usage error: their output meets the same pipe
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _drop_stdout()
+        raise
+    _utf8_words(args)
     warnings.showwarning = _one_line_warning
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()   # here, not at exit: a full disk or closed pipe is reported like any error
+        return code
     except KeyboardInterrupt:
-        print("fastvec: interrupted", file=sys.stderr)
+        _stderr_line("fastvec: interrupted")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # e.g. `fastvec similar ... | head`
+    except BrokenPipeError:  # e.g. `fastvec similar ... | head`: the reader has what it wanted
+        _drop_stdout()
         return 0
     except (UserError, ValueError, OSError, KeyError, TypeError, FloatingPointError, MemoryError,
             ImportError) as e:
         if os.environ.get("FASTVEC_TRACEBACK"):
             raise
         message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        print(f"fastvec: error: {message or type(e).__name__}", file=sys.stderr)
+        if args.command == "train":
+            message = _as_flags(message)
+        _stderr_line(f"fastvec: error: {message or type(e).__name__}")
+        if isinstance(e, OSError) and sys.stdout is not None:
+            try:
+                sys.stdout.flush()
+            except OSError:   # stdout itself failed (a full disk): drop what is left, no second report
+                _drop_stdout()
         return EXIT_ERROR
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter flushes it again at exit and would report
+    the broken pipe or full disk a second time, with a message of its own."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

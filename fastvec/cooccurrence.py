@@ -156,7 +156,7 @@ class Cooccurrence:
         ``max_memory`` (bytes) bounds the working memory of counting: when the corpus needs
         more, it is counted in segments whose sorted partial results are spilled to
         ``tmp_dir`` (default: the system temporary directory) and merged; the matrix is
-        identical either way. ``workers`` threads (None: all cores).
+        identical either way. ``workers`` threads (None: ``OMP_NUM_THREADS`` if set, else all cores).
 
         What the bound covers: the threads' scratch rows (12 B per word each), row tables
         (32 B per word), the inverted index of a segment (4 B per token), the buffers that

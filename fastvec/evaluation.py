@@ -92,13 +92,17 @@ def _shifted_cos(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _read_lines(path: PathLike) -> list[str]:
     from fastvec._io import check_readable_file
     path = check_readable_file(path, "evaluation file")
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
         # utf-8-sig: a BOM (Windows editors) is not part of the first line; lines end at \n (and
         # \r\n) only, as gensim reads them: str.splitlines() would also break at U+2028, \x0c, ...
-        with open(path, encoding="utf-8-sig", errors="strict", newline="") as f:
-            return [line[:-1] if line.endswith("\r") else line for line in f.read().split("\n")]
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+        offset = e.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)   # positions count after a BOM
+        line = raw.count(b"\n", 0, offset) + 1
+        raise ValueError(f"{path}: line {line}: not UTF-8 text (byte {offset}: {e.reason})") from None
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def _vocab_map(kv: KeyedVectors, limit: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
@@ -150,6 +154,8 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
             skipped += 1
             continue
         sections[-1][1].append(tuple(rows))
+    if skipped == 0 and not any(questions for _, questions in sections):
+        raise ValueError(f"{path}: no analogy questions found (lines 'a b c d', sections ': name')")
     # questions per matrix product: score matrices of about _SCORE_BYTES each, so that memory
     # does not grow with the vocabulary (3CosMul keeps three at once)
     batch = max(1, min(_BATCH, _SCORE_BYTES // (4 * max(limit, 1))))

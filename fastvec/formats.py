@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import errno
 import gzip
 import io
 import lzma
@@ -234,6 +235,9 @@ _DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 def _opened(path: str):
     """(the file, the decompressor its first bytes call for, or None), the file at offset 0."""
     with open(path, "rb") as f:
+        if not f.seekable():   # the readers map the file or read it more than once
+            raise OSError(errno.ESPIPE, f"{path}: is a pipe or stream; vectors are read from a regular file "
+                                        "(save the stream to a file first)")
         head = f.read(6)
         f.seek(0)
         yield f, next((opener for magic, opener in _MAGIC.items() if head.startswith(magic)), None)

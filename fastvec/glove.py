@@ -31,8 +31,10 @@ from fastvec.vocab import Vocabulary
 BLOCK = 1
 #: blocks per work item: one thread gathers, shuffles and trains 4,096 non-zeros at a time
 BLOCKS_PER_ITEM = 4096 // BLOCK
-#: work items per kernel call (about 2M non-zeros): the progress bar and Ctrl-C act in between
+#: work items per kernel call (about 2M non-zeros) at up to SLICE_DIM dimensions, fewer above
+#: (proportionally): the progress bar and Ctrl-C act in between, within a second
 SLICE_ITEMS = 512
+SLICE_DIM = 64
 #: the row of every 4096th non-zero is tabulated for the kernel's row lookup
 HINT_SHIFT = 12
 #: a slice whose mean loss exceeds this many times (the mean loss of all-zero parameters + 1)
@@ -281,7 +283,8 @@ class GloVe(Estimator):
         nnz = len(indices)
         hints = kernels.row_hints(indptr, HINT_SHIFT)
         n_items = kernels.epoch_items(nnz, BLOCK, BLOCKS_PER_ITEM)
-        slices = [(a, min(a + SLICE_ITEMS, n_items)) for a in range(0, n_items, SLICE_ITEMS)]
+        per_slice = max(1, SLICE_ITEMS * SLICE_DIM // max(SLICE_DIM, int(self.vector_size)))
+        slices = [(a, min(a + per_slice, n_items)) for a in range(0, n_items, per_slice)]
         params = dict(state=self._state, indptr=indptr, row_hint=hints, hint_shift=HINT_SHIFT, indices=indices,
                       data=data, n_words=n_words, vector_size=int(self.vector_size), block=BLOCK,
                       blocks_per_item=BLOCKS_PER_ITEM,

@@ -4,7 +4,8 @@
 * Unit-norm vectors are computed once and cached; the cache is dropped on every write that
   goes through this class. ``kv.vectors`` is a read-only view so that a stray in-place edit
   fails loudly instead of leaving stale norms (use ``set_vector``/``add_vectors``, or build a
-  new ``KeyedVectors``).
+  new ``KeyedVectors``). The constructor uses the array it is given without copying it:
+  change that array in place afterwards and call ``kv.fill_norms(force=True)``.
 * Zero vectors never produce NaN: their cosine with anything is 0.
 * Queries are safe from several Python threads at once (the cache is built under a lock).
 """
@@ -110,6 +111,14 @@ class KeyedVectors:
         return key in self.key_to_index
 
     # -- writes --------------------------------------------------------------------------
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute the cached unit vectors now (queries otherwise do it on first use);
+        ``force=True`` computes them again, as after the array given to the constructor was
+        changed in place (a change this class cannot see; gensim's method of the same name)."""
+        if force:
+            self._invalidate()
+        self.get_normed_vectors()
+
     def _invalidate(self) -> None:
         with self._lock:
             self._unit = None
@@ -357,8 +366,9 @@ class KeyedVectors:
         return float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
 
     def doesnt_match(self, words: Sequence[str]) -> str:
-        """The word furthest from the mean of the others' unit vectors. Unknown words are
-        ignored; ValueError if fewer than two known words remain."""
+        """The word whose unit vector has the lowest cosine with the mean of all the words'
+        unit vectors (its own included, as gensim computes it). Unknown words are ignored;
+        ValueError if fewer than two known words remain."""
         if isinstance(words, str):
             raise TypeError("doesnt_match takes a list of words")
         known = [w for w in words if w in self.key_to_index]

@@ -20,10 +20,6 @@ from fastvec._io import atomic_write
 from fastvec.keyedvectors import KeyedVectors
 
 _INSTALL_HINT = "pip install fastvec[plot]"
-#: Default words for projections: countries and capitals (Mikolov et al. 2013, figure 2).
-COUNTRIES_CAPITALS = (("china", "beijing"), ("japan", "tokyo"), ("france", "paris"), ("russia", "moscow"),
-                      ("italy", "rome"), ("germany", "berlin"), ("spain", "madrid"), ("greece", "athens"),
-                      ("turkey", "ankara"), ("poland", "warsaw"), ("portugal", "lisbon"))
 
 
 def _figure(width: float = 6.4, height: float = 4.8):

@@ -57,7 +57,9 @@ class SVDEmbedding(Params):
     Co-occurrences are counted as for :class:`fastvec.GloVe` (symmetric ``window`` with
     1/distance weights, words occurring ``min_count`` times), or passed in as a
     :class:`Cooccurrence`. The randomized SVD uses ``power_iterations`` passes and
-    ``oversamples`` extra directions, seeded by ``seed``, on ``workers`` BLAS threads.
+    ``oversamples`` extra directions, seeded by ``seed``, on ``workers`` BLAS threads when the
+    sketch is large (vocabulary x (vector_size + oversamples) >= 2^23 entries; smaller ones run
+    faster on one).
 
     Learned attributes: ``wv`` (:class:`KeyedVectors`, following ``vectors`` also when it is
     changed after fitting), ``singular_values_`` (the spectrum, in decreasing order),
@@ -145,6 +147,8 @@ class SVDEmbedding(Params):
         self.singular_values_ = s.astype(np.float64)
         self.word_vectors_ = np.ascontiguousarray(u * weight, dtype=np.float32)
         self.context_vectors_ = np.ascontiguousarray((vt.T * weight).astype(np.float32))
+        for learned in (self.word_vectors_, self.context_vectors_):   # wv shares them: no stale norms
+            learned.flags.writeable = False
         self.vocabulary_ = cooc.vocabulary
         self._wv: KeyedVectors | None = None
         self.svd_seconds_ = time.perf_counter() - started

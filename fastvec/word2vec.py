@@ -45,6 +45,10 @@ SLICE_TOKENS = 1 << 18
 #: HOT_MIN_MERGES merges per epoch (benchmarks/RESULTS.md, "Scaling").
 HOT_SLICE_TOKENS = 1 << 20
 HOT_MIN_MERGES = 16
+#: The work per token the call sizes above are meant for: vector_size x window x (negative + 1)
+#: at the defaults (100 x 5 x 6). Heavier settings train fewer tokens per call, so that Ctrl-C
+#: still stops within a second (vector_size=3000 would otherwise take several).
+REFERENCE_WORK = 100 * 5 * 6
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
 AUTO_HOT_ROWS = 8192
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
@@ -110,12 +114,13 @@ def max_item_tokens(items: np.ndarray) -> int:
     return max(1, int((items[:, 1] - items[:, 0]).max())) if len(items) else 1
 
 
-def call_tokens(*, cbow: bool, hot_rows: int, n_tokens: int) -> int:
+def call_tokens(*, cbow: bool, hot_rows: int, n_tokens: int, work: int = REFERENCE_WORK) -> int:
     """Tokens per kernel call: SLICE_TOKENS, or for CBOW with hot rows n_tokens / HOT_MIN_MERGES
-    clipped to [SLICE_TOKENS, HOT_SLICE_TOKENS]."""
-    if not (cbow and hot_rows):
-        return SLICE_TOKENS
-    return max(SLICE_TOKENS, min(HOT_SLICE_TOKENS, n_tokens // HOT_MIN_MERGES))
+    clipped to [SLICE_TOKENS, HOT_SLICE_TOKENS]; divided by work / REFERENCE_WORK when the work
+    per token (vector_size x window x (negative + 1)) is larger, down to MAX_ITEM_TOKENS."""
+    tokens = SLICE_TOKENS if not (cbow and hot_rows) else \
+        max(SLICE_TOKENS, min(HOT_SLICE_TOKENS, n_tokens // HOT_MIN_MERGES))
+    return max(MAX_ITEM_TOKENS, tokens * REFERENCE_WORK // max(work, REFERENCE_WORK))
 
 
 def slice_bounds(items: np.ndarray, slice_tokens: int) -> list[tuple[int, int]]:
@@ -390,7 +395,8 @@ class Word2Vec(Estimator):
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
-        slices = slice_bounds(items, call_tokens(cbow=not self.sg, hot_rows=hot_rows, n_tokens=n_tokens))
+        work = int(self.vector_size) * int(self.window) * (int(self.negative) + 1)
+        slices = slice_bounds(items, call_tokens(cbow=not self.sg, hot_rows=hot_rows, n_tokens=n_tokens, work=work))
         self._weights_changed()
 
         workspace = kernels.Workspace(cbow=not self.sg, batched=batched, group=CBOW_GROUP, dim=int(self.vector_size),

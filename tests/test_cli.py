@@ -58,9 +58,29 @@ def test_train_eval_similar_analogy(capsys, vectors, tmp_path, small_text):
     (["train", "{small}", "--checkpoint", "{tmp}/c.fv", "--checkpoint-every", "5", "--epochs", "2"],
      "no checkpoint would be written"),
     (["train", "{small}", "--model", "glove", "--negative", "3"], "--negative has no effect with --model glove"),
-    (["eval", "{vectors}", "--analogies", "{latin1}"], "latin1.txt: not UTF-8"),
+    (["eval", "{vectors}", "--analogies", "{latin1}"], "latin1.txt: line 1: not UTF-8"),
     (["plot", "{badzip}", "--kind", "training", "-o", "{tmp}/t.png"], "badzip.fv: corrupt fastvec file"),
     (["plot", "{nested}", "--kind", "training", "-o", "{tmp}/t.png"], "needs a saved model"),
+    # outputs checked before any work: the input itself (also through a link), links that lead
+    # nowhere or in a loop, names too long, '' and '-'
+    (["plot", "{copy_png}", "--kind", "spectrum", "-o", "{copy_png}"], "names the input file itself"),
+    (["plot", "{copy_png}", "--kind", "spectrum", "-o", "{tmp}/to_input.png"], "names the input file itself"),
+    (["train", "{small}", "-o", "{tmp}/dangling.bin"], "output directory does not exist"),
+    (["train", "{small}", "-o", "{tmp}/loop1"], "cannot resolve the symbolic link"),
+    (["train", "{small}", "-o", "{tmp}/" + "x" * 300 + ".bin"], "cannot write there (File name too long)"),
+    (["train", "{small}", "-o", ""], "-o '': an empty file name"),
+    (["train", "{small}", "--checkpoint", ""], "--checkpoint '': an empty file name"),
+    (["train", "{small}", "-o", "-"], "writing to standard output is not supported"),
+    (["train", "{small}", "--format", "txt"], "--format has no effect without -o"),
+    (["train", "{small}", "--dim", "1000000"], "--dim must be <= 100000"),
+    (["plot", "{vectors}", "--kind", "spectrum", "--words", "the", "-o", "{tmp}/s.png"],
+     "--words has no effect with --kind spectrum"),
+    (["plot", "{vectors}", "--kind", "heatmap", "--method", "tsne", "-o", "{tmp}/s.png"],
+     "--method has no effect with --kind heatmap"),
+    (["plot", "{vectors}", "--kind", "projection", "--center", "-o", "{tmp}/s.png"],
+     "--center has no effect with --kind projection"),
+    (["similar", "-", "the"], "reading vectors from standard input is not supported"),
+    (["similar", "{tmp}/fifo_in", "the"], "is a pipe or stream"),
 ])
 def test_user_errors_are_one_line(capsys, vectors, small_text, tmp_path, argv, message):
     import shutil
@@ -77,13 +97,30 @@ def test_user_errors_are_one_line(capsys, vectors, small_text, tmp_path, argv, m
     (tmp_path / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
     os.mkfifo(tmp_path / "fifo")
     os.symlink(tmp_path / "a2.bin", tmp_path / "link.bin")
+    copy_png = tmp_path / "vectors.png"
+    shutil.copyfile(vectors, copy_png)
+    os.symlink(copy_png, tmp_path / "to_input.png")
+    os.symlink(tmp_path / "nowhere" / "x.bin", tmp_path / "dangling.bin")
+    os.symlink(tmp_path / "loop2", tmp_path / "loop1")
+    os.symlink(tmp_path / "loop1", tmp_path / "loop2")
+    if "{tmp}/fifo_in" in argv:   # a writer feeds the FIFO, as `cat v.txt |` feeds /dev/stdin
+        import contextlib
+        import threading
+
+        def feed():
+            with contextlib.suppress(OSError):   # the reader may close its end first
+                (tmp_path / "fifo_in").write_bytes(open(vectors, "rb").read())
+        os.mkfifo(tmp_path / "fifo_in")
+        threading.Thread(target=feed, daemon=True).start()
     argv = [a.format(small=small_text, vectors=vectors, copy=copy, tmp=tmp_path, latin1=tmp_path / "latin1.txt",
-                     badzip=badzip, nested=tmp_path / "nested.json") for a in argv]
+                     badzip=badzip, nested=tmp_path / "nested.json", copy_png=copy_png) for a in argv]
+    png_before = copy_png.read_bytes()
     before = copy.read_bytes()
     code, out, err = run(capsys, *argv)
     assert code == 1
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
-    assert copy.read_bytes() == before
+    assert copy.read_bytes() == before and copy_png.read_bytes() == png_before
+    assert not list(tmp_path.glob(".*.tmp"))   # the probes of the output directory are removed
 
 
 def test_strict_json_and_model_files_as_vectors(capsys, vectors, tmp_path, small_text):
@@ -194,3 +231,40 @@ def test_checkpoint_alone_saves_every_epoch_and_pairs_with_one_name_both_report(
     code, out, _ = run(capsys, "eval", vectors, "--json", "--pairs", str(tmp_path / "a" / "ws.tsv"),
                        str(tmp_path / "b" / "ws.tsv"))
     assert code == 0 and len(json.loads(out)["pairs"]) == 2
+
+
+def _shell(command: str, tmp_path, **env) -> subprocess.CompletedProcess:
+    """Run a shell command line with `fastvec` meaning this interpreter's module, outside the source tree."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    environ.update(env)
+    fastvec = f"'{sys.executable}' -m fastvec"
+    return subprocess.run(["bash", "-c", command.replace("fastvec ", fastvec + " ")], cwd=tmp_path,
+                          capture_output=True, text=True, env=environ, timeout=300)
+
+
+def test_broken_pipe_full_disk_and_closed_streams(vectors, tmp_path):
+    run = _shell(f"fastvec similar {vectors} the --topn 5 | true; echo rc=${{PIPESTATUS[0]}}", tmp_path)
+    assert run.stdout == "rc=0\n" and run.stderr == ""   # no "Exception ignored ... BrokenPipeError"
+    run = _shell("fastvec --version | true; echo rc=${PIPESTATUS[0]}", tmp_path)
+    assert run.stdout == "rc=0\n" and run.stderr == ""
+    if os.path.exists("/dev/full"):
+        run = _shell(f"fastvec similar {vectors} the > /dev/full", tmp_path)
+        assert run.returncode == 1 and run.stderr.count("\n") == 1 and "No space left" in run.stderr, run.stderr
+    run = _shell(f"fastvec similar {vectors} the >&-", tmp_path)
+    assert run.returncode == 1 and run.stderr == "fastvec: error: standard output is closed\n"
+    run = _shell(f"fastvec similar {vectors} notaword 2>&-", tmp_path)   # the error never lands among the data
+    assert run.returncode == 1 and run.stdout == ""
+
+
+def test_train_saves_the_vectors_before_printing(small_text, tmp_path):
+    """A closed pipe on stdout (PYTHONUNBUFFERED: the first print fails) must not lose the model."""
+    run = _shell(f"fastvec train {small_text} -o out.bin --epochs 1 --min-count 2 -q | true; "
+                 "echo rc=${PIPESTATUS[0]}", tmp_path, PYTHONUNBUFFERED="1")
+    assert run.stdout == "rc=0\n" and (tmp_path / "out.bin").stat().st_size > 0, run.stderr
+
+
+def test_words_are_utf8_whatever_the_locale(tmp_path):
+    (tmp_path / "uni.txt").write_text("3 2\ncafé 1 0\nnaïve 0.9 0.1\nabc 0 1\n", encoding="utf-8")
+    ascii_locale = dict(LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0", PYTHONIOENCODING="ascii")
+    run = _shell("fastvec similar uni.txt café --topn 1", tmp_path, **ascii_locale)
+    assert run.returncode == 0 and run.stdout.startswith("na\\xef") and run.stderr == "", run.stderr

@@ -117,8 +117,11 @@ def test_evaluation_files_are_checked(tmp_path):
         evaluate_word_pairs(kv, write_text(tmp_path / "p.txt", "a b nan\n"))
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9 a b c\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=f"{bad}: not UTF-8"):
+    with pytest.raises(ValueError, match=f"{bad}: line 1: not UTF-8"):
         evaluate_word_analogies(kv, bad)
+    bad.write_bytes(b"\xef\xbb\xbf# pairs\na\tb\t1\ncaf\xe9\tb\t2\n")   # after a BOM, on line 3
+    with pytest.raises(ValueError, match=f"{bad}: line 3: not UTF-8 text \\(byte 20"):
+        evaluate_word_pairs(kv, bad)
 
 
 def test_pairs_restrict_vocab_is_checked(tmp_path):
@@ -141,6 +144,14 @@ def test_a_bom_and_unicode_line_separators_are_read_as_gensim_reads_them(tmp_pat
     questions = tmp_path / "q.txt"
     questions.write_bytes("\ufeff: s\r\na b c d\r\n".encode("utf-8"))
     assert evaluate_word_analogies(kv, questions, case_insensitive=False).total == 1
+
+
+def test_a_file_without_questions_is_an_error(tmp_path):
+    kv = parallelogram_kv()
+    for text in ("", "\n\n", ": capitals\n: gram\n"):
+        with pytest.raises(ValueError, match="no analogy questions found"):
+            evaluate_word_analogies(kv, write_text(tmp_path / "q.txt", text))
+    assert evaluate_word_analogies(kv, write_text(tmp_path / "q.txt", ": s\nx y z w\n")).skipped == 1
 
 
 def test_a_question_whose_candidates_are_all_excluded_is_not_counted_correct(tmp_path):

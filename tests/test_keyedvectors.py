@@ -139,6 +139,19 @@ def test_norm_cache_invalidated_on_writes(kv):
         kv.add_vectors(["w1"], np.zeros((1, 20)))
 
 
+def test_fill_norms_after_the_callers_array_changed():
+    """The constructor does not copy: an in-place change of the caller's array needs fill_norms(force=True)."""
+    arr = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]], dtype=np.float32)
+    kv = KeyedVectors(["a", "b", "c"], arr)
+    kv.fill_norms()
+    assert kv.similarity("a", "b") == 0.0
+    arr[1] = [5.0, 0.0]
+    kv.fill_norms()                  # cached: still the old answer
+    assert kv.similarity("a", "b") == 0.0
+    kv.fill_norms(force=True)
+    assert kv.similarity("a", "b") == pytest.approx(1.0)
+
+
 def test_queries_from_several_threads(kv):
     expected = kv.most_similar("w10", topn=5)
     kv._invalidate()

@@ -141,6 +141,14 @@ def test_ppmi_keeps_int32_indices_and_ignores_stored_zeros():
     np.testing.assert_allclose(out.toarray(), [[0, math.log(2), 0], [math.log(2), 0, 0], [0, 0, 0]], rtol=1e-6)
 
 
+def test_svd_vectors_are_read_only(small_text):
+    model = SVDEmbedding(vector_size=5, window=2, min_count=3).fit(small_text)
+    for learned in (model.word_vectors_, model.context_vectors_):
+        with pytest.raises(ValueError, match="read-only"):
+            learned[0] = 0.0
+    assert np.shares_memory(model.wv.vectors, model.word_vectors_)
+
+
 def test_a_failed_svd_refit_changes_nothing(small_text):
     model = SVDEmbedding(vector_size=5, window=2, min_count=3).fit(small_text)
     learned = {k: v for k, v in vars(model).items() if k.endswith("_")}

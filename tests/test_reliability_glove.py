@@ -740,7 +740,7 @@ def test_cli_bad_corpora_give_one_line(capsys, tmp_path, model, name):
 @pytest.mark.parametrize("argv,message", [
     (["--model", "glove", "--eta", "1e30", "--epochs", "2"], "diverged in epoch 1: the loss became NaN"),
     (["--model", "glove", "--eta", "1000", "--epochs", "2"], "diverged in epoch 1: the mean loss"),
-    (["--model", "glove", "--eta", "0"], "learning_rate must be > 0"),
+    (["--model", "glove", "--eta", "0"], "--eta must be > 0"),
     (["--model", "ppmi-svd", "--dim", "100000"], "must be smaller than the vocabulary"),
     (["--model", "glove", "--checkpoint-every", "1"], "--checkpoint-every needs --checkpoint"),
     (["--model", "ppmi-svd", "--checkpoint", "c.fv"], "--checkpoint"),

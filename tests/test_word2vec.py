@@ -323,12 +323,17 @@ def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monk
 
 
 def test_call_tokens_keep_enough_merges_per_epoch():
-    from fastvec.word2vec import HOT_MIN_MERGES, HOT_SLICE_TOKENS, SLICE_TOKENS, call_tokens
+    from fastvec.word2vec import HOT_MIN_MERGES, HOT_SLICE_TOKENS, MAX_ITEM_TOKENS, SLICE_TOKENS, call_tokens
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000) == HOT_SLICE_TOKENS == 1 << 20
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=10**6) == SLICE_TOKENS == 1 << 18
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=HOT_MIN_MERGES * 500_000) == 500_000
     assert call_tokens(cbow=True, hot_rows=0, n_tokens=10**9) == SLICE_TOKENS
     assert call_tokens(cbow=False, hot_rows=8192, n_tokens=10**9) == SLICE_TOKENS
+    # heavier work per token, fewer tokens per call (Ctrl-C within a second), never below one item
+    assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=300 * 5 * 6) == SLICE_TOKENS // 3
+    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000, work=200 * 10 * 6) == HOT_SLICE_TOKENS // 4
+    assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10**9) == MAX_ITEM_TOKENS
+    assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10) == SLICE_TOKENS
 
 
 def test_automatic_hot_rows_only_for_large_corpora_classic_kernels_and_threads():
@@ -554,6 +559,18 @@ def test_one_shot_callbacks_and_sentences_are_refused(small_text):
 def test_checkpoint_path_of_the_wrong_type_is_named(path, small_text):
     with pytest.raises(TypeError, match="checkpoint_path must be a str or os.PathLike"):
         Word2Vec(epochs=1, checkpoint_every=1, checkpoint_path=path, progress=False).fit(small_text)
+
+
+def test_a_device_or_fifo_as_checkpoint_path_is_refused_before_training(tmp_path, small_text):
+    import os
+    fifo = tmp_path / "ck.fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/null", fifo):
+        for model in (Word2Vec(epochs=1, checkpoint_every=1, checkpoint_path=path, progress=False),
+                      fastvec.GloVe(epochs=1, checkpoint_every=1, checkpoint_path=path, progress=False)):
+            with pytest.raises(OSError, match="not a regular file"):
+                model.fit(small_text)
+            assert not hasattr(model, "epochs_trained_")
 
 
 def test_save_refuses_parameters_that_load_would_refuse(tmp_path, small_text):
