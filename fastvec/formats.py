@@ -339,6 +339,7 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
 def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory):
     declared = None
     line_no = 0
+    last = (b"\n", "", 0)   # the last vector's line, its word and line number
     if f.read(3) != _BOM:  # a UTF-8 byte order mark (Windows editors) is not part of the first word
         f.seek(0)
     if no_header:
@@ -399,12 +400,17 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
         except FloatingPointError:
             raise FormatError(path, f"line {line_no}: a value is outside the float32 range") from None
         out.add(parts[0].strip(), vec, f"line {line_no}")
+        last = (raw, parts[0].strip(), line_no)
         if max_memory is not None and declared is None and out.n * dim * 4 > max_memory:
             raise FormatError(path, f"the vectors need more than max_memory={max_memory} bytes")
     if out is None:
         raise FormatError(path, "no vectors found")
     if declared is not None and out.seen < declared:
         raise FormatError(path, f"truncated: header declares {declared} vectors but the file has {out.seen}")
+    if out.seen and not last[0].endswith(b"\n") and (limit is None or out.seen < limit):
+        # every writer ends its lines; a file cut inside a number still parses
+        _warnings.warn(f"{path}: line {last[2]} (the last) does not end with a newline: if the file was cut short, "
+                       f"the vector of {last[1]!r} may have lost digits")
     return out.finish()
 
 

@@ -1,5 +1,6 @@
 """Round trips in every file format, interoperability with gensim, and loader errors."""
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -302,3 +303,18 @@ def test_writers_refuse_values_the_file_cannot_hold(tmp_path, binary, value, dty
     vectors[1, 2] = 3.4e38   # the largest float32 range is fine
     write_word2vec(path, ["a", "bad", "c"], vectors, binary=binary, write_header=True)
     assert KeyedVectors.load_word2vec_format(path, binary=binary)["bad"][2] == np.float32(3.4e38)
+
+
+def test_a_text_file_cut_inside_a_number_warns(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\na 0.5 0.25\nb 0.125 0.0040518\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KeyedVectors.load_word2vec_format(path)
+    path.write_bytes(b"2 2\na 0.5 0.25\nb 0.125 0.00")   # the last value lost its digits
+    with pytest.warns(UserWarning, match="line 3 \\(the last\\) does not end with a newline.*'b' may have lost"):
+        kv = KeyedVectors.load_word2vec_format(path)
+    assert kv["b"][1] == 0.0
+    path.write_bytes(b"a 0.5 0.25\nb 0.125 0.00")
+    with pytest.warns(UserWarning, match="does not end with a newline"):
+        KeyedVectors.load_glove_format(path)
