@@ -157,8 +157,15 @@ class Vocabulary:
         return np.minimum(p, 1.0)
 
     def noise_distribution(self, exponent: float = 0.75) -> np.ndarray:
-        """Negative-sampling distribution, proportional to count**exponent."""
-        weights = self.counts.astype(np.float64) ** exponent
+        """Negative-sampling distribution, proportional to count**exponent. A negative exponent
+        needs every count > 0 (0**exponent has no finite value): ValueError otherwise."""
+        counts = self.counts.astype(np.float64)
+        if exponent < 0 and len(counts) and counts.min() <= 0:
+            zero = self.index_to_key[int(np.argmin(counts))]
+            raise ValueError(f"ns_exponent={exponent} is negative, but {int((counts <= 0).sum())} word(s) of the "
+                             f"vocabulary have count 0 (e.g. {zero!r}): count**ns_exponent is infinite for them; "
+                             "use ns_exponent >= 0 or a vocabulary without them")
+        weights = counts ** exponent
         return weights / weights.sum()
 
     # -- encoding -------------------------------------------------------------------------

@@ -45,10 +45,14 @@ SLICE_TOKENS = 1 << 18
 #: HOT_MIN_MERGES merges per epoch (benchmarks/RESULTS.md, "Scaling").
 HOT_SLICE_TOKENS = 1 << 20
 HOT_MIN_MERGES = 16
-#: The work per token the call sizes above are meant for: vector_size x window x (negative + 1)
-#: at the defaults (100 x 5 x 6). Heavier settings train fewer tokens per call, so that Ctrl-C
-#: still stops within a second (vector_size=3000 would otherwise take several).
-REFERENCE_WORK = 100 * 5 * 6
+#: The work per token the call sizes above are meant for: (vector_size + EXAMPLE_COST) x window x
+#: (negative + 1) at the defaults. Heavier settings train fewer tokens per call, so that Ctrl-C
+#: still stops within a second (vector_size=3000 would otherwise take several); the smallest
+#: call is one work item. EXAMPLE_COST: the fixed cost of an example (draws, lookups, the
+#: loop), in dimensions' worth of time (one thread: about 15 ns an example at vector_size 1,
+#: 53 ns at 100).
+EXAMPLE_COST = 40
+REFERENCE_WORK = (100 + EXAMPLE_COST) * 5 * 6
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
 AUTO_HOT_ROWS = 8192
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
@@ -117,7 +121,8 @@ def max_item_tokens(items: np.ndarray) -> int:
 def call_tokens(*, cbow: bool, hot_rows: int, n_tokens: int, work: int = REFERENCE_WORK) -> int:
     """Tokens per kernel call: SLICE_TOKENS, or for CBOW with hot rows n_tokens / HOT_MIN_MERGES
     clipped to [SLICE_TOKENS, HOT_SLICE_TOKENS]; divided by work / REFERENCE_WORK when the work
-    per token (vector_size x window x (negative + 1)) is larger, down to MAX_ITEM_TOKENS."""
+    per token ((vector_size + EXAMPLE_COST) x window x (negative + 1)) is larger, down to
+    MAX_ITEM_TOKENS."""
     tokens = SLICE_TOKENS if not (cbow and hot_rows) else \
         max(SLICE_TOKENS, min(HOT_SLICE_TOKENS, n_tokens // HOT_MIN_MERGES))
     return max(MAX_ITEM_TOKENS, tokens * REFERENCE_WORK // max(work, REFERENCE_WORK))
@@ -395,7 +400,7 @@ class Word2Vec(Estimator):
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
-        work = int(self.vector_size) * int(self.window) * (int(self.negative) + 1)
+        work = (int(self.vector_size) + EXAMPLE_COST) * int(self.window) * (int(self.negative) + 1)
         slices = slice_bounds(items, call_tokens(cbow=not self.sg, hot_rows=hot_rows, n_tokens=n_tokens, work=work))
         self._weights_changed()
 

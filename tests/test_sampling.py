@@ -77,3 +77,11 @@ def test_different_seeds_give_different_streams():
     a, b = draw_noise(table, 1000, seed=1), draw_noise(table, 1000, seed=2)
     assert not np.array_equal(a, b)
     np.testing.assert_array_equal(a, draw_noise(table, 1000, seed=1))
+
+
+def test_a_negative_ns_exponent_needs_every_count_above_zero():
+    vocab = Vocabulary(["a", "b", "c"], [5, 2, 0])
+    assert np.allclose(vocab.noise_distribution(0.75), np.array([5, 2, 0]) ** 0.75 / (5 ** 0.75 + 2 ** 0.75))
+    with pytest.raises(ValueError, match="ns_exponent=-0.5 is negative, but 1 word.* count 0 .*'c'"):
+        vocab.noise_distribution(-0.5)
+    assert np.allclose(Vocabulary(["a", "b"], [4, 1]).noise_distribution(-1.0), [0.2, 0.8])

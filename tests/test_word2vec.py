@@ -323,15 +323,17 @@ def test_cbow_with_hot_rows_trains_longer_slices_between_merges(small_text, monk
 
 
 def test_call_tokens_keep_enough_merges_per_epoch():
-    from fastvec.word2vec import HOT_MIN_MERGES, HOT_SLICE_TOKENS, MAX_ITEM_TOKENS, SLICE_TOKENS, call_tokens
+    from fastvec.word2vec import (EXAMPLE_COST, HOT_MIN_MERGES, HOT_SLICE_TOKENS, MAX_ITEM_TOKENS, REFERENCE_WORK,
+                                  SLICE_TOKENS, call_tokens)
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000) == HOT_SLICE_TOKENS == 1 << 20
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=10**6) == SLICE_TOKENS == 1 << 18
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=HOT_MIN_MERGES * 500_000) == 500_000
     assert call_tokens(cbow=True, hot_rows=0, n_tokens=10**9) == SLICE_TOKENS
     assert call_tokens(cbow=False, hot_rows=8192, n_tokens=10**9) == SLICE_TOKENS
     # heavier work per token, fewer tokens per call (Ctrl-C within a second), never below one item
-    assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=300 * 5 * 6) == SLICE_TOKENS // 3
-    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000, work=200 * 10 * 6) == HOT_SLICE_TOKENS // 4
+    assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=REFERENCE_WORK * 3) == SLICE_TOKENS // 3
+    assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000, work=REFERENCE_WORK * 4) == HOT_SLICE_TOKENS // 4
+    assert REFERENCE_WORK == (100 + EXAMPLE_COST) * 5 * 6   # the defaults: unchanged call sizes
     assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10**9) == MAX_ITEM_TOKENS
     assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10) == SLICE_TOKENS
 
