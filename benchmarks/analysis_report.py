@@ -169,24 +169,21 @@ def _timed(call) -> float:
     return time.perf_counter() - t0
 
 
-def figures(kv, history: list, variants: dict, out: Path) -> list[Path]:
+def figures(kv, history: list, variants: dict, out: Path, name: str = "wiki17m") -> list[Path]:
+    """The five figures, named and titled after the corpus ``name`` (so that a run on another
+    corpus does not replace the committed wiki17m figures)."""
     from fastvec import plot
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "training": out / "analysis_training_wiki17m.png",
-        "spectrum": out / "analysis_spectrum_wiki17m.png",
-        "projection": out / "analysis_projection_wiki17m.png",
-        "analogy": out / "analysis_analogy_wiki17m.png",
-        "concentration": out / "analysis_concentration_wiki17m.png",
-    }
-    plot.plot_training_curves(history, title=f"skip-gram on wiki17m, {len(history)} epochs", path=paths["training"])
+    paths = {kind: out / f"analysis_{kind}_{name}.png"
+             for kind in ("training", "spectrum", "projection", "analogy", "concentration")}
+    plot.plot_training_curves(history, title=f"skip-gram on {name}, {len(history)} epochs", path=paths["training"])
     chosen = {k: v for k, v in variants.items() if k in ("raw vectors", "center") or "(d/100)" in k or "D=3" in k}
-    plot.plot_spectrum(chosen, title="spectrum of W^T W, wiki17m skip-gram", path=paths["spectrum"])
+    plot.plot_spectrum(chosen, title=f"spectrum of W^T W, {name} skip-gram", path=paths["spectrum"])
     words = [w for w in PROJECTION_WORDS if w in kv]
-    plot.plot_projection(kv, words, title="countries and capitals (PCA), wiki17m skip-gram", path=paths["projection"])
+    plot.plot_projection(kv, words, title=f"countries and capitals (PCA), {name} skip-gram", path=paths["projection"])
     plot.plot_analogy(kv, path=paths["analogy"])
-    plot.plot_distance_concentration(points={"wiki17m SG": kv, "wiki17m SG, unit length": A.normalize(kv)},
+    plot.plot_distance_concentration(points={f"{name} SG": kv, f"{name} SG, unit length": A.normalize(kv)},
                                      path=paths["concentration"])
     return list(paths.values())
 
@@ -253,7 +250,8 @@ def main() -> int:
         sections.append(f"### Online vs static loss ({Path(loss_corpus).name}, {args.epochs} epochs, 1 thread)\n\n"
                         + static_vs_online_loss(loss_corpus, args.epochs, args.seed, cache))
     if "figures" in wanted:
-        paths = figures(kv, history, variants, Path(args.figures))
+        name = "wiki17m" if not args.corpus else Path(args.corpus).name.split(".")[0]
+        paths = figures(kv, history, variants, Path(args.figures), name)
         sections.append("Figures: " + ", ".join(
             f"`{p.relative_to(HERE.parent) if p.is_relative_to(HERE.parent) else p}`" for p in paths))
     text = "\n\n".join(sections) + "\n"

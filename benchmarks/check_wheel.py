@@ -538,6 +538,10 @@ def main(argv=None) -> int:
         summary["passed"] = False
         summary["failure"] = str(e)
         print(f"\nFAILED: {e}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - any other failure is still a failed check, with a summary
+        summary["passed"] = False
+        summary["failure"] = f"{type(e).__name__}: {e}"
+        print(f"\nFAILED: {type(e).__name__}: {e}", file=sys.stderr)
     summary["seconds"] = time.perf_counter() - started_all
     summary["machine"]["load_avg_end"] = os.getloadavg()
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))

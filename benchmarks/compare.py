@@ -99,10 +99,16 @@ def run_gensim(s, corpus, threads, out):
             "version": gensim.__version__}
 
 
+def _word2vec_binary() -> str | None:
+    """word2vec.c's binary: on PATH, or beside this interpreter (where pip puts it)."""
+    binary = shutil.which("word2vec") or str(Path(sys.executable).parent / "word2vec")
+    return binary if os.path.isfile(binary) and os.access(binary, os.X_OK) else None
+
+
 @runner(["sg", "cbow"], "word2vec.c")
 def run_word2vec_c(s, corpus, threads, out):
-    binary = shutil.which("word2vec") or str(Path(sys.executable).parent / "word2vec")
-    if not os.path.exists(binary):
+    binary = _word2vec_binary()
+    if binary is None:
         raise RuntimeError("word2vec binary not found (pip install word2vec)")
     cmd = [binary, "-train", corpus, "-output", out, "-cbow", str(int(not s["sg"])), "-size", str(s["dim"]),
            "-window", str(s["window"]), "-negative", str(s["negative"]), "-hs", "0", "-sample", str(s["sample"]),
@@ -190,9 +196,14 @@ def _version(dist: str) -> str:
         return ""
 
 
-def available(impl: str) -> bool:
-    module = {"fastvec": "fastvec", "gensim": "gensim", "fasttext": "fasttext", "word2vec.c": "word2vec"}.get(impl)
-    return module is None or importlib.util.find_spec(module) is not None
+def available(impl: str) -> str | None:
+    """None if ``impl`` can run here, else why not (printed: a requested peer is never dropped silently)."""
+    if impl not in {"fastvec", "gensim", "fasttext", "word2vec.c"}:
+        return "unknown implementation (fastvec, gensim, word2vec.c, fasttext)"
+    if impl == "word2vec.c":   # the binary runs, built by the PyPI package `word2vec` (pip install word2vec)
+        return None if _word2vec_binary() else "no word2vec binary (pip install word2vec builds it)"
+    module = {"fastvec": "fastvec", "gensim": "gensim", "fasttext": "fasttext"}[impl]
+    return None if importlib.util.find_spec(module) is not None else f"module {module} not installed"
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,6 +319,9 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
         lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {r['whole_seconds']:.1f} | "
                      f"{r['train_seconds']:.1f} | {words / 1e3:,.0f}k | {r['peak_rss_mb']:.0f} | {quality} | "
                      f"{r.get('wordsim353', float('nan')):.3f} | {r.get('simlex999', float('nan')):.3f} | {ratio} |")
+    notes = sorted({f"{r['impl']} ({r['job']}): {r['note']}" for r in rows if r.get("note")})
+    if notes:   # what a row's figures mean where the peers differ (e.g. fastText's train includes its vocabulary)
+        lines += ["", "Notes: " + "; ".join(notes) + "."]
     return "\n".join(lines)
 
 
@@ -343,6 +357,13 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="also write all results as JSON here")
     p.add_argument("--run-one", nargs=5, metavar=("JOB", "IMPL", "CORPUS", "THREADS", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    known_impls = {impl for runners in RUNNERS.values() for impl in runners}
+    unknown = [i for i in args.impls.split(",") if i not in known_impls]
+    unknown_jobs = [j for j in args.jobs.split(",") if j not in RUNNERS]
+    if unknown or unknown_jobs:
+        p.error(f"unknown {'implementation(s) ' + ', '.join(unknown) if unknown else ''}"
+                f"{'; ' if unknown and unknown_jobs else ''}{'job(s) ' + ', '.join(unknown_jobs) if unknown_jobs else ''} "
+                f"(implementations: {', '.join(sorted(known_impls))}; jobs: {', '.join(RUNNERS)})")
 
     if args.run_one:
         job, impl, corpus, threads, out = args.run_one
@@ -360,7 +381,11 @@ def main(argv=None) -> int:
         for job in args.jobs.split(","):
             for impl in args.impls.split(","):
                 for threads in [int(t) for t in args.threads.split(",")]:
-                    if impl not in RUNNERS.get(job, {}) or not available(impl):
+                    if impl not in RUNNERS.get(job, {}):
+                        continue   # e.g. GloVe has no gensim runner: the peers differ by job
+                    missing = available(impl)
+                    if missing:
+                        print(f"skipping {job} {impl}: {missing}", file=sys.stderr, flush=True)
                         continue
                     runs = []
                     for i in range(args.repeat):
@@ -369,7 +394,8 @@ def main(argv=None) -> int:
                         runs.append(spawn(job, impl, corpus, threads, workdir, seed))
                     ok = [r for r in runs if "error" not in r]
                     if ok:
-                        result = dict(sorted(ok, key=lambda r: r["whole_seconds"])[len(ok) // 2])
+                        # the median run (of an even number, the faster of the two middle ones)
+                        result = dict(sorted(ok, key=lambda r: r["whole_seconds"])[(len(ok) - 1) // 2])
                         result["all_whole_seconds"] = [r["whole_seconds"] for r in ok]
                         for key in QUALITY:
                             if all(key in r for r in ok):

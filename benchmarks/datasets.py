@@ -28,7 +28,8 @@ def wiki17m() -> Path:
     if target.exists() and target.stat().st_size == 101_378_347:
         return target
     if not WIKI17M_XZ.exists():
-        raise FileNotFoundError(f"{WIKI17M_XZ} not found; pass --corpus")
+        raise FileNotFoundError(f"{WIKI17M_XZ} not found: give the scripts a corpus (--corpus, or "
+                                "FASTVEC_BENCH_CORPUS for benchmarks/test_micro.py)")
     tmp = target.with_suffix(".tmp")
     digest = hashlib.sha256()
     with lzma.open(WIKI17M_XZ, "rb") as src, open(tmp, "wb") as dst:

@@ -2,6 +2,10 @@
 
     pytest benchmarks/test_micro.py --benchmark-only --benchmark-columns=median,iqr,rounds
 
+(needs the benchmark extra: pip install ".[benchmark]"). The corpus benchmarks read wiki17m
+(../shared/data/wiki17m.txt.xz, decompressed once into a cache); FASTVEC_BENCH_CORPUS=path.txt
+runs them on another text file, e.g. a small one for a quick check.
+
 Each fastvec benchmark records its throughput in ``extra_info``; where a peer offers the same
 operation (gensim), it is measured in the same run so that ratios, not absolute times, are
 compared. Speed goals live here and in compare.py, never in the unit tests.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -24,7 +29,7 @@ HAVE_GENSIM = importlib.util.find_spec("gensim") is not None
 
 @pytest.fixture(scope="module")
 def corpus_path() -> str:
-    return str(wiki17m())
+    return os.environ.get("FASTVEC_BENCH_CORPUS") or str(wiki17m())
 
 
 @pytest.fixture(scope="module")

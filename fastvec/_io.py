@@ -150,11 +150,12 @@ def _resolve_target(path: str) -> str:
     if not os.path.islink(path):
         return path
     try:
-        return os.path.realpath(path, strict=True)
+        os.stat(path)   # follows the links (realpath's strict= needs Python 3.10)
     except FileNotFoundError:
         return os.path.realpath(path)  # a dangling link: its target is created
     except OSError as e:  # a loop of links
         raise OSError(e.errno, f"{path}: cannot resolve the symbolic link ({e.strerror})") from None
+    return os.path.realpath(path)
 
 
 def _set_mode(fd: int, tmp: str | None, old: os.stat_result | None) -> None:
