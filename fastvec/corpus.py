@@ -94,6 +94,10 @@ def _open_binary(path: str):
 
 
 _MAX_SPACE_BYTES = max(len(ws) for ws in _WHITESPACE) - 1   # bytes of a whitespace character cut short
+# the longest carry between blocks that may still hold a token of MAX_TOKEN_BYTES: the token
+# plus the first bytes of a multi-byte whitespace character the block cut short (beyond it the
+# run is skipped; shorter carries go to the next block, whose tokenizer applies the limit)
+_CARRY_LIMIT = MAX_TOKEN_BYTES + _MAX_SPACE_BYTES
 
 
 def _last_whitespace(data: bytes) -> int:
@@ -176,7 +180,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 skipping = False
             cut = _last_whitespace(data)
             if cut < 0:
-                if len(data) > MAX_TOKEN_BYTES:
+                if len(data) > _CARRY_LIMIT:
                     stats.skipped_long_tokens += 1
                     skipping = True
                     carry = data[-_MAX_SPACE_BYTES:]
@@ -184,7 +188,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                     carry = data
                 continue
             carry = data[cut + 1:]
-            if len(carry) > MAX_TOKEN_BYTES:
+            if len(carry) > _CARRY_LIMIT:
                 stats.skipped_long_tokens += 1
                 carry = carry[-_MAX_SPACE_BYTES:]
                 skipping = True
@@ -193,11 +197,64 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
         yield _valid_utf8(carry, stats)
 
 
-def _tokenized_blocks(blocks: Iterable[bytes], tokenizer: Tokenizer) -> Iterator[bytes]:
-    """Apply a str tokenizer to each line piece and re-join as normalised bytes."""
-    for block in blocks:
-        lines = block.decode("utf-8").split("\n")
-        yield "\n".join(" ".join(tokenizer(line)) for line in lines).encode("utf-8")
+def iter_file_lines(path: str | os.PathLike, stats: ReadStats) -> Iterator[str]:
+    """The lines of a text file, each whole whatever its length (without its newline), as
+    str with invalid UTF-8 replaced and counted: what a tokenizer is given (a piece of a line
+    could cut a word, or the id a tokenizer expects at the start of a line)."""
+    path = check_readable_file(path, "corpus file")
+    stats.sources.append(path)
+    with _open_binary(path) as f:
+        try:
+            pending = f.read(1 << 16)
+            _check_not_binary(path, pending)
+            while True:
+                newline = pending.find(b"\n")
+                if newline < 0:
+                    more = f.readline()   # up to the next newline, however far
+                    if more:
+                        pending += more
+                        continue
+                    if not pending:
+                        break
+                    line, pending = pending, b""
+                else:
+                    line, pending = pending[:newline + 1], pending[newline + 1:]
+                stats.bytes += len(line)
+                if b"\x00" in line:
+                    stats.nul_bytes += line.count(b"\x00")
+                yield _valid_utf8(line, stats).decode("utf-8").rstrip("\n")
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:   # zlib: corrupt .gz data
+            raise OSError(f"{path}: read failed ({e})") from e
+
+
+def _tokenized_lines(lines: Iterable[str], tokenizer: Tokenizer, path: str) -> Iterator[bytes]:
+    """Blocks of about BLOCK_BYTES for the counter: each line's tokens joined by spaces, one
+    line each. A token holding whitespace would be split there by the counter, and a newline
+    would start a new sentence: ValueError naming the line and the token instead."""
+    parts: list[str] = []
+    size = 0
+    for n, line in enumerate(lines, 1):
+        tokens = tokenizer(line)
+        if isinstance(tokens, str):
+            raise TypeError(f"{path}: line {n}: the tokenizer returned a str, not a list of tokens")
+        tokens = [t for t in tokens if t != ""]
+        try:
+            text = " ".join(tokens)
+        except TypeError:
+            bad = next(t for t in tokens if not isinstance(t, str))
+            raise TypeError(f"{path}: line {n}: the tokenizer returned a {type(bad).__name__} token {bad!r}; "
+                            "tokens must be str") from None
+        if len(text.split()) != len(tokens):
+            bad = next(t for t in tokens if len(t.split()) != 1)
+            raise ValueError(f"{path}: line {n}: the tokenizer returned the token {bad[:40]!r}, which holds "
+                             "whitespace; tokens are words without whitespace (join its parts, e.g. with '_')")
+        parts.append(text)
+        size += len(text) + 1
+        if size >= BLOCK_BYTES:
+            yield ("\n".join(parts) + "\n").encode("utf-8")
+            parts, size = [], 0
+    if parts:
+        yield ("\n".join(parts) + "\n").encode("utf-8")
 
 
 def iter_token_lists(corpus: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:

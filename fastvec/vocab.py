@@ -6,6 +6,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from fastvec import _warnings
 from fastvec._io import FormatError, load_container, save_container, saved_int
 from fastvec._text import WordTable, compact_ids
 from fastvec.corpus import (
@@ -14,10 +15,11 @@ from fastvec.corpus import (
     ReadStats,
     Tokenizer,
     _resolve_tokenizer,
-    _tokenized_blocks,
+    _tokenized_lines,
     check_reiterable,
     is_path,
     iter_file_blocks,
+    iter_file_lines,
     iter_token_lists,
 )
 
@@ -29,8 +31,11 @@ def _encode_word(word: str) -> bytes:
 
 
 def _file_blocks(path, stats: ReadStats, tokenizer: Tokenizer | None) -> Iterator[bytes]:
-    blocks = iter_file_blocks(path, stats)
-    return _tokenized_blocks(blocks, tokenizer) if tokenizer is not None else blocks
+    """Blocks of text for the counter: the file as it is, or its lines through ``tokenizer``
+    (whole lines: the tokenizer sees every line as it is)."""
+    if tokenizer is None:
+        return iter_file_blocks(path, stats)
+    return _tokenized_lines(iter_file_lines(path, stats), tokenizer, os.fspath(path))
 
 
 class Vocabulary:
@@ -42,12 +47,21 @@ class Vocabulary:
 
     def __init__(self, words: Sequence[str], counts: Sequence[int] | np.ndarray, *, min_count: int = 1,
                  raw_tokens: int | None = None, stats: ReadStats | None = None):
-        counts = np.asarray(counts, dtype=np.int64)
+        words = list(words)
+        for w in words:
+            if not isinstance(w, str):
+                raise TypeError(f"words must be str, got {type(w).__name__} {w!r}")
+        given = np.asarray(counts)
+        if given.dtype.kind == "f" and not np.array_equal(given, np.floor(given)):
+            raise ValueError("counts must be whole numbers")   # never truncated silently
+        if given.dtype.kind not in "iuf" and given.size:
+            raise TypeError(f"counts must be integers, not {given.dtype}")
+        counts = given.astype(np.int64)
         if counts.ndim != 1 or len(counts) != len(words):
             raise ValueError(f"{len(words)} words but {counts.size} counts")
         if len(counts) and counts.min() < 0:
             raise ValueError("counts must be non-negative")
-        self.index_to_key: list[str] = list(words)
+        self.index_to_key: list[str] = words
         self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
         if len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("words must be distinct")
@@ -95,6 +109,8 @@ class Vocabulary:
             where = os.fspath(corpus)
         else:
             check_reiterable(corpus)
+            if tokenizer is not None:
+                _warnings.warn("tokenizer applies to text files: the token lists of this corpus are used as they are")
             for batch in _token_batches(corpus, stats):
                 stats.tokens += table.add_tokens(batch[0], limit)
             where = "corpus iterable"
@@ -108,6 +124,9 @@ class Vocabulary:
         if stats.tokens == 0:
             raise ValueError(f"{where}: the corpus is empty (no tokens)")
         counts = table.counts()
+        if not len(counts):   # max_vocab_size pruning dropped every word
+            raise ValueError(f"{where}: no word occurs at least min_count={min_count} times (pruning to "
+                             "max_vocab_size dropped every word); raise max_vocab_size")
         if counts.max() < min_count:
             raise ValueError(f"{where}: no word occurs at least min_count={min_count} times "
                              f"({len(counts)} distinct words, the most frequent occurs {int(counts.max())} "
@@ -269,6 +288,20 @@ class _GrowableIds:
         return np.concatenate(self.chunks + [self.current[:self.pos]])
 
 
+def _first_capacity(size: int) -> int:
+    """ids reserved up front for a plain file of ``size`` bytes: its upper bound (a token
+    takes at least 2 bytes, with its separator), but at most an eighth of the machine's memory
+    in bytes: a reservation larger than RAM is refused outright under Linux's default
+    overcommit, even though typical text needs about a fifth of the bound; past the
+    reservation the buffer grows in chunks."""
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):   # not on every platform
+        ram = 0
+    bound = size // 2 + 1
+    return min(bound, max(1 << 20, ram // 8)) if ram > 0 else bound
+
+
 def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer | None,
                  count: bool, report: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Encode a text file with ``table`` (adding and counting new words when ``count``);
@@ -277,7 +310,7 @@ def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer 
     path = os.fspath(path)
     plain = not path.lower().endswith((".gz", ".bz2", ".xz", ".lzma"))
     size = os.path.getsize(path) if plain and os.path.isfile(path) else 0
-    buf = _GrowableIds(size // 2 + 1 if plain else 1 << 20)
+    buf = _GrowableIds(_first_capacity(size) if plain else 1 << 20)
     ends: list[np.ndarray] = []
     unknown = 0
     sentence_start = 0
@@ -336,6 +369,8 @@ def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None
         return Corpus(ids, offsets, vocabulary, raw_tokens=len(ids) + unknown)
     if isinstance(corpus, Iterable):
         check_reiterable(corpus)
+        if tokenizer is not None and report:
+            _warnings.warn("tokenizer applies to text files: the token lists of this corpus are used as they are")
     else:
         raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
                         f"not {type(corpus).__name__}")

@@ -329,3 +329,71 @@ def test_max_vocab_size_still_counts_then_encodes(tmp_path):
     c = Corpus.build(path, min_count=2, max_vocab_size=50)
     assert "late" in c.vocabulary and "a" in c.vocabulary
     assert int(np.sum(c.ids == c.vocabulary.key_to_index["late"])) == 10
+
+
+def test_a_tokenizer_sees_every_line_whole(tmp_path, monkeypatch):
+    """Lines longer than the read block, long runs without spaces: the tokenizer gets each line
+    once and as it is (it used to get pieces of long lines, and long runs were dropped first)."""
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    seen = []
+
+    def by_field(line):   # "id<TAB>text": a tokenizer that needs the whole line
+        seen.append(line)
+        doc_id, text = line.split("\t")
+        return text.split(",")
+    long_line = "doc1\t" + ",".join(["alpha", "beta"] * 200)   # 2,400 bytes, no space at all
+    path = write_text(tmp_path / "c.txt", long_line + "\ndoc2\talpha,gamma\n")
+    vocab = Vocabulary.build(path, min_count=1, tokenizer=by_field)
+    assert seen == [long_line, "doc2\talpha,gamma"]
+    assert dict(zip(vocab.index_to_key, vocab.counts.tolist())) == {"alpha": 201, "beta": 200, "gamma": 1}
+    corpus = Corpus.build(path, min_count=1, tokenizer=by_field)
+    assert corpus.n_tokens == 402 and len(corpus) == 2
+    chars = Vocabulary.build(write_text(tmp_path / "cjk.txt", "東京" * 1000 + "\n"), min_count=1, tokenizer=list)
+    assert dict(zip(chars.index_to_key, chars.counts.tolist())) == {"東": 1000, "京": 1000}
+
+
+@pytest.mark.parametrize("token", ["new york", "a\nb", "tab\there"])
+def test_tokens_holding_whitespace_are_refused(tmp_path, token):
+    path = write_text(tmp_path / "c.txt", "x y\n")
+    with pytest.raises(ValueError, match=r"line 1: the tokenizer returned the token .* which holds whitespace"):
+        Vocabulary.build(path, min_count=1, tokenizer=lambda line: [token, "ok"])
+    with pytest.raises(TypeError, match="line 1: the tokenizer returned a int token"):
+        Vocabulary.build(path, min_count=1, tokenizer=lambda line: ["ok", 3])
+
+
+def test_a_token_just_under_the_limit_before_a_cut_whitespace_character_is_kept(tmp_path, monkeypatch):
+    """1,023 bytes, then U+3000 (3 bytes) cut by the end of a read block: kept, as str.split keeps it."""
+    token = "x" * 1023
+    text = "a " + token + "\u3000b\n"
+    for block in range(1020, 1030):
+        monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", block)
+        vocab = Vocabulary.build(write_text(tmp_path / "c.txt", text), min_count=1)
+        assert token in vocab and vocab.stats.skipped_long_tokens == 0, block
+    with pytest.warns(UserWarning, match="skipped 1 token"):
+        vocab = Vocabulary.build(write_text(tmp_path / "c.txt", "a " + "x" * 1025 + "\u3000b\n"), min_count=1)
+    assert "x" * 1025 not in vocab and vocab.stats.skipped_long_tokens == 1
+
+
+def test_pruning_every_word_and_bad_vocabulary_arguments():
+    with pytest.raises(ValueError, match="pruning to max_vocab_size dropped every word"):
+        Vocabulary.build([["a", "b"]], min_count=1, max_vocab_size=1)
+    for words, counts, error in [([1, "b"], [1, 1], TypeError), ([None], [1], TypeError), ([b"a"], [1], TypeError),
+                                 (["a", "b"], [2.9, 0.5], ValueError), (["a"], ["x"], TypeError),
+                                 (["a", "a"], [1, 1], ValueError), (["a"], [-1], ValueError)]:
+        with pytest.raises(error):
+            Vocabulary(words, counts)
+    assert Vocabulary(["a", "b"], [3.0, 1.0]).counts.tolist() == [3, 1]
+
+
+def test_a_tokenizer_with_token_lists_says_it_is_not_applied():
+    lists = [["The", "Cat"], ["the", "cat"]] * 3
+    with pytest.warns(UserWarning, match="tokenizer applies to text files"):
+        corpus = Corpus.build(lists, min_count=1, tokenizer="simple")
+    assert corpus.vocabulary.index_to_key == ["The", "Cat", "the", "cat"]
+
+
+def test_the_first_reservation_for_ids_is_bounded_by_the_machine():
+    from fastvec.vocab import _first_capacity
+    assert _first_capacity(1000) == 501
+    ram = __import__("os").sysconf("SC_PHYS_PAGES") * __import__("os").sysconf("SC_PAGE_SIZE")
+    assert _first_capacity(100 * ram) == max(1 << 20, ram // 8) < 50 * ram
