@@ -9,11 +9,11 @@ import numbers
 import os
 import sys
 import time
-from fastvec import _warnings
 from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
 
+from fastvec import _warnings
 from fastvec._io import FormatError, finite_or_null, first_non_finite_row, load_container, save_container
 from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.vocab import Vocabulary

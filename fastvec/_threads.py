@@ -4,9 +4,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from fastvec import _warnings
 
-from fastvec import _runtime
+from fastvec import _runtime, _warnings
 
 
 def available_cores() -> int:

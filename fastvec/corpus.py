@@ -17,13 +17,14 @@ import gzip
 import lzma
 import os
 import re
-from fastvec import _warnings
+import sys
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
+from fastvec import _warnings
 from fastvec._io import FormatError, check_readable_file, load_container, save_container, saved_int
 from fastvec._memory import release_free_heap
 from fastvec._text import MAX_TOKEN_BYTES
@@ -35,15 +36,34 @@ BLOCK_BYTES = 1 << 23
 # what separates tokens: str.split()'s whitespace in UTF-8, and NUL (as fastvec._text has it)
 _WHITESPACE = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00", b"\x1c", b"\x1d", b"\x1e", b"\x1f") + tuple(
     chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000))
-_WORD_RE = re.compile(r"\w+")
+_WORD_RE: re.Pattern | None = None
 
 Tokenizer = Callable[[str], Iterable[str]]
 CorpusLike = Union[str, os.PathLike, Iterable[Sequence[str]], "Corpus"]
 
 
+def _word_pattern() -> re.Pattern:
+    """Runs of Unicode word characters as Unicode defines them (UTS #18): Python's ``\\w`` plus
+    the combining marks (categories Mn, Mc, Me) and the joiners U+200C/U+200D, without which
+    Devanagari, Tamil or decomposed Latin text (``nai\\u0308ve``) would be cut inside words.
+    Built on first use (a pass over the code points, about 0.3 s)."""
+    global _WORD_RE
+    if _WORD_RE is None:
+        import unicodedata
+        marks = [c for c in range(0x300, sys.maxunicode + 1) if unicodedata.category(chr(c)).startswith("M")]
+        ranges, start = [], marks[0]
+        for prev, c in zip(marks, marks[1:] + [-1]):
+            if c != prev + 1:
+                ranges.append(f"\\U{start:08x}-\\U{prev:08x}" if prev > start else f"\\U{start:08x}")
+                start = c
+        _WORD_RE = re.compile(r"[\w\u200c\u200d" + "".join(ranges) + "]+")
+    return _WORD_RE
+
+
 def simple_tokenize(text: str) -> list[str]:
-    """Lowercase and keep runs of Unicode word characters (``\\w+``)."""
-    return _WORD_RE.findall(text.lower())
+    """Lowercase and keep runs of Unicode word characters: letters, digits, ``_`` and the
+    combining marks and joiners that are part of words (see :func:`_word_pattern`)."""
+    return _word_pattern().findall(text.lower())
 
 
 def _resolve_tokenizer(tokenizer: Tokenizer | str | None) -> Tokenizer | None:

@@ -20,12 +20,12 @@ import mmap
 import os
 import re
 import tempfile
-from fastvec import _warnings
 import zlib
 from typing import Sequence
 
 import numpy as np
 
+from fastvec import _warnings
 from fastvec._io import FormatError, atomic_write, check_readable_file
 
 _CHUNK_ROWS = 4096

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numbers
 import os
-from fastvec import _warnings
 from typing import Any, Iterable
 
 import numpy as np
 
-from fastvec import _dispatch
+from fastvec import _dispatch, _warnings
 from fastvec._base import (
     EpochLoop,
     Estimator,

@@ -397,3 +397,13 @@ def test_the_first_reservation_for_ids_is_bounded_by_the_machine():
     assert _first_capacity(1000) == 501
     ram = __import__("os").sysconf("SC_PHYS_PAGES") * __import__("os").sysconf("SC_PAGE_SIZE")
     assert _first_capacity(100 * ram) == max(1 << 20, ram // 8) < 50 * ram
+
+
+def test_simple_tokenizer_keeps_combining_marks_inside_words():
+    """Unicode's word characters (UTS #18) include the combining marks: Devanagari and Tamil
+    vowel signs, decomposed accents, the dot that lowercasing adds to İ."""
+    assert simple_tokenize("हिन्दी भाषा सुंदर है") == ["हिन्दी", "भाषा", "सुंदर", "है"]
+    assert simple_tokenize("தமிழ் மொழி") == ["தமிழ்", "மொழி"]
+    assert simple_tokenize("Nai\u0308ve, CAFÉ! don't x_y 42") == ["nai\u0308ve", "café", "don", "t", "x_y", "42"]
+    assert simple_tokenize("İstanbul") == ["i\u0307stanbul"]
+    assert simple_tokenize("\u0301 alone") == ["\u0301", "alone"]   # a stray mark is a word character too
