@@ -15,11 +15,14 @@ import math
 import numbers
 import os
 import threading
-from typing import Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Sequence, Union
 
 import numpy as np
 
 from fastvec._io import FormatError, first_non_finite_row, load_container, save_container
+
+if TYPE_CHECKING:
+    from fastvec.evaluation import AnalogyResult, PairsResult
 
 Query = Union[str, np.ndarray, Sequence[float]]
 _BATCH_ROWS = 1024
@@ -399,6 +402,101 @@ class KeyedVectors:
         cos = [(1.0 + unit @ full[r]) / 2.0 for r in rows]
         scores = cos[1] * cos[2] / (cos[0] + 1e-3)
         return self._rank(scores, topn, rows)
+
+    # -- more of gensim's KeyedVectors API ----------------------------------------------------
+    def get_mean_vector(self, keys: Sequence[Query], weights: Sequence[float] | None = None, *,
+                        pre_normalize: bool = True, post_normalize: bool = False,
+                        ignore_missing: bool = True) -> np.ndarray:
+        """Weighted mean of the vectors of ``keys`` (words or vectors), as gensim computes it:
+        words' unit vectors with ``pre_normalize``, divided by the sum of the absolute weights
+        of the keys used, scaled to unit length with ``post_normalize``. Unknown words are
+        skipped (``ignore_missing``) or a KeyError."""
+        if isinstance(keys, (str, np.ndarray)):
+            keys = [keys]
+        keys = list(keys)
+        if not keys:
+            raise ValueError("get_mean_vector needs at least one key")
+        w = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(keys),) or not np.isfinite(w).all():
+            raise ValueError(f"weights must be {len(keys)} finite numbers, one per key")
+        mean = np.zeros(self.vector_size, dtype=np.float64)
+        total = 0.0
+        for key, weight in zip(keys, w):
+            if isinstance(key, str):
+                if key not in self.key_to_index:
+                    if ignore_missing:
+                        continue
+                    raise KeyError(f"word {key!r} not in vocabulary")
+                vector = self.get_vector(key, norm=pre_normalize)
+            else:
+                vector = np.asarray(key, dtype=np.float64)
+                if vector.shape != (self.vector_size,) or not np.isfinite(vector).all():
+                    raise ValueError(f"vectors must be {self.vector_size} finite numbers")
+            mean += weight * vector
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        if post_normalize:
+            _, norm, top = _scaled_rows(mean[None, :])
+            if norm[0] > 0:
+                mean = mean / top[0] / norm[0]
+        return mean.astype(self._vectors.dtype)
+
+    def distances(self, word_or_vector: Query, other_words: Sequence[str] = ()) -> np.ndarray:
+        """Cosine distances (1 - cosine) from a word or vector to ``other_words`` (default: every
+        word, in index order). Zero vectors are at distance 1 (cosine 0), never NaN."""
+        u, _ = self._unit_query(word_or_vector)
+        if isinstance(other_words, str):
+            raise TypeError("other_words takes a list of words")
+        unit = self.get_normed_vectors()
+        others = unit if not len(other_words) else unit[[self.get_index(w) for w in other_words]]
+        return 1.0 - others.astype(np.float64) @ u
+
+    def closer_than(self, w1: str, w2: str) -> list[str]:
+        """The words closer to ``w1`` than ``w2`` is (``w1`` itself excluded), in index order."""
+        d = self.distances(w1)
+        i1 = self.get_index(w1)
+        return [self.index_to_key[i] for i in np.flatnonzero(d < d[self.get_index(w2)]) if i != i1]
+
+    def rank(self, w1: str, w2: str) -> int:
+        """Rank of ``w2`` among the neighbours of ``w1`` (1: the nearest), as gensim counts it."""
+        return len(self.closer_than(w1, w2)) + 1
+
+    def most_similar_cosmul(self, positive: Query | Sequence[Query] = (), negative: Query | Sequence[Query] = (),
+                            topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """gensim's 3CosMul over any number of terms (Levy & Goldberg 2014): words ranked by
+        prod cos'(x, p) / (prod cos'(x, n) + 1e-6) with cos' = (1 + cos) / 2; query words excluded.
+        (``analogy(a, b, c, method="3cosmul")`` is the three-word case with Levy and Goldberg's
+        epsilon, 1e-3, as the analogy evaluation uses.)"""
+        topn = self._check_topn(topn)
+        pos, neg = self._as_list(positive), self._as_list(negative)
+        if not pos:
+            raise ValueError("most_similar_cosmul needs at least one positive word")
+        unit = self.get_normed_vectors()[:self._limit(restrict_vocab)].astype(np.float64)
+        scores = np.ones(len(unit))
+        divisor = np.ones(len(unit))
+        exclude = []
+        for terms, out in ((pos, scores), (neg, divisor)):
+            for t in terms:
+                u, i = self._unit_query(t)
+                out *= (1.0 + unit @ u) / 2.0
+                exclude.append(i)
+        return self._rank(scores / (divisor + 1e-6) if neg else scores, topn, exclude)
+
+    def evaluate_word_analogies(self, analogies: str | os.PathLike | None = None, *, restrict_vocab: int = 30000,
+                                case_insensitive: bool = True, method: str = "3cosadd") -> "AnalogyResult":
+        """:func:`fastvec.evaluation.evaluate_word_analogies` on these vectors (the bundled
+        Google set by default): an ``AnalogyResult`` with ``accuracy`` and ``sections``."""
+        from fastvec.evaluation import evaluate_word_analogies
+        return evaluate_word_analogies(self, analogies, restrict_vocab=restrict_vocab,
+                                       case_insensitive=case_insensitive, method=method)
+
+    def evaluate_word_pairs(self, pairs: str | os.PathLike | None = None, *, restrict_vocab: int = 300000,
+                            case_insensitive: bool = True) -> "PairsResult":
+        """:func:`fastvec.evaluation.evaluate_word_pairs` on these vectors (the bundled
+        WordSim-353 by default): a ``PairsResult`` with ``spearman``, ``pearson``, ``oov_ratio``."""
+        from fastvec.evaluation import evaluate_word_pairs
+        return evaluate_word_pairs(self, pairs, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

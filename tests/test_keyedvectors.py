@@ -277,3 +277,36 @@ def test_ties_at_the_cut_are_broken_by_index():
         assert [w for w, _ in kv.most_similar_batch(["q", "t05"], topn=k)[0]] == everything[:k]
         assert [w for w, _ in kv.most_similar_batch(["t05"], topn=k)[0]] == \
             [w for w, _ in kv.most_similar("t05", topn=k)]
+
+
+def test_the_rest_of_gensims_query_api_gives_gensims_answers():
+    """get_mean_vector, distances, closer_than, rank, most_similar_cosmul against gensim on the same vectors."""
+    gensim = pytest.importorskip("gensim")
+    rng = np.random.default_rng(5)
+    keys = [f"w{i}" for i in range(60)]
+    vectors = rng.standard_normal((60, 12)).astype(np.float32)
+    kv = KeyedVectors(keys, vectors)
+    ref = gensim.models.KeyedVectors(12)
+    ref.add_vectors(keys, vectors)
+    for args, kw in [((["w1", "w2", "nope"],), {}), ((["w1", "w2"], [2.0, -1.0]), {"post_normalize": True}),
+                     (([vectors[3], "w4"],), {"pre_normalize": False})]:
+        np.testing.assert_allclose(kv.get_mean_vector(*args, **kw), ref.get_mean_vector(*args, **kw), atol=1e-5)
+    with pytest.raises(KeyError):
+        kv.get_mean_vector(["w1", "nope"], ignore_missing=False)
+    np.testing.assert_allclose(kv.distances("w7"), ref.distances("w7"), atol=1e-5)
+    np.testing.assert_allclose(kv.distances(vectors[7], ["w1", "w9"]), ref.distances(vectors[7], ["w1", "w9"]),
+                               atol=1e-5)
+    assert kv.closer_than("w7", "w20") == ref.closer_than("w7", "w20")
+    assert [kv.rank("w7", w) for w in keys[:20]] == [ref.rank("w7", w) for w in keys[:20]]
+    for pos, neg in [(["w1", "w2"], ["w3"]), (["w5"], []), (["w1", "w2", "w4"], ["w3", "w6"])]:
+        ours = kv.most_similar_cosmul(positive=pos, negative=neg, topn=5)
+        theirs = ref.most_similar_cosmul(positive=pos, negative=neg, topn=5)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-4)
+
+
+def test_evaluation_methods_on_keyedvectors(sg_model):
+    from fastvec.evaluation import evaluate_word_analogies, evaluate_word_pairs
+    kv = sg_model.wv
+    assert kv.evaluate_word_analogies(restrict_vocab=5000) == evaluate_word_analogies(kv, restrict_vocab=5000)
+    assert kv.evaluate_word_pairs() == evaluate_word_pairs(kv)
