@@ -365,14 +365,18 @@ class Estimator(Params):
         self._rollback = dict(self.__dict__)
         try:
             yield
-        except Exception as e:
+        except BaseException as e:
             before = self.__dict__.pop("_rollback", None)
-            if before is not None and not isinstance(e, DivergenceError):
+            started = self.__dict__.pop("_training_started", False)
+            # Ctrl-C: restored while the new model is being set up (a new vocabulary with the old
+            # weights would be neither model); once its first epoch runs, kept as documented
+            if before is not None and not isinstance(e, DivergenceError) and (isinstance(e, Exception) or not started):
                 self.__dict__.clear()
                 self.__dict__.update(before)
             raise
         finally:
             self.__dict__.pop("_rollback", None)
+            self.__dict__.pop("_training_started", None)
 
     def _validate_for(self, corpus: Any) -> None:
         """Before training on ``corpus``: every parameter, and a checkpoint that would replace
@@ -448,6 +452,8 @@ class Estimator(Params):
             if every and self.epochs_trained_ % every == 0:
                 self.save(self.checkpoint_path)
 
+        if "_rollback" in self.__dict__:
+            self._training_started = True   # see _all_or_nothing
         try:
             with context():
                 loop.run(run_epoch, end_epoch)
@@ -465,6 +471,11 @@ class Estimator(Params):
         except (TypeError, ValueError) as e:
             raise type(e)(f"{e}; nothing was saved") from None
         self._check_vector_size()
+        shape = self._array_shape(len(self.vocabulary_))
+        for name, attr in self._ARRAYS.items():   # load() checks the same (a replaced vocabulary_)
+            if getattr(self, attr).shape != shape:
+                raise ValueError(f"{name} has shape {getattr(self, attr).shape} but the vocabulary of "
+                                 f"{len(self.vocabulary_)} words needs {shape}; nothing was saved")
         arrays, meta = self.vocabulary_._to_arrays()
         arrays.update({name: getattr(self, attr) for name, attr in self._ARRAYS.items()})
         params = {k: _plain(v) for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer")}

@@ -248,13 +248,18 @@ def first_non_finite_row(a: np.ndarray, block_bytes: int = 1 << 24) -> int | Non
     return None
 
 
-def check_readable_file(path: str | os.PathLike, what: str = "file") -> str:
-    """Resolve ``path`` and raise a clear OSError if it is missing or a directory."""
+def check_readable_file(path: str | os.PathLike, what: str = "file", *, regular: bool = False) -> str:
+    """Resolve ``path`` and raise a clear OSError if it is missing or a directory; with
+    ``regular``, also if it is a pipe, FIFO or device (readers that map a file or read it more
+    than once: opening a FIFO twice would wait for a second writer forever)."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path}: is a directory, expected a {what}")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such {what}")
+    if regular and not os.path.isfile(path):
+        raise OSError(errno.ESPIPE, f"{path}: is a pipe, FIFO or device; a {what} is read from a regular file "
+                                    "(save the stream to a file first)")
     return path
 
 

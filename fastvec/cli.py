@@ -127,10 +127,12 @@ def _check_outputs(targets: Sequence[tuple[str, str | None]], source: str, what:
             raise UserError(f"{flag} '': an empty file name")
         if path == "-":
             raise UserError(f"{flag} -: writing to standard output is not supported; give a file name")
+        if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
+            raise UserError(f"{path}: names a directory; {flag} takes a file name")
         try:
             target = _resolve_target(path)   # a symbolic link: the file it points to is replaced
         except OSError as e:
-            raise UserError(str(e)) from None
+            raise UserError(e.strerror or str(e)) from None
         if os.path.isdir(target):
             raise UserError(f"{path}: is a directory; {flag} takes a file name")
         if os.path.exists(target) and not os.path.isfile(target):
@@ -243,7 +245,7 @@ def _read_meta(path: str, what: str):
     naming the file: not a traceback from zipfile or json."""
     import zipfile
     from fastvec._io import MAX_META_BYTES, META_MEMBER, check_readable_file, parse_meta
-    check_readable_file(path, what)
+    check_readable_file(path, what, regular=True)
     if not zipfile.is_zipfile(path):
         return None
     try:
@@ -369,6 +371,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
                                  ("--seed", args.seed, ("projection", "concentration"))):
         if value is not None and args.kind not in kinds:
             raise UserError(f"{option} has no effect with --kind {args.kind} (it is for {', '.join(kinds)})")
+    if args.seed is not None and args.kind == "projection" and args.method != "tsne":
+        raise UserError("--seed has no effect with --kind projection --method pca (it is for tsne)")
     args.method = args.method or "pca"
     args.seed = 0 if args.seed is None else args.seed
     _check_outputs([("-o", args.output)], args.vectors, "input file")
@@ -522,7 +526,9 @@ PARAMETER_FLAGS = {"vector_size": "--dim", "learning_rate": "--eta", "min_count"
 def _as_flags(message: str) -> str:
     """An estimator's message in the words of the command line (vector_size -> --dim, ...)."""
     import re
-    return re.sub(r"\b(" + "|".join(PARAMETER_FLAGS) + r")\b", lambda m: PARAMETER_FLAGS[m.group(1)], message)
+    # a name with a path or file-name character beside it is not a parameter (workers/x.txt, min_count.txt)
+    return re.sub(r"(?<![\w/\\.-])(" + "|".join(PARAMETER_FLAGS) + r")(?![\w/\\-]|\.\w)",
+                  lambda m: PARAMETER_FLAGS[m.group(1)], message)
 
 
 def _utf8_words(args: argparse.Namespace) -> None:
@@ -540,13 +546,26 @@ def _utf8_words(args: argparse.Namespace) -> None:
         args.words = [utf8(w) for w in args.words]
 
 
+def _escape_unencodable_output() -> None:
+    """Words the terminal's encoding cannot show are printed escaped, not an error: for the
+    process's own stdout when it is not UTF-8 (a stream a caller put in its place is left
+    alone)."""
+    import codecs
+    stream = sys.stdout
+    if stream is not sys.__stdout__ or not hasattr(stream, "reconfigure"):
+        return
+    try:
+        if codecs.lookup(stream.encoding or "utf-8").name != "utf-8":
+            stream.reconfigure(errors="backslashreplace")
+    except (LookupError, ValueError, OSError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:   # started with stdout closed (`fastvec ... >&-`): the output would be lost
         _stderr_line("fastvec: error: standard output is closed")
         return EXIT_ERROR
-    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
-        # words the terminal's encoding cannot show are escaped, not an error
-        sys.stdout.reconfigure(errors="backslashreplace")
+    _escape_unencodable_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -573,7 +592,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("FASTVEC_TRACEBACK"):
             raise
         message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        if args.command == "train":
+        if isinstance(e, OSError) and e.strerror and e.filename is None and str(e).startswith("[Errno"):
+            message = e.strerror   # our own messages, raised as OSError(errno, text): no "[Errno N]" prefix
+        if args.command == "train" and type(e) in (ValueError, TypeError):   # an estimator's parameter check
             message = _as_flags(message)
         _stderr_line(f"fastvec: error: {message or type(e).__name__}")
         if isinstance(e, OSError) and sys.stdout is not None:

@@ -56,14 +56,20 @@ def _word_pattern() -> re.Pattern:
             if c != prev + 1:
                 ranges.append(f"\\U{start:08x}-\\U{prev:08x}" if prev > start else f"\\U{start:08x}")
                 start = c
-        _WORD_RE = re.compile(r"[\w\u200c\u200d" + "".join(ranges) + "]+")
+        # a mark or joiner continues a word, never starts one (an emoji's variation selector or
+        # a lone joiner is not a word)
+        _WORD_RE = re.compile(r"\w[\w\u200c\u200d" + "".join(ranges) + "]*")
     return _WORD_RE
+
+
+_ASCII_WORD_RE = re.compile(r"\w+")   # the same runs for ASCII text, without the large class
 
 
 def simple_tokenize(text: str) -> list[str]:
     """Lowercase and keep runs of Unicode word characters: letters, digits, ``_`` and the
     combining marks and joiners that are part of words (see :func:`_word_pattern`)."""
-    return _word_pattern().findall(text.lower())
+    text = text.lower()
+    return _ASCII_WORD_RE.findall(text) if text.isascii() else _word_pattern().findall(text)
 
 
 def _resolve_tokenizer(tokenizer: Tokenizer | str | None) -> Tokenizer | None:
@@ -163,10 +169,12 @@ def _valid_utf8(block: bytes, stats: ReadStats) -> bytes:
         return text.encode("utf-8")
 
 
-def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int | None = None) -> Iterator[bytes]:
+def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int | None = None, *,
+                     skip_long: bool = True) -> Iterator[bytes]:
     """Yield valid UTF-8 blocks of a text file, each ending at whitespace (or at EOF).
 
-    A run of more than MAX_TOKEN_BYTES non-whitespace bytes is skipped and counted."""
+    A run of more than MAX_TOKEN_BYTES non-whitespace bytes is skipped and counted; with
+    ``skip_long=False`` it is kept whole (for a tokenizer that splits it further)."""
     path = check_readable_file(path, "corpus file")
     block_bytes = block_bytes or BLOCK_BYTES
     stats.sources.append(path)
@@ -200,7 +208,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 skipping = False
             cut = _last_whitespace(data)
             if cut < 0:
-                if len(data) > _CARRY_LIMIT:
+                if skip_long and len(data) > _CARRY_LIMIT:
                     stats.skipped_long_tokens += 1
                     skipping = True
                     carry = data[-_MAX_SPACE_BYTES:]
@@ -208,7 +216,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                     carry = data
                 continue
             carry = data[cut + 1:]
-            if len(carry) > _CARRY_LIMIT:
+            if skip_long and len(carry) > _CARRY_LIMIT:
                 stats.skipped_long_tokens += 1
                 carry = carry[-_MAX_SPACE_BYTES:]
                 skipping = True
@@ -242,9 +250,22 @@ def iter_file_lines(path: str | os.PathLike, stats: ReadStats) -> Iterator[str]:
                 stats.bytes += len(line)
                 if b"\x00" in line:
                     stats.nul_bytes += line.count(b"\x00")
-                yield _valid_utf8(line, stats).decode("utf-8").rstrip("\n")
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = line.decode("utf-8", "replace")
+                    stats.replaced_sequences += text.count("\ufffd") - line.count("\ufffd".encode())
+                yield text[:-1] if text.endswith("\n") else text
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:   # zlib: corrupt .gz data
             raise OSError(f"{path}: read failed ({e})") from e
+
+
+def _simple_tokenized_blocks(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """tokenizer="simple" over blocks cut at whitespace: its tokens never span whitespace, so
+    pieces of a line give the same tokens as the whole line, at the memory of a block."""
+    for block in blocks:
+        lines = block.decode("utf-8").split("\n")
+        yield "\n".join(" ".join(simple_tokenize(line)) for line in lines).encode("utf-8")
 
 
 def _tokenized_lines(lines: Iterable[str], tokenizer: Tokenizer, path: str) -> Iterator[bytes]:
@@ -264,7 +285,8 @@ def _tokenized_lines(lines: Iterable[str], tokenizer: Tokenizer, path: str) -> I
             bad = next(t for t in tokens if not isinstance(t, str))
             raise TypeError(f"{path}: line {n}: the tokenizer returned a {type(bad).__name__} token {bad!r}; "
                             "tokens must be str") from None
-        if len(text.split()) != len(tokens):
+        # cheap test first: one space between tokens and no other separator or control character
+        if not (text.count(" ") == len(tokens) - 1 and text.isprintable()) and len(text.split()) != len(tokens):
             bad = next(t for t in tokens if len(t.split()) != 1)
             raise ValueError(f"{path}: line {n}: the tokenizer returned the token {bad[:40]!r}, which holds "
                              "whitespace; tokens are words without whitespace (join its parts, e.g. with '_')")

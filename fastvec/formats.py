@@ -193,7 +193,7 @@ def _check_size(path: str, n: int, dim: int, file_size: int, min_bytes_per_value
 def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | None = None,
                   unicode_errors: str = "strict", duplicates: str = "error",
                   max_memory: int | None = None) -> tuple[list[str], np.ndarray]:
-    path = check_readable_file(path, "vectors file")
+    path = check_readable_file(path, "vectors file", regular=True)
     if unicode_errors not in _UNICODE_ERRORS:
         raise ValueError(f"unicode_errors must be one of {_UNICODE_ERRORS}")
     if duplicates not in _DUPLICATES:
@@ -439,7 +439,7 @@ def _decompressed_head(path: str):
 
 def detect_format(path) -> str:
     """'native', 'bin' (word2vec binary), 'txt' (word2vec text) or 'glove' (headerless text)."""
-    path = check_readable_file(path, "vectors file")
+    path = check_readable_file(path, "vectors file", regular=True)
     with _decompressed_head(path) as f:
         head = f.read(1 << 16)
     if head.startswith(_BOM):

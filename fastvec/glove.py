@@ -152,8 +152,9 @@ class GloVe(Estimator):
         lines), a re-iterable of token lists, an encoded :class:`fastvec.Corpus`, or a
         :class:`Cooccurrence` (then ``window`` and ``min_count`` are not used). Returns ``self``.
 
-        An error before the first epoch completes (a bad corpus, too little memory) leaves the
-        estimator as it was: a fitted model keeps its vectors, which it holds until then."""
+        An error before the first epoch completes (a bad corpus, too little memory, Ctrl-C
+        before training starts) leaves the estimator as it was: a fitted model keeps its
+        vectors, which it holds until then. A DivergenceError marks the new model unusable."""
         self._validate_for(corpus)
         threads = resolve_workers(self.workers)  # once: it warns when workers > cores
         with self._all_or_nothing():   # an error before the first epoch completes changes nothing

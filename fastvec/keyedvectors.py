@@ -4,8 +4,9 @@
 * Unit-norm vectors are computed once and cached; the cache is dropped on every write that
   goes through this class. ``kv.vectors`` is a read-only view so that a stray in-place edit
   fails loudly instead of leaving stale norms (use ``set_vector``/``add_vectors``, or build a
-  new ``KeyedVectors``). The constructor uses the array it is given without copying it:
-  change that array in place afterwards and call ``kv.fill_norms(force=True)``.
+  new ``KeyedVectors``). The constructor uses a float32 or float64 array it is given without
+  copying it (other dtypes are converted, a copy): change that array in place afterwards and
+  call ``kv.fill_norms(force=True)``.
 * Zero vectors never produce NaN: their cosine with anything is 0.
 * Queries are safe from several Python threads at once (the cache is built under a lock).
 """
@@ -114,6 +115,17 @@ class KeyedVectors:
         return key in self.key_to_index
 
     # -- writes --------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """For copy.deepcopy: without the lock (a new one is made) and the norm cache (rebuilt)."""
+        state = dict(self.__dict__)
+        state["_lock"] = None
+        state["_unit"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def fill_norms(self, force: bool = False) -> None:
         """Compute the cached unit vectors now (queries otherwise do it on first use);
         ``force=True`` computes them again, as after the array given to the constructor was
@@ -190,10 +202,7 @@ class KeyedVectors:
                 if self._unit is None:
                     u = np.empty(self._vectors.shape, dtype=self._vectors.dtype)
                     for start in range(0, len(u), _BATCH_ROWS):
-                        block = self._vectors[start:start + _BATCH_ROWS]
-                        scaled, norms, _ = _scaled_rows(block)
-                        norms[norms == 0] = 1.0
-                        u[start:start + _BATCH_ROWS] = scaled / norms[:, None]
+                        u[start:start + _BATCH_ROWS] = _unit(self._vectors[start:start + _BATCH_ROWS])
                     u.flags.writeable = False
                     self._unit = u
                 unit = self._unit
@@ -203,8 +212,7 @@ class KeyedVectors:
         """Euclidean length of every vector (float64, without overflow or underflow)."""
         out = np.empty(len(self._vectors), dtype=np.float64)
         for start in range(0, len(out), _BATCH_ROWS):
-            _, norms, top = _scaled_rows(self._vectors[start:start + _BATCH_ROWS].astype(np.float64))
-            out[start:start + len(norms)] = norms * top
+            out[start:start + _BATCH_ROWS] = _norms(self._vectors[start:start + _BATCH_ROWS].astype(np.float64))
         return out
 
     # -- queries -------------------------------------------------------------------------
@@ -257,8 +265,7 @@ class KeyedVectors:
         if n <= 0:
             return []
         if n < len(scores):
-            top = np.argpartition(-scores, n - 1)[:n]
-            top = np.flatnonzero(scores >= scores[top].min())   # and every word tied with the n-th
+            top = _with_lowest_ties(scores, np.argpartition(-scores, n - 1)[:n])
         else:
             top = np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index (frequency)
@@ -340,7 +347,7 @@ class KeyedVectors:
             kth = np.take_along_axis(scores, top, axis=1).min(axis=1) if k < limit else None
             tied = (scores >= kth[:, None]).sum(axis=1) > k if kth is not None else np.zeros(len(block), bool)
             for r in range(len(block)):
-                cand = np.flatnonzero(scores[r] >= kth[r]) if tied[r] else top[r]
+                cand = _with_lowest_ties(scores[r], top[r]) if tied[r] else top[r]
                 s = scores[r, cand]
                 order = np.lexsort((cand, -s))
                 cand = cand[order]
@@ -481,12 +488,14 @@ class KeyedVectors:
                 u, i = self._unit_query(t)
                 out *= (1.0 + unit @ u) / 2.0
                 exclude.append(i)
-        return self._rank(scores / (divisor + 1e-6) if neg else scores, topn, exclude)
+        return self._rank(scores / (divisor + 1e-6), topn, exclude)
 
     def evaluate_word_analogies(self, analogies: str | os.PathLike | None = None, *, restrict_vocab: int = 30000,
                                 case_insensitive: bool = True, method: str = "3cosadd") -> "AnalogyResult":
         """:func:`fastvec.evaluation.evaluate_word_analogies` on these vectors (the bundled
-        Google set by default): an ``AnalogyResult`` with ``accuracy`` and ``sections``."""
+        Google set by default): an ``AnalogyResult`` with ``accuracy`` and ``sections`` (gensim
+        returns a (score, sections) tuple), over the 30,000 most frequent words by default as
+        in Mikolov et al. (gensim's default is 300,000)."""
         from fastvec.evaluation import evaluate_word_analogies
         return evaluate_word_analogies(self, analogies, restrict_vocab=restrict_vocab,
                                        case_insensitive=case_insensitive, method=method)
@@ -560,6 +569,45 @@ class KeyedVectors:
     @classmethod
     def load_glove_format(cls, path: str | os.PathLike, **kwargs) -> "KeyedVectors":
         return cls.load_word2vec_format(path, binary=False, no_header=True, **kwargs)
+
+
+def _with_lowest_ties(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The candidates ``top`` (the k best scores, as argpartition picks them) made
+    deterministic: every score above the k-th, then the lowest indices among those equal to
+    it, so that ties are broken by index (frequency) whatever argpartition chose."""
+    kth = scores[top].min()
+    above = np.flatnonzero(scores > kth)
+    return np.concatenate([above, np.flatnonzero(scores == kth)[:len(top) - len(above)]])
+
+
+def _unsafe_rows(norms: np.ndarray) -> np.ndarray:
+    """Rows whose plain norm overflowed, underflowed or lost precision in the squares (or is
+    0): they are computed again on scaled rows."""
+    return ~np.isfinite(norms) | (norms < np.sqrt(np.finfo(norms.dtype).tiny) * 1e4)
+
+
+def _norms(block: np.ndarray) -> np.ndarray:
+    """Euclidean norms of float rows, exact also for huge and tiny values (see _scaled_rows)."""
+    norms = np.linalg.norm(block, axis=1)
+    unsafe = _unsafe_rows(norms)
+    if unsafe.any():
+        _, scaled_norms, top = _scaled_rows(block[unsafe])
+        norms[unsafe] = scaled_norms * top
+    return norms
+
+
+def _unit(block: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length in their own dtype (zero rows stay zero); one pass over the
+    rows, a second only for those whose plain norm is unsafe."""
+    norms = np.linalg.norm(block, axis=1)
+    unsafe = _unsafe_rows(norms)
+    norms[unsafe] = 1.0
+    out = block / norms[:, None]
+    if unsafe.any():
+        scaled, scaled_norms, _ = _scaled_rows(block[unsafe])
+        scaled_norms[scaled_norms == 0] = 1.0
+        out[unsafe] = scaled / scaled_norms[:, None]
+    return out
 
 
 def _scaled_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -145,14 +145,23 @@ class SVDEmbedding(Params):
         self.ppmi_nnz_ = ppmi_nnz
         self.seed_ = seed
         self.singular_values_ = s.astype(np.float64)
-        self.word_vectors_ = np.ascontiguousarray(u * weight, dtype=np.float32)
-        self.context_vectors_ = np.ascontiguousarray((vt.T * weight).astype(np.float32))
-        for learned in (self.word_vectors_, self.context_vectors_):   # wv shares them: no stale norms
-            learned.flags.writeable = False
+        self._word = np.ascontiguousarray(u * weight, dtype=np.float32)
+        self._context = np.ascontiguousarray((vt.T * weight).astype(np.float32))
         self.vocabulary_ = cooc.vocabulary
         self._wv: KeyedVectors | None = None
         self.svd_seconds_ = time.perf_counter() - started
         return self
+
+    @property
+    def word_vectors_(self) -> np.ndarray:
+        """U diag(sigma)^p, one row per word (a read-only view: ``wv`` shares these rows and
+        caches their norms; change them through ``wv.set_vector``)."""
+        return _read_only(self._word)
+
+    @property
+    def context_vectors_(self) -> np.ndarray:
+        """V diag(sigma)^p, one row per context word (a read-only view)."""
+        return _read_only(self._context)
 
     @property
     def wv(self) -> KeyedVectors:
@@ -164,11 +173,17 @@ class SVDEmbedding(Params):
         if self.vectors not in VECTOR_CHOICES:
             raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
         if self._wv is None or self._wv_vectors != self.vectors:
-            vectors = self.word_vectors_ + self.context_vectors_ if self.vectors == "sum" else self.word_vectors_
+            vectors = self._word + self._context if self.vectors == "sum" else self._word
             vocab = self.vocabulary_
             self._wv = KeyedVectors(vocab.index_to_key, vectors, counts=vocab.counts, key_to_index=vocab.key_to_index)
             self._wv_vectors = self.vectors   # what the cached vectors are
         return self._wv
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 __all__ = ["SVDEmbedding", "randomized_svd"]

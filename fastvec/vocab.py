@@ -15,12 +15,14 @@ from fastvec.corpus import (
     ReadStats,
     Tokenizer,
     _resolve_tokenizer,
+    _simple_tokenized_blocks,
     _tokenized_lines,
     check_reiterable,
     is_path,
     iter_file_blocks,
     iter_file_lines,
     iter_token_lists,
+    simple_tokenize,
 )
 
 _TOKEN_BATCH = 1 << 17
@@ -31,10 +33,14 @@ def _encode_word(word: str) -> bytes:
 
 
 def _file_blocks(path, stats: ReadStats, tokenizer: Tokenizer | None) -> Iterator[bytes]:
-    """Blocks of text for the counter: the file as it is, or its lines through ``tokenizer``
-    (whole lines: the tokenizer sees every line as it is)."""
+    """Blocks of text for the counter: the file as it is; for tokenizer="simple" its blocks
+    tokenized (long runs kept: the tokenizer splits them); for another tokenizer its lines,
+    each given whole (a line is then held in memory with its tokens: a 100 MB line costs
+    about a gigabyte)."""
     if tokenizer is None:
         return iter_file_blocks(path, stats)
+    if tokenizer is simple_tokenize:
+        return _simple_tokenized_blocks(iter_file_blocks(path, stats, skip_long=False))
     return _tokenized_lines(iter_file_lines(path, stats), tokenizer, os.fspath(path))
 
 
@@ -52,10 +58,12 @@ class Vocabulary:
             if not isinstance(w, str):
                 raise TypeError(f"words must be str, got {type(w).__name__} {w!r}")
         given = np.asarray(counts)
-        if given.dtype.kind == "f" and not np.array_equal(given, np.floor(given)):
-            raise ValueError("counts must be whole numbers")   # never truncated silently
         if given.dtype.kind not in "iuf" and given.size:
             raise TypeError(f"counts must be integers, not {given.dtype}")
+        if given.size and given.dtype.kind in "uf" and not float(np.max(given)) < 2.0**63:
+            raise ValueError("counts must be whole numbers below 2**63")
+        if given.dtype.kind == "f" and not np.array_equal(given, np.floor(given)):
+            raise ValueError("counts must be whole numbers")   # never truncated silently (NaN, inf included)
         counts = given.astype(np.int64)
         if counts.ndim != 1 or len(counts) != len(words):
             raise ValueError(f"{len(words)} words but {counts.size} counts")
@@ -76,7 +84,7 @@ class Vocabulary:
     def from_counts(cls, counts: Mapping[str, int], *, min_count: int = 1) -> "Vocabulary":
         """From a word -> count mapping; words below ``min_count`` dropped, sorted by count."""
         words = list(counts)
-        values = np.fromiter((counts[w] for w in words), dtype=np.int64, count=len(words))
+        values = cls(words, [counts[w] for w in words]).counts   # the constructor's checks (no truncation)
         order = np.argsort(-values, kind="stable")  # ties keep insertion order
         order = order[values[order] >= min_count]
         return cls([words[i] for i in order], values[order], min_count=min_count, raw_tokens=int(values.sum()))
@@ -299,7 +307,7 @@ def _first_capacity(size: int) -> int:
     except (AttributeError, ValueError, OSError):   # not on every platform
         ram = 0
     bound = size // 2 + 1
-    return min(bound, max(1 << 20, ram // 8)) if ram > 0 else bound
+    return min(bound, max(1 << 20, ram // 8 // 4)) if ram > 0 else bound   # int32 ids: 4 bytes each
 
 
 def _encode_file(path, table: WordTable, stats: ReadStats, tokenizer: Tokenizer | None,

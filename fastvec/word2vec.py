@@ -52,6 +52,15 @@ HOT_MIN_MERGES = 16
 #: 53 ns at 100).
 EXAMPLE_COST = 40
 REFERENCE_WORK = (100 + EXAMPLE_COST) * 5 * 6
+
+
+def work_per_token(*, cbow: bool, vector_size: int, window: int, negative: int) -> int:
+    """The work of a token in REFERENCE_WORK's units, equal to it at the defaults of either
+    model: skip-gram trains (negative + 1) outputs for each of about `window` context words,
+    CBOW one sum of the context and (negative + 1) outputs per token."""
+    if cbow:
+        return (vector_size + EXAMPLE_COST) * (window + negative + 1) * REFERENCE_WORK // ((100 + EXAMPLE_COST) * 11)
+    return (vector_size + EXAMPLE_COST) * window * (negative + 1)
 #: hot_rows=None: rows each thread keeps private copies of (several threads) ...
 AUTO_HOT_ROWS = 8192
 #: ... when each thread trains at least this many times HOT_SYNC_TOKENS tokens per epoch.
@@ -294,8 +303,9 @@ class Word2Vec(Estimator):
         ``corpus``: a text file path (one sentence per line), a re-iterable of token lists,
         or a :class:`fastvec.Corpus`. Returns ``self``.
 
-        An error before the first epoch completes (a bad corpus, too little memory) leaves the
-        estimator as it was: a fitted model keeps its vectors, which it holds until then."""
+        An error before the first epoch completes (a bad corpus, too little memory, Ctrl-C
+        before training starts) leaves the estimator as it was: a fitted model keeps its
+        vectors, which it holds until then. A DivergenceError marks the new model unusable."""
         self._validate_for(corpus)
         with self._all_or_nothing():   # an error before the first epoch completes changes nothing
             encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
@@ -399,7 +409,8 @@ class Word2Vec(Estimator):
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=batched, n_tokens=n_tokens,
                                     n_words=len(vocab))
         self.hot_rows_ = hot_rows
-        work = (int(self.vector_size) + EXAMPLE_COST) * int(self.window) * (int(self.negative) + 1)
+        work = work_per_token(cbow=not self.sg, vector_size=int(self.vector_size), window=int(self.window),
+                              negative=int(self.negative))
         slices = slice_bounds(items, call_tokens(cbow=not self.sg, hot_rows=hot_rows, n_tokens=n_tokens, work=work))
         self._weights_changed()
 

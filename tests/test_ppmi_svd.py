@@ -147,6 +147,8 @@ def test_svd_vectors_are_read_only(small_text):
         with pytest.raises(ValueError, match="read-only"):
             learned[0] = 0.0
     assert np.shares_memory(model.wv.vectors, model.word_vectors_)
+    model.wv.set_vector(model.wv.index_to_key[0], np.ones(5, dtype=np.float32))   # through wv: allowed
+    assert np.array_equal(model.word_vectors_[0], np.ones(5))
 
 
 def test_a_failed_svd_refit_changes_nothing(small_text):

@@ -396,7 +396,7 @@ def test_the_first_reservation_for_ids_is_bounded_by_the_machine():
     from fastvec.vocab import _first_capacity
     assert _first_capacity(1000) == 501
     ram = __import__("os").sysconf("SC_PHYS_PAGES") * __import__("os").sysconf("SC_PAGE_SIZE")
-    assert _first_capacity(100 * ram) == max(1 << 20, ram // 8) < 50 * ram
+    assert _first_capacity(100 * ram) == max(1 << 20, ram // 32)   # an eighth of the RAM in int32 ids
 
 
 def test_simple_tokenizer_keeps_combining_marks_inside_words():
@@ -406,4 +406,5 @@ def test_simple_tokenizer_keeps_combining_marks_inside_words():
     assert simple_tokenize("தமிழ் மொழி") == ["தமிழ்", "மொழி"]
     assert simple_tokenize("Nai\u0308ve, CAFÉ! don't x_y 42") == ["nai\u0308ve", "café", "don", "t", "x_y", "42"]
     assert simple_tokenize("İstanbul") == ["i\u0307stanbul"]
-    assert simple_tokenize("\u0301 alone") == ["\u0301", "alone"]   # a stray mark is a word character too
+    # a mark or joiner continues a word but starts none: emoji selectors and joiners are not words
+    assert simple_tokenize("\u0301 alone I \u2764\ufe0f you \u200d\u200dx") == ["alone", "i", "you", "x"]

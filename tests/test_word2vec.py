@@ -334,6 +334,12 @@ def test_call_tokens_keep_enough_merges_per_epoch():
     assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=REFERENCE_WORK * 3) == SLICE_TOKENS // 3
     assert call_tokens(cbow=True, hot_rows=8192, n_tokens=17_000_000, work=REFERENCE_WORK * 4) == HOT_SLICE_TOKENS // 4
     assert REFERENCE_WORK == (100 + EXAMPLE_COST) * 5 * 6   # the defaults: unchanged call sizes
+    from fastvec.word2vec import work_per_token
+    for cbow in (False, True):
+        assert work_per_token(cbow=cbow, vector_size=100, window=5, negative=5) == REFERENCE_WORK
+    # CBOW's work grows with window + negative, skip-gram's with their product
+    assert work_per_token(cbow=True, vector_size=300, window=10, negative=10) < 5 * REFERENCE_WORK
+    assert work_per_token(cbow=False, vector_size=300, window=10, negative=10) > 8 * REFERENCE_WORK
     assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10**9) == MAX_ITEM_TOKENS
     assert call_tokens(cbow=False, hot_rows=0, n_tokens=10**9, work=10) == SLICE_TOKENS
 
@@ -610,6 +616,7 @@ def test_numpy_epochs_of_a_small_type_do_not_overflow(small_text):
 def test_a_fitted_model_can_be_deep_copied_after_encoding(small_text):
     import copy
     model = Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False).fit(small_text)
+    model.wv.most_similar("the")             # the vectors' lock and norm cache
     model.train_more(small_text, epochs=1)   # builds the vocabulary's encoding table
     clone = copy.deepcopy(model)
     assert np.array_equal(clone.wv.vectors, model.wv.vectors) and clone.vocabulary_ is not model.vocabulary_
@@ -636,3 +643,23 @@ def test_warnings_point_at_the_callers_line(small_text):
         line = inspect.currentframe().f_lineno + 1
         model.fit(small_text)
     assert record[0].filename == __file__ and record[0].lineno == line
+
+
+def test_ctrl_c_while_a_refit_sets_up_restores_the_model(small_text, monkeypatch):
+    model = Word2Vec(vector_size=10, epochs=1, min_count=2, workers=1, seed=1, progress=False).fit(small_text)
+    state = dict(vars(model))
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Word2Vec, "_init_weights", interrupted)   # after the new vocabulary, before training
+    with pytest.raises(KeyboardInterrupt):
+        model.fit([["a", "b", "c"]] * 50)
+    assert vars(model).keys() == state.keys() and all(vars(model)[k] is v for k, v in state.items())
+
+
+def test_save_refuses_a_replaced_vocabulary(tmp_path, small_text):
+    model = Word2Vec(vector_size=10, epochs=1, min_count=2, progress=False).fit(small_text)
+    model.vocabulary_ = fastvec.Vocabulary(["a", "b"], [2, 1])
+    with pytest.raises(ValueError, match="needs \\(2, 10\\); nothing was saved"):
+        model.save(tmp_path / "m.fv")
+    assert not (tmp_path / "m.fv").exists()
