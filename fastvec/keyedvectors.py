@@ -588,7 +588,8 @@ def _unsafe_rows(norms: np.ndarray) -> np.ndarray:
 
 def _norms(block: np.ndarray) -> np.ndarray:
     """Euclidean norms of float rows, exact also for huge and tiny values (see _scaled_rows)."""
-    norms = np.linalg.norm(block, axis=1)
+    with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
+        norms = np.linalg.norm(block, axis=1)
     unsafe = _unsafe_rows(norms)
     if unsafe.any():
         _, scaled_norms, top = _scaled_rows(block[unsafe])
@@ -599,7 +600,8 @@ def _norms(block: np.ndarray) -> np.ndarray:
 def _unit(block: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length in their own dtype (zero rows stay zero); one pass over the
     rows, a second only for those whose plain norm is unsafe."""
-    norms = np.linalg.norm(block, axis=1)
+    with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
+        norms = np.linalg.norm(block, axis=1)
     unsafe = _unsafe_rows(norms)
     norms[unsafe] = 1.0
     out = block / norms[:, None]

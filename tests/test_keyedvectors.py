@@ -254,6 +254,7 @@ def test_weights_of_negative_terms_are_used_as_given_as_in_gensim():
         assert np.allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")   # no overflow warning reaches the user
 def test_huge_and_tiny_vectors_keep_their_direction():
     base = np.array([[3.0, 4.0], [4.0, 3.0], [1.0, 0.0]])
     for scale, dtype in ((1e20, np.float32), (1e-24, np.float32), (1e300, np.float64), (1e-310, np.float64)):
@@ -279,6 +280,7 @@ def test_ties_at_the_cut_are_broken_by_index():
             [w for w, _ in kv.most_similar("t05", topn=k)]
 
 
+@pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")   # inside gensim
 def test_the_rest_of_gensims_query_api_gives_gensims_answers():
     """get_mean_vector, distances, closer_than, rank, most_similar_cosmul against gensim on the same vectors."""
     gensim = pytest.importorskip("gensim")
