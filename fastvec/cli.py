@@ -240,13 +240,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return _fit_save_report(args, model, corpus, _word2vec_summary)
 
 
-def _read_meta(path: str, what: str):
+def _read_meta(path: str, what: str, *, regular: bool = True):
     """meta.json of a native container (None for other files), with every failure a UserError
-    naming the file: not a traceback from zipfile or json."""
+    naming the file: not a traceback from zipfile or json. ``regular``: refuse pipes and FIFOs
+    (vectors are read more than once); without it a pipe is not a container (None)."""
     import zipfile
     from fastvec._io import MAX_META_BYTES, META_MEMBER, check_readable_file, parse_meta
-    check_readable_file(path, what, regular=True)
-    if not zipfile.is_zipfile(path):
+    check_readable_file(path, what, regular=regular)
+    if not os.path.isfile(path) or not zipfile.is_zipfile(path):
         return None
     try:
         with zipfile.ZipFile(path) as zf:
@@ -342,15 +343,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def _load_history(path: str) -> list:
     """Per-epoch history from a saved model (its meta.json) or a JSON file holding the list."""
     from fastvec._io import parse_meta
-    meta = _read_meta(path, "model or history file")
+    meta = _read_meta(path, "model or history file", regular=False)   # a JSON history may come from a pipe
     if meta is not None:
         history = meta.get("history") if isinstance(meta, dict) else None
     else:
-        if os.path.getsize(path) > 1 << 28:
-            raise UserError(f"{path}: too large for a training history")
         try:
             with open(path, "rb") as f:
-                history = parse_meta(f.read())
+                data = f.read((1 << 28) + 1)   # bounded: the path may be a pipe
+            if len(data) > 1 << 28:
+                raise UserError(f"{path}: too large for a training history")
+            history = parse_meta(data)
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise UserError(f"{path}: --kind training needs a saved model (model.save) or a JSON list of "
                             "per-epoch dicts") from None
@@ -523,12 +525,19 @@ PARAMETER_FLAGS = {"vector_size": "--dim", "learning_rate": "--eta", "min_count"
                    "checkpoint_path": "--checkpoint"}
 
 
-def _as_flags(message: str) -> str:
-    """An estimator's message in the words of the command line (vector_size -> --dim, ...)."""
+def _as_flags(message: str, paths: Sequence[str | None] = ()) -> str:
+    """An estimator's message in the words of the command line (vector_size -> --dim, ...).
+    The ``paths`` given on the command line are left as they are, whatever their names."""
     import re
+    kept = sorted({p for p in paths if p}, key=len, reverse=True)
+    for k, path in enumerate(kept):   # out of the way of the substitution, put back below
+        message = message.replace(path, f"\x00{k}\x00")
     # a name with a path or file-name character beside it is not a parameter (workers/x.txt, min_count.txt)
-    return re.sub(r"(?<![\w/\\.-])(" + "|".join(PARAMETER_FLAGS) + r")(?![\w/\\-]|\.\w)",
-                  lambda m: PARAMETER_FLAGS[m.group(1)], message)
+    message = re.sub(r"(?<![\w/\\.-])(" + "|".join(PARAMETER_FLAGS) + r")(?![\w/\\-]|\.\w)",
+                     lambda m: PARAMETER_FLAGS[m.group(1)], message)
+    for k, path in enumerate(kept):
+        message = message.replace(f"\x00{k}\x00", path)
+    return message
 
 
 def _utf8_words(args: argparse.Namespace) -> None:
@@ -595,7 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, OSError) and e.strerror and e.filename is None and str(e).startswith("[Errno"):
             message = e.strerror   # our own messages, raised as OSError(errno, text): no "[Errno N]" prefix
         if args.command == "train" and type(e) in (ValueError, TypeError):   # an estimator's parameter check
-            message = _as_flags(message)
+            message = _as_flags(message, [args.corpus, args.output, args.checkpoint])
         _stderr_line(f"fastvec: error: {message or type(e).__name__}")
         if isinstance(e, OSError) and sys.stdout is not None:
             try:

@@ -180,6 +180,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
     stats.sources.append(path)
     carry = b""
     skipping = False  # inside an over-long token that started in an earlier block
+    run: list[bytes] = []  # skip_long=False: the pieces of a run without whitespace, joined once it ends
     first = True
     with _open_binary(path) as f:
         while True:
@@ -195,6 +196,11 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 break
             if b"\x00" in chunk:
                 stats.nul_bytes += chunk.count(b"\x00")
+            if run:   # only the new bytes (and a whitespace character they may complete) are searched
+                if _last_whitespace(run[-1][-_MAX_SPACE_BYTES:] + chunk) < 0:
+                    run.append(chunk)
+                    continue
+                carry, run = b"".join(run), []
             data = carry + chunk if carry else chunk
             carry = b""
             # while skipping, carry keeps the last bytes of the skipped run: they may begin a
@@ -212,6 +218,8 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                     stats.skipped_long_tokens += 1
                     skipping = True
                     carry = data[-_MAX_SPACE_BYTES:]
+                elif not skip_long and len(data) > _CARRY_LIMIT:
+                    run = [data]   # a long run: gathered in pieces, not copied again with every block
                 else:
                     carry = data
                 continue
@@ -221,6 +229,8 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
                 carry = carry[-_MAX_SPACE_BYTES:]
                 skipping = True
             yield _valid_utf8(data[:cut + 1], stats)
+    if run:
+        carry = b"".join(run)
     if carry and not skipping:
         yield _valid_utf8(carry, stats)
 

@@ -156,20 +156,24 @@ class SVDEmbedding(Params):
     def word_vectors_(self) -> np.ndarray:
         """U diag(sigma)^p, one row per word (a read-only view: ``wv`` shares these rows and
         caches their norms; change them through ``wv.set_vector``)."""
-        return _read_only(self._word)
+        return _read_only(self._fitted("_word"))
 
     @property
     def context_vectors_(self) -> np.ndarray:
         """V diag(sigma)^p, one row per context word (a read-only view)."""
-        return _read_only(self._context)
+        return _read_only(self._fitted("_context"))
+
+    def _fitted(self, name: str) -> np.ndarray:
+        if name not in self.__dict__:
+            raise NotFittedError("this SVDEmbedding is not fitted yet; call fit(corpus)")
+        return self.__dict__[name]
 
     @property
     def wv(self) -> KeyedVectors:
         """The vectors chosen by ``vectors`` as :class:`KeyedVectors`: ``word_vectors_``
         (sharing their memory) or their sum with ``context_vectors_`` (a copy), built again
         when ``vectors`` has been changed since."""
-        if not hasattr(self, "word_vectors_"):
-            raise NotFittedError("this SVDEmbedding is not fitted yet; call fit(corpus)")
+        self._fitted("_word")
         if self.vectors not in VECTOR_CHOICES:
             raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
         if self._wv is None or self._wv_vectors != self.vectors:

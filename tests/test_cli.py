@@ -277,3 +277,18 @@ def test_main_leaves_a_replaced_stdout_alone(vectors):
     with contextlib.redirect_stdout(buffer):
         assert main(["similar", vectors, "the", "--topn", "2"]) == 0
     assert len(buffer.getvalue().splitlines()) == 2
+
+
+def test_paths_in_messages_are_never_taken_for_parameters(tmp_path, capsys, monkeypatch):
+    """A corpus named like a parameter keeps its name in the error (only parameters become options)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "workers").write_text("a b c\n")   # no word reaches min_count=5
+    code, out, err = run(capsys, "train", "workers", "-q")
+    assert code == 1 and err.startswith("fastvec: error: workers: no word occurs at least --min-count=5 times"), err
+
+
+def test_a_training_history_may_come_from_a_pipe(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "h.json").write_text('[{"epoch": 1, "loss": 2.5}, {"epoch": 2, "loss": 2.1}]')
+    run = _shell("cat h.json | fastvec plot /dev/stdin --kind training -o p.png", tmp_path)
+    assert run.returncode == 0 and (tmp_path / "p.png").stat().st_size > 0, run.stderr

@@ -142,6 +142,10 @@ def test_ppmi_keeps_int32_indices_and_ignores_stored_zeros():
 
 
 def test_svd_vectors_are_read_only(small_text):
+    from fastvec import NotFittedError
+    for name in ("word_vectors_", "context_vectors_", "wv"):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            getattr(SVDEmbedding(), name)
     model = SVDEmbedding(vector_size=5, window=2, min_count=3).fit(small_text)
     for learned in (model.word_vectors_, model.context_vectors_):
         with pytest.raises(ValueError, match="read-only"):

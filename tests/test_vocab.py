@@ -408,3 +408,13 @@ def test_simple_tokenizer_keeps_combining_marks_inside_words():
     assert simple_tokenize("İstanbul") == ["i\u0307stanbul"]
     # a mark or joiner continues a word but starts none: emoji selectors and joiners are not words
     assert simple_tokenize("\u0301 alone I \u2764\ufe0f you \u200d\u200dx") == ["alone", "i", "you", "x"]
+
+
+def test_simple_tokenizer_reads_a_long_run_in_pieces(tmp_path, monkeypatch):
+    """A run without whitespace longer than many read blocks: gathered once (not copied again
+    with each block), tokenized whole, none of it dropped."""
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    path = write_text(tmp_path / "c.txt", "ab,cd," * 2000 + "\u3000x y\n" + "cd\n")
+    vocab = Vocabulary.build(path, min_count=1, tokenizer="simple")
+    assert dict(zip(vocab.index_to_key, vocab.counts.tolist())) == {"ab": 2000, "cd": 2001, "x": 1, "y": 1}
+    assert len(Corpus.build(path, min_count=1, tokenizer="simple")) == 2
