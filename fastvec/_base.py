@@ -14,7 +14,8 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 import numpy as np
 
 from fastvec import _warnings
-from fastvec._io import FormatError, finite_or_null, first_non_finite_row, load_container, save_container
+from fastvec._io import (FormatError, check_output_path, finite_or_null, first_non_finite_row, load_container,
+                         save_container)
 from fastvec.exceptions import DivergenceError, NotFittedError
 from fastvec.vocab import Vocabulary
 
@@ -57,15 +58,10 @@ def check_checkpoint(every: Any, path: Any, *, files: bool = True) -> None:
     path = os.fspath(path)
     if not files:
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"checkpoint_path {path}: is a directory; give a file name")
-    if os.path.exists(path) and not os.path.isfile(path):   # a save would refuse it after the first epochs
-        raise OSError(f"checkpoint_path {path}: not a regular file (a device or FIFO?); give a file name")
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"checkpoint_path {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise PermissionError(f"checkpoint_path {path}: directory {directory} is not writable")
+    try:
+        check_output_path(path)   # what the first save would refuse, found before the first epoch
+    except OSError as e:
+        raise type(e)(f"checkpoint_path {e.strerror or e}") from None
 
 
 def check_checkpoint_is_not_input(path: Any, corpus: Any) -> None:

@@ -143,6 +143,32 @@ def _check_replaceable(path: str, target: str) -> os.stat_result | None:
     raise OSError(errno.EINVAL, f"{shown}: is a {what}, not a regular file; refusing to replace it")
 
 
+def check_output_path(path: str | os.PathLike) -> str:
+    """Before long work whose result will be written to ``path``: the file that write will
+    replace (symbolic links followed), checked as :func:`atomic_write` will find it: a regular
+    file or none, in a directory that exists and where a file of that name can be made (a
+    temporary file is created and removed, which also finds names that are too long and
+    read-only file systems). An OSError naming ``path`` otherwise."""
+    path = os.fspath(path)
+    target = _resolve_target(path)
+    try:
+        _check_replaceable(path, target)
+    except OSError as e:
+        if e.filename is None:   # ours: a directory, device or FIFO, named
+            raise
+        raise type(e)(e.errno, f"{path}: cannot write there ({e.strerror})") from None   # e.g. a name too long
+    directory = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"{path}: the output directory does not exist ({directory})")
+    try:
+        fd, probe = _named_temp(directory, os.path.basename(target))
+    except OSError as e:
+        raise type(e)(e.errno, f"{path}: cannot write there ({os.strerror(e.errno) if e.errno else e})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
 def _resolve_target(path: str) -> str:
     """The file a write to ``path`` replaces: ``path`` itself or, for a symbolic link, the file
     it points to (created when the link dangles), so that the link keeps pointing at the

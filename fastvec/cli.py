@@ -118,7 +118,7 @@ def _check_outputs(targets: Sequence[tuple[str, str | None]], source: str, what:
     directory where a file of that name can be made (a temporary file is tried and removed,
     which also finds names that are too long and read-only file systems); checked before any
     work, so that an hour of training is not lost to a bad -o."""
-    from fastvec._io import _named_temp, _resolve_target
+    from fastvec._io import check_output_path
     seen: dict[str, str] = {}
     for flag, path in targets:
         if path is None:
@@ -130,24 +130,11 @@ def _check_outputs(targets: Sequence[tuple[str, str | None]], source: str, what:
         if path.endswith(("/", os.sep)) or os.path.basename(path) in (".", ".."):
             raise UserError(f"{path}: names a directory; {flag} takes a file name")
         try:
-            target = _resolve_target(path)   # a symbolic link: the file it points to is replaced
+            target = check_output_path(path)   # a symbolic link: the file it points to is replaced
         except OSError as e:
             raise UserError(e.strerror or str(e)) from None
-        if os.path.isdir(target):
-            raise UserError(f"{path}: is a directory; {flag} takes a file name")
-        if os.path.exists(target) and not os.path.isfile(target):
-            raise UserError(f"{path}: not a regular file (a device or FIFO?); {flag} takes a file name")
-        directory = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(directory):
-            raise UserError(f"{path}: the output directory does not exist ({directory})")
         if os.path.exists(target) and os.path.exists(source) and os.path.samefile(target, source):
             raise UserError(f"{path}: {flag} names the {what} itself; writing there would destroy it")
-        try:
-            fd, probe = _named_temp(directory, os.path.basename(target))
-        except OSError as e:
-            raise UserError(f"{path}: cannot write there ({os.strerror(e.errno) if e.errno else e})") from None
-        os.close(fd)
-        os.unlink(probe)
         real = os.path.realpath(target)
         if real in seen:
             raise UserError(f"{path}: {seen[real]} and {flag} name the same file")

@@ -16,7 +16,7 @@ import numpy as np
 
 from fastvec import analysis
 from fastvec._base import check_float, check_int
-from fastvec._io import atomic_write
+from fastvec._io import atomic_write, check_output_path
 from fastvec.keyedvectors import KeyedVectors
 
 _INSTALL_HINT = "pip install fastvec[plot]"
@@ -38,11 +38,7 @@ def _check_path(path: Any) -> str | None:
     if path is None:
         return None
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"{path}: the output directory does not exist")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{path}: is a directory; expected a .png file name")
+    check_output_path(path)
     return path
 
 
