@@ -233,11 +233,7 @@ class KeyedVectors:
             raise ValueError(f"query vectors must have shape ({self.vector_size},), got {v.shape}")
         if not np.isfinite(v).all():
             raise ValueError("query vector contains NaN or infinite values")
-        top = np.abs(v).max() if v.size else 0.0
-        if top > 0:
-            v = v / top          # first to ~1, so that the norm of a huge vector does not overflow
-        n = np.linalg.norm(v)
-        return (v / n if n > 0 else v), None
+        return _unit(v[None, :])[0], None   # a huge vector's norm does not overflow
 
     @staticmethod
     def _check_topn(topn: int | None) -> int | None:
@@ -444,9 +440,7 @@ class KeyedVectors:
         if total > 0:
             mean /= total
         if post_normalize:
-            _, norm, top = _scaled_rows(mean[None, :])
-            if norm[0] > 0:
-                mean = mean / top[0] / norm[0]
+            mean = _unit(mean[None, :])[0]
         return mean.astype(self._vectors.dtype)
 
     def distances(self, word_or_vector: Query, other_words: Sequence[str] = ()) -> np.ndarray:
@@ -598,18 +592,10 @@ def _norms(block: np.ndarray) -> np.ndarray:
 
 
 def _unit(block: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length in their own dtype (zero rows stay zero); one pass over the
-    rows, a second only for those whose plain norm is unsafe."""
-    with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
-        norms = np.linalg.norm(block, axis=1)
-    unsafe = _unsafe_rows(norms)
-    norms[unsafe] = 1.0
-    out = block / norms[:, None]
-    if unsafe.any():
-        scaled, scaled_norms, _ = _scaled_rows(block[unsafe])
-        scaled_norms[scaled_norms == 0] = 1.0
-        out[unsafe] = scaled / scaled_norms[:, None]
-    return out
+    """Rows scaled to unit length in their own dtype (zero rows stay zero)."""
+    norms = _norms(block)
+    norms[norms == 0] = 1.0
+    return block / norms[:, None]
 
 
 def _scaled_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

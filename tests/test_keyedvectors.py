@@ -239,14 +239,18 @@ def test_weighted_terms_as_in_gensim():
         kv.most_similar(positive=[("a", float("nan"))])
 
 
-def test_weights_of_negative_terms_are_used_as_given_as_in_gensim():
+def ours_and_gensims(n: int, dim: int, seed: int):
+    """The same random vectors as fastvec and as gensim KeyedVectors (skips without gensim)."""
     gensim = pytest.importorskip("gensim")
-    rng = np.random.default_rng(3)
-    keys = [f"w{i}" for i in range(40)]
-    vectors = rng.standard_normal((40, 8)).astype(np.float32)
-    kv = KeyedVectors(keys, vectors)
-    ref = gensim.models.KeyedVectors(8)
+    keys = [f"w{i}" for i in range(n)]
+    vectors = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    ref = gensim.models.KeyedVectors(dim)
     ref.add_vectors(keys, vectors)
+    return KeyedVectors(keys, vectors), ref, keys, vectors
+
+
+def test_weights_of_negative_terms_are_used_as_given_as_in_gensim():
+    kv, ref, _, _ = ours_and_gensims(40, 8, seed=3)
     for negative in (["w2"], [("w2", -1.0)], [("w2", 1.0)], [("w2", -0.5)], [("w2", 2.0), "w3"]):
         ours = kv.most_similar(positive=["w0", ("w1", 0.5)], negative=negative, topn=5)
         theirs = ref.most_similar(positive=["w0", ("w1", 0.5)], negative=negative, topn=5)
@@ -283,13 +287,7 @@ def test_ties_at_the_cut_are_broken_by_index():
 @pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")   # inside gensim
 def test_the_rest_of_gensims_query_api_gives_gensims_answers():
     """get_mean_vector, distances, closer_than, rank, most_similar_cosmul against gensim on the same vectors."""
-    gensim = pytest.importorskip("gensim")
-    rng = np.random.default_rng(5)
-    keys = [f"w{i}" for i in range(60)]
-    vectors = rng.standard_normal((60, 12)).astype(np.float32)
-    kv = KeyedVectors(keys, vectors)
-    ref = gensim.models.KeyedVectors(12)
-    ref.add_vectors(keys, vectors)
+    kv, ref, keys, vectors = ours_and_gensims(60, 12, seed=5)
     for args, kw in [((["w1", "w2", "nope"],), {}), ((["w1", "w2"], [2.0, -1.0]), {"post_normalize": True}),
                      (([vectors[3], "w4"],), {"pre_normalize": False})]:
         np.testing.assert_allclose(kv.get_mean_vector(*args, **kw), ref.get_mean_vector(*args, **kw), atol=1e-5)
