@@ -353,11 +353,12 @@ class Estimator(Params):
     def _all_or_nothing(self) -> Iterator[None]:
         """``fit`` inside: an error before its first epoch completes (a bad corpus or
         parameter, too little memory) leaves every attribute as it was before the call, so a
-        fitted model stays fitted and a new one unfitted. Once an epoch has completed, the new
-        model is kept (with that epoch's work). Not restored: a Ctrl-C (the interrupted model is
-        kept, as documented) and a DivergenceError (the model is marked unusable). The old
-        state is held in ``_rollback`` until the first epoch completes, then released, so a
-        refit does not keep two models in memory for the whole run."""
+        fitted model stays fitted and a new one unfitted; so does a Ctrl-C before training
+        starts. Once an epoch has completed, the new model is kept (with that epoch's work).
+        Not restored: a Ctrl-C during training (the interrupted model is kept, as documented)
+        and a DivergenceError (the model is marked unusable). The old state is held in
+        ``_rollback`` until the first epoch completes, then released, so a refit does not keep
+        two models in memory for the whole run."""
         self._rollback = dict(self.__dict__)
         try:
             yield

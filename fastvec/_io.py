@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import lzma
 import math
 import os
 import re
@@ -25,6 +26,8 @@ import numpy as np
 FORMAT_NAME = "fastvec"
 META_MEMBER = "meta.json"
 MAX_META_BYTES = 64 << 20
+#: what reading a file, compressed or not, may raise (zlib: corrupt .gz data)
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -18,14 +18,13 @@ import lzma
 import os
 import re
 import sys
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
 from fastvec import _warnings
-from fastvec._io import FormatError, check_readable_file, load_container, save_container, saved_int
+from fastvec._io import READ_ERRORS, FormatError, check_readable_file, load_container, save_container, saved_int
 from fastvec._memory import release_free_heap
 from fastvec._text import MAX_TOKEN_BYTES
 
@@ -159,14 +158,23 @@ def _check_not_binary(path: str, data: bytes) -> None:
                          f"the first {len(sample)} bytes); fastvec reads UTF-8 text, one sentence per line")
 
 
+def _decoded(data: bytes, stats: ReadStats) -> str:
+    """``data`` as str, undecodable sequences replaced by U+FFFD and counted in ``stats``."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "replace")
+        stats.replaced_sequences += text.count("\ufffd") - data.count("\ufffd".encode())
+        return text
+
+
 def _valid_utf8(block: bytes, stats: ReadStats) -> bytes:
+    """``block`` itself when it is valid UTF-8 (no copy), else its repaired encoding."""
     try:
         block.decode("utf-8")
         return block
     except UnicodeDecodeError:
-        text = block.decode("utf-8", "replace")
-        stats.replaced_sequences += text.count("\ufffd") - block.count("\ufffd".encode())
-        return text.encode("utf-8")
+        return _decoded(block, stats).encode("utf-8")
 
 
 def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int | None = None, *,
@@ -186,7 +194,7 @@ def iter_file_blocks(path: str | os.PathLike, stats: ReadStats, block_bytes: int
         while True:
             try:
                 chunk = f.read(block_bytes)
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:   # zlib: corrupt .gz data
+            except READ_ERRORS as e:
                 raise OSError(f"{path}: read failed ({e})") from e
             if first:
                 _check_not_binary(path, chunk)
@@ -260,13 +268,9 @@ def iter_file_lines(path: str | os.PathLike, stats: ReadStats) -> Iterator[str]:
                 stats.bytes += len(line)
                 if b"\x00" in line:
                     stats.nul_bytes += line.count(b"\x00")
-                try:
-                    text = line.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = line.decode("utf-8", "replace")
-                    stats.replaced_sequences += text.count("\ufffd") - line.count("\ufffd".encode())
+                text = _decoded(line, stats)
                 yield text[:-1] if text.endswith("\n") else text
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:   # zlib: corrupt .gz data
+        except READ_ERRORS as e:
             raise OSError(f"{path}: read failed ({e})") from e
 
 

@@ -20,13 +20,12 @@ import mmap
 import os
 import re
 import tempfile
-import zlib
 from typing import Sequence
 
 import numpy as np
 
 from fastvec import _warnings
-from fastvec._io import FormatError, atomic_write, check_readable_file
+from fastvec._io import READ_ERRORS, FormatError, atomic_write, check_readable_file
 
 _CHUNK_ROWS = 4096
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
@@ -228,9 +227,6 @@ _OPENERS = {".gz": _gzip, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
 MAX_EXPANSION = 64
 
 
-_DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
-
-
 @contextlib.contextmanager
 def _opened(path: str):
     """(the file, the decompressor its first bytes call for, or None), the file at offset 0."""
@@ -265,7 +261,7 @@ def _decompressed(path: str, max_memory: int | None):
                             raise FormatError(path, f"decompresses to more than {limit} bytes (a decompression bomb, "
                                                     "or raise max_memory)")
                         out.write(chunk)
-            except _DECOMPRESS_ERRORS as e:
+            except READ_ERRORS as e:
                 raise FormatError(path, f"corrupt compressed data ({e})") from None
             out.flush()
             out.seek(0)
@@ -432,7 +428,7 @@ def _decompressed_head(path: str):
         try:
             with opener(f, "rb") as z:
                 head = z.read(1 << 16)
-        except _DECOMPRESS_ERRORS as e:
+        except READ_ERRORS as e:
             raise FormatError(path, f"corrupt compressed data ({e})") from None
         yield io.BytesIO(head)
 

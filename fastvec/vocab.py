@@ -26,6 +26,8 @@ from fastvec.corpus import (
 )
 
 _TOKEN_BATCH = 1 << 17
+#: the warning for a tokenizer given with token lists (counting and encoding both read them)
+TOKENIZER_UNUSED = "tokenizer applies to text files: the token lists of this corpus are used as they are"
 
 
 def _encode_word(word: str) -> bytes:
@@ -118,7 +120,7 @@ class Vocabulary:
         else:
             check_reiterable(corpus)
             if tokenizer is not None:
-                _warnings.warn("tokenizer applies to text files: the token lists of this corpus are used as they are")
+                _warnings.warn(TOKENIZER_UNUSED)
             for batch in _token_batches(corpus, stats):
                 stats.tokens += table.add_tokens(batch[0], limit)
             where = "corpus iterable"
@@ -378,7 +380,7 @@ def encode_source(corpus, vocabulary: Vocabulary, *, tokenizer: Tokenizer | None
     if isinstance(corpus, Iterable):
         check_reiterable(corpus)
         if tokenizer is not None and report:
-            _warnings.warn("tokenizer applies to text files: the token lists of this corpus are used as they are")
+            _warnings.warn(TOKENIZER_UNUSED)
     else:
         raise TypeError(f"corpus must be a path, an iterable of token lists or a fastvec.Corpus, "
                         f"not {type(corpus).__name__}")
