@@ -242,11 +242,7 @@ def csr_from_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n
     otherwise widen int32 column indices to int64 when indptr is int64 (8 more bytes per
     non-zero). indptr is narrowed instead (n + 1 entries), after checking it as it is (a
     narrowed corrupt indptr could wrap into one that looks valid and drops non-zeros)."""
-    if len(indptr) != n + 1 or len(indptr) and (int(indptr[0]) != 0 or int(indptr[-1]) != len(indices)) \
-            or len(data) != len(indices):
-        raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
-    if not non_decreasing(indptr):
-        raise ValueError("malformed CSR matrix (indptr decreases)")
+    _check_rows(indptr, indices, data, n)
     if len(indices) < 2**31 - 1:
         indptr = np.asarray(indptr, dtype=np.int32)
         indices = np.asarray(indices, dtype=np.int32)
@@ -277,6 +273,15 @@ def _check_csr(matrix, n: int) -> None:
         raise ValueError("co-occurrence values must be finite and >= 0")
 
 
+def _check_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int) -> None:
+    """Row pointers that fit n rows and the non-zeros (ValueError): what scipy, sum_duplicates
+    and the kernels rely on."""
+    if len(indptr) != n + 1 or int(indptr[0]) != 0 or int(indptr[-1]) != len(indices) or len(data) != len(indices):
+        raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
+    if not non_decreasing(indptr):
+        raise ValueError("malformed CSR matrix (indptr decreases)")
+
+
 def _check_structure(matrix, n: int) -> None:
     """The CSR arrays describe an n x n matrix (what has_canonical_format and sum_duplicates
     need to run safely)."""
@@ -285,10 +290,7 @@ def _check_structure(matrix, n: int) -> None:
     if matrix.shape != (n, n):
         raise ValueError(f"the co-occurrence matrix has shape {matrix.shape} but the vocabulary has {n} words")
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    if len(indptr) != n + 1 or indptr[0] != 0 or indptr[-1] != len(indices) or len(data) != len(indices):
-        raise ValueError("malformed CSR matrix (indptr does not match the non-zeros)")
-    if not non_decreasing(indptr):
-        raise ValueError("malformed CSR matrix (indptr decreases)")
+    _check_rows(indptr, indices, data, n)
     if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n):
         raise ValueError(f"column indices must lie in [0, {n})")
 
