@@ -90,27 +90,18 @@ def _unit_rows(block: np.ndarray) -> np.ndarray:
     return block / norms
 
 
-def _like(W: Any, new: np.ndarray) -> Matrix:
-    """``new`` (float64) in the kind and float dtype of ``W`` (integer input gives float64)."""
-    source = W.vectors if isinstance(W, KeyedVectors) else np.asarray(W)
-    dtype = source.dtype if source.dtype.kind == "f" else np.float64
-    new = np.ascontiguousarray(new, dtype=dtype)
-    if isinstance(W, KeyedVectors):
-        return KeyedVectors(list(W.index_to_key), new, counts=None if W.counts is None else W.counts.copy(),
-                            key_to_index=dict(W.key_to_index))
-    return new
-
-
 def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matrix:
-    """``f`` applied to float64 blocks of rows, written straight into the result (the float
-    dtype of ``W``, float64 for integers): no float64 copy of the whole matrix. Returns the
-    kind ``W`` is (see :func:`_like`)."""
-    source = W.vectors if isinstance(W, KeyedVectors) else np.asarray(W)
-    dtype = source.dtype if source.dtype.kind == "f" else np.float64
+    """``f`` applied to float64 blocks of the rows ``arr`` of ``W``, written straight into the
+    result (no float64 copy of the whole matrix), in the float dtype of ``W`` (float64 for
+    integers) and the kind ``W`` is: new KeyedVectors with the same keys and counts, or an array."""
+    dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
     out = np.empty((arr.shape[0], arr.shape[1] if cols is None else cols), dtype=dtype)
     for start, block in zip(range(0, arr.shape[0], _BLOCK_ROWS), _blocks(arr)):
         out[start:start + len(block)] = f(block)
-    return _like(W, out)
+    if isinstance(W, KeyedVectors):
+        return KeyedVectors(list(W.index_to_key), out, counts=None if W.counts is None else W.counts.copy(),
+                            key_to_index=dict(W.key_to_index))
+    return out
 
 
 def _mean(arr: np.ndarray) -> np.ndarray:
