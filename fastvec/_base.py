@@ -111,6 +111,14 @@ def iter_once(obj: Any) -> bool:
         return False
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a model's array: training alone writes it (a stray write would
+    leave vectors or norms derived from it stale)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def check_seed(seed: Any) -> None:
     """``seed`` must be None or an int (NumPy ints included), checked before any work."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):

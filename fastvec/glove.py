@@ -15,7 +15,7 @@ import numpy as np
 
 from fastvec import _dispatch
 from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint, check_float,
-                           check_int, check_memory, resolve_seed)
+                           check_int, check_memory, read_only, resolve_seed)
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -322,9 +322,7 @@ class GloVe(Estimator):
         write would leave ``wv``, computed from them, stale)."""
         self._check_vector_size()
         n = len(self.vocabulary_)
-        view = (self._state[n:] if contexts else self._state[:n]).view()
-        view.flags.writeable = False
-        return view
+        return read_only(self._state[n:] if contexts else self._state[:n])
 
     @property
     def word_vectors_(self) -> np.ndarray:

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import scipy.linalg
 
-from fastvec._base import Params, check_float, check_int, resolve_seed
+from fastvec._base import Params, check_float, check_int, read_only, resolve_seed
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -156,12 +156,12 @@ class SVDEmbedding(Params):
     def word_vectors_(self) -> np.ndarray:
         """U diag(sigma)^p, one row per word (a read-only view: ``wv`` shares these rows and
         caches their norms; change them through ``wv.set_vector``)."""
-        return _read_only(self._fitted("_word"))
+        return read_only(self._fitted("_word"))
 
     @property
     def context_vectors_(self) -> np.ndarray:
         """V diag(sigma)^p, one row per context word (a read-only view)."""
-        return _read_only(self._fitted("_context"))
+        return read_only(self._fitted("_context"))
 
     def _fitted(self, name: str) -> np.ndarray:
         if name not in self.__dict__:
@@ -182,12 +182,6 @@ class SVDEmbedding(Params):
             self._wv = KeyedVectors(vocab.index_to_key, vectors, counts=vocab.counts, key_to_index=vocab.key_to_index)
             self._wv_vectors = self.vectors   # what the cached vectors are
         return self._wv
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    view = a.view()
-    view.flags.writeable = False
-    return view
 
 
 __all__ = ["SVDEmbedding", "randomized_svd"]

@@ -22,6 +22,7 @@ from fastvec._base import (
     check_memory,
     check_float,
     check_int,
+    read_only,
     resolve_seed,
 )
 from fastvec._threads import check_workers, resolve_workers, single_threaded_blas
@@ -87,12 +88,6 @@ def work_items(offsets: np.ndarray, max_tokens: int = MAX_ITEM_TOKENS) -> np.nda
     start = offsets[sentence] + (np.arange(len(sentence)) - first_piece) * max_tokens
     end = np.minimum(start + max_tokens, offsets[sentence + 1])
     return np.ascontiguousarray(np.stack([start, end], axis=1))
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    view = a.view()
-    view.flags.writeable = False
-    return view
 
 
 def resolve_hot_rows(hot_rows: int | None, *, threads: int, batched: bool, n_tokens: int, n_words: int) -> int:
@@ -469,11 +464,11 @@ class Word2Vec(Estimator):
         """The output (context) weights, ``syn1neg`` in word2vec.c (a read-only view: training
         alone writes them)."""
         self._check_fitted()
-        return _read_only(self._syn1)
+        return read_only(self._syn1)
 
     @property
     def vectors_(self) -> np.ndarray:
         """The input weights, the word vectors (a read-only view; ``wv`` answers queries on them,
         and its cached norms stay valid because nothing else writes them)."""
         self._check_fitted()
-        return _read_only(self._syn0)
+        return read_only(self._syn0)
