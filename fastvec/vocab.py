@@ -179,10 +179,12 @@ class Vocabulary:
         (sqrt(f / sample) + 1) * sample / f, capped at 1; ``sample=0`` keeps everything."""
         if sample <= 0:
             return np.ones(len(self), dtype=np.float64)
-        threshold = sample * self.total_words
+        # written as sqrt(r) + r with r = sample * total / count: the same value, without the
+        # overflow of count / (sample * total) for tiny samples (1e-310 kept every frequent word)
         c = self.counts.astype(np.float64)
-        with np.errstate(divide="ignore"):
-            p = (np.sqrt(c / threshold) + 1.0) * threshold / c
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):
+            r = sample * float(self.total_words) / c
+            p = np.sqrt(r) + r
         return np.minimum(p, 1.0)
 
     def noise_distribution(self, exponent: float = 0.75) -> np.ndarray:

@@ -436,11 +436,12 @@ class Word2Vec(Estimator):
         loop = EpochLoop(self, desc="skip-gram" if self.sg else "cbow", work_per_epoch=n_tokens, n_epochs=n_epochs,
                          check_weights=lambda: all_finite(self._syn0, self._syn1),
                          hint=f"The learning rate (alpha={alpha:g}) is probably too high." + (
-                             f" The batched kernel adds a noise row's updates over a whole window (window="
-                             f"{self.window}, negative={self.negative}): try a lower alpha or kernel='classic'."
-                             if batched and self.window * self.negative > 1000 else ""),
+                             " The batched kernel adds the updates of a whole window to a row at once (window="
+                             f"{self.window}, negative={self.negative}): with a large window or many noise words, "
+                             "try a lower alpha or kernel='classic'." if batched else ""),
                          empty_hint=f"subsampling (sample={self.sample:g}) dropped every word pair of this small "
-                                    "corpus; use a lower sample (0 disables it) or a larger corpus")
+                                    "corpus; use a larger sample (a smaller one drops more words; 0 disables "
+                                    "subsampling) or a larger corpus")
         self._run_epochs(loop, run_epoch, epoch_metrics, context=single_threaded_blas)
 
     def _weights_changed(self) -> None:

@@ -299,6 +299,7 @@ def test_constructor_does_not_train_or_validate():
     (dict(alpha=-1.0), ValueError), (dict(grad_clip=0.0), ValueError), (dict(vectors="both"), ValueError),
     (dict(workers=0), ValueError), (dict(min_count=0), ValueError), (dict(vector_size=2.5), TypeError),
     (dict(x_max=float("nan")), ValueError), (dict(callbacks=[3]), TypeError),
+    (dict(x_max=1e39), ValueError),  # beyond float32, where the kernel computes: inf
 ])
 def test_bad_parameters_raise_clear_errors(small_cooc, params, error):
     name = next(iter(params))

@@ -59,6 +59,24 @@ def test_keep_probability_is_word2vec_formula():
     np.testing.assert_array_equal(vocab.keep_probabilities(0), 1.0)
 
 
+def test_keep_probability_falls_with_sample_down_to_subnormal_values():
+    # count / (sample * total) overflowed for subnormal samples: 1e-310 kept every frequent
+    # word with probability 1 and dropped the rare ones, 1e-318 kept everything
+    vocab = zipf_vocab()
+    samples = [1e-2, 1e-5, 1e-30, 1e-300, 1e-310, 1e-318, 5e-324]
+    with np.errstate(all="raise"):
+        rows = [vocab.keep_probabilities(s) for s in samples]
+    for s, p in zip(samples, rows):
+        assert np.all(np.isfinite(p)) and np.all((0 <= p) & (p <= 1)), s
+        assert np.all(np.diff(p) >= 0), s  # ids sorted by frequency: rarer words are kept more often
+        if s >= 1e-300:  # where the reference's own formula does not overflow
+            want = _reference.word2vec_keep_probability(vocab.counts.astype(float), s, vocab.total_words)
+            np.testing.assert_allclose(p, np.minimum(want, 1.0), rtol=1e-12)
+    for higher, lower in zip(rows, rows[1:]):
+        assert np.all(lower <= higher)
+    assert rows[-1].max() < 1e-150
+
+
 def test_subsampling_frequencies_match_keep_probabilities():
     vocab = zipf_vocab(50)
     keep_p = vocab.keep_probabilities(1e-2)

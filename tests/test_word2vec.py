@@ -454,6 +454,22 @@ def test_divergence_is_detected_and_explained(small_text):
         m.wv
 
 
+@pytest.mark.parametrize("kernel", ["batched", "classic"])
+def test_divergence_hint_names_the_batched_kernel_whatever_the_window(small_text, kernel):
+    # the batched kernel sums a window's updates into a row: its hint used to need window x
+    # negative > 1000, while window=400 with negative=1 diverged with only "alpha too high"
+    m = Word2Vec(alpha=1e30, window=2, negative=2, epochs=1, progress=False, min_count=2, kernel=kernel)
+    with pytest.raises(DivergenceError, match="alpha") as info:
+        m.fit(small_text)
+    assert ("kernel='classic'" in str(info.value)) == (kernel == "batched")
+
+
+def test_tiny_sample_that_drops_everything_says_to_raise_it(small_text):
+    with pytest.raises(ValueError, match="use a larger sample") as info:
+        Word2Vec(sample=1e-300, epochs=1, progress=False, min_count=2).fit(small_text)
+    assert "lower sample" not in str(info.value)
+
+
 def test_alpha_defaults():
     assert Word2Vec(sg=True).alpha_ == 0.025 and Word2Vec(sg=False).alpha_ == 0.05
     assert Word2Vec(sg=True).min_alpha_ == pytest.approx(0.0001)
