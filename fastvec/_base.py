@@ -464,6 +464,9 @@ class Estimator(Params):
                 loop.run(run_epoch, end_epoch)
         finally:
             record_time(loop.partial_seconds)
+            # an interrupted epoch changed the weights too: vectors or norms derived at the last
+            # epoch's end would no longer match them (or what save() writes)
+            self._weights_changed()
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

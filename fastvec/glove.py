@@ -19,7 +19,7 @@ from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, ch
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
-from fastvec.exceptions import DivergenceError
+from fastvec.exceptions import DivergenceError, FormatError
 from fastvec.keyedvectors import KeyedVectors
 from fastvec.vocab import Vocabulary
 
@@ -378,9 +378,31 @@ class GloVe(Estimator):
         model = super().load(path)
         model._dpad = _dispatch.kernels("glove").padded_size(int(model.vector_size))
         model._size = int(model.vector_size)
+        _check_state_layout(path, model._state, len(model.vocabulary_), model._size, model._dpad)
         model.cooccurrence_stats_ = {}
         model.memory_estimate_ = model.estimate_memory(nnz=0)   # the co-occurrences are not saved
         return model
+
+
+def _check_state_layout(path: str | os.PathLike, state: np.ndarray, n_words: int, d: int, dpad: int) -> None:
+    """The invariants of a state the kernel relies on (layout at the top of fastvec/_glove.pxi):
+    constant lanes 1 (words: lane d + 1, contexts: lane d), padding lanes 0 and
+    squared-gradient sums >= 1 (they start at 1 and only grow). A file breaking them trains
+    garbage, or reports a divergence of the learning rate; FormatError instead. Checked in
+    blocks of rows: no temporary of the state's size."""
+    block = 1 << 14
+    for r0 in range(0, len(state), block):
+        rows = state[r0:r0 + block]
+        words = min(max(n_words - r0, 0), len(rows))   # the first `words` rows of the block are word rows
+        if not ((rows[:words, d + 1] == 1).all() and (rows[words:, d] == 1).all()):
+            problem = "a bias constant lane is not 1"
+        elif (rows[:, d + 2:dpad] != 0).any():
+            problem = "a padding lane is not 0"
+        elif not (rows[:, dpad:] >= 1).all():
+            problem = "a squared-gradient sum is below 1 (they start at 1 and only grow)"
+        else:
+            continue
+        raise FormatError(path, f"state: {problem}; the file is corrupt")
 
 
 def zero_model_loss(data: np.ndarray, x_max: float, alpha: float) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.special import logsumexp
 
 from fastvec._base import check_float
 from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks, csr_from_arrays, sparse, summed_csr
@@ -77,11 +78,12 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     with np.errstate(divide="ignore"):
         log_rows = np.log(rows)
         log_cols = cds * np.log(cols)
-    smoothed = np.power(cols[cols > 0], cds).sum()
-    if not (np.isfinite(rows).all() and np.isfinite(cols).all() and np.isfinite(smoothed)):
+    if not (np.isfinite(rows).all() and np.isfinite(cols).all()):
         raise ValueError("co-occurrence counts too large: their row or column sums overflow float64 "
                          "(PMI does not change when every count is divided by the same number)")
-    offset = (np.log(smoothed) if smoothed > 0 else 0.0) - np.log(shift)
+    # log sum_k c_k**cds in log space: the sum itself overflows or underflows for large cds
+    # (tiny counts at cds=8 lost the normaliser, and every PMI moved by hundreds)
+    offset = float(logsumexp(log_cols[cols > 0])) - np.log(shift)
     out_indices = np.empty(len(data), dtype=np.int32)   # upper bound; untouched pages cost nothing
     out_data = np.empty(len(data), dtype=np.float32)
     out_indptr = np.zeros(n + 1, dtype=np.int64)

@@ -93,7 +93,9 @@ class SVDEmbedding(Params):
 
     def _validate(self) -> None:
         check_int("vector_size", self.vector_size, 1, 100_000)
-        check_float("eig_weight", self.eig_weight, -10.0, 10.0)
+        # a negative p divides by the singular values, and those of directions the PPMI matrix
+        # does not use are 0 (or tiny): inf or huge vectors
+        check_float("eig_weight", self.eig_weight, 0.0, 10.0)
         check_float("cds", self.cds, 0.0, 10.0, low_open=True)
         check_float("shift", self.shift, 0.0, low_open=True)
         check_int("window", self.window, 1, 10_000)

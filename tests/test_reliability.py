@@ -385,3 +385,31 @@ def test_debug_build_catches_bad_indices_inside_kernels():
 
 def test_show_config_reports_the_build():
     assert fastvec.show_config(file=io.StringIO())["debug_build"] == _runtime.debug_build()
+
+
+@pytest.mark.parametrize("estimator", ["Word2Vec", "GloVe"])
+def test_an_epoch_interrupted_midway_leaves_wv_matching_the_weights(monkeypatch, tmp_path, bundled_text, estimator):
+    """Ctrl-C after the first slice of epoch 2: the vectors and norms derived at the end of epoch
+    1 (Word2Vec's cached unit vectors, GloVe's copy of W + W~) used to stay in place, so
+    similarity() was not the cosine of wv.vectors and GloVe's wv differed from what save() wrote."""
+    from fastvec import _base
+    original = _base.EpochLoop._consume
+
+    def consume(self, epoch, slices, bar):
+        if epoch == 0:
+            return original(self, epoch, slices, bar)
+        next(slices)   # one slice of epoch 2 trains, then the user presses Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_base.EpochLoop, "_consume", consume)
+    model = getattr(fastvec, estimator)(vector_size=10, epochs=3, workers=1, seed=1, progress=False,
+                                        callbacks=[lambda m, _: m.wv.similarity("king", "queen")])
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(bundled_text)
+    assert model.epochs_trained_ == 1
+    wv = model.wv
+    unit = wv.vectors / np.linalg.norm(wv.vectors, axis=1, keepdims=True)
+    i, j = wv.get_index("king"), wv.get_index("queen")
+    assert wv.similarity("king", "queen") == pytest.approx(float(unit[i] @ unit[j]), abs=1e-6)
+    model.save(tmp_path / "m.fv")
+    np.testing.assert_array_equal(type(model).load(tmp_path / "m.fv").wv.vectors, wv.vectors)

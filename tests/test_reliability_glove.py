@@ -104,7 +104,8 @@ def test_glove_train_more_checks_parameters_and_epochs(cooc):
 
 SVD_BAD = [
     ("vector_size", 0, ValueError), ("vector_size", 2.5, TypeError), ("eig_weight", float("nan"), ValueError),
-    ("eig_weight", 11.0, ValueError), ("eig_weight", "x", TypeError), ("cds", 0.0, ValueError),
+    ("eig_weight", 11.0, ValueError), ("eig_weight", "x", TypeError), ("eig_weight", -0.5, ValueError),
+    ("cds", 0.0, ValueError),
     ("cds", -1.0, ValueError), ("cds", 10.5, ValueError), ("cds", "x", TypeError), ("shift", 0.0, ValueError),
     ("shift", -1.0, ValueError), ("shift", float("inf"), ValueError), ("window", 0, ValueError),
     ("window", 2.5, TypeError), ("min_count", 0, ValueError), ("vectors", "context", ValueError),
@@ -354,6 +355,17 @@ def test_ppmi_of_counts_whose_sums_overflow():
         ppmi(m)
     big = ppmi(scipy.sparse.csr_array(np.array([[0, 1e300], [1e300, 1.0]])))   # large but summable
     assert np.isfinite(big.data).all()
+
+
+def test_ppmi_is_the_same_for_counts_scaled_far_down_at_a_large_cds():
+    # sum_k c_k**cds underflowed to 0 for tiny counts at cds=8 and the normaliser was dropped:
+    # every PMI moved by hundreds (1e-60: about 1092 where the values are 0.86-3.3)
+    counts = np.array([[0.0, 3.0, 1.0], [3.0, 0.0, 2.0], [1.0, 2.0, 5.0]])
+    want = ppmi(scipy.sparse.csr_array(counts), cds=8.0)
+    for scale in (1e-30, 1e-45, 1e-60, 1e-200, 1e200):
+        got = ppmi(scipy.sparse.csr_array(counts * scale), cds=8.0)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-5, err_msg=str(scale))
 
 
 # -- Ctrl-C ---------------------------------------------------------------------------------------
@@ -630,7 +642,25 @@ def test_cooccurrence_file_with_inconsistent_content(tmp_path, saved, case):
                                  lambda p: Cooccurrence.load(p, mmap=False), lambda p: Cooccurrence.load(p, mmap=True))
 
 
+def _state_set(rows, lane, value):
+    """A change of the saved GloVe state: state[rows, lane] = value (lanes of the layout at the
+    top of fastvec/_glove.pxi; SMALL's vector_size d, its dpad the half of a row)."""
+    def change(a):
+        state = a["state"].copy()
+        d, dpad = SMALL["vector_size"], state.shape[1] // 2
+        state[rows, {"word constant": d + 1, "context constant": d, "padding": d + 2,
+                     "gradsq": dpad + 3, "gradsq bias": dpad + d}[lane]] = value
+        return state
+    return change
+
+
 GLOVE_BAD_FILES = {
+    # the state's own invariants: trained garbage or a "learning rate too high" divergence
+    "word constant lane 0": (dict(state=_state_set(0, "word constant", 0.0)), "constant lane"),
+    "context constant lane 2": (dict(state=_state_set(-1, "context constant", 2.0)), "constant lane"),
+    "padding lane 3": (dict(state=_state_set(slice(None), "padding", 3.0)), "padding lane"),
+    "squared-gradient sums 0": (dict(state=_state_set(slice(None), "gradsq", 0.0)), "squared-gradient"),
+    "squared-gradient sum -1": (dict(state=_state_set(5, "gradsq bias", -1.0)), "squared-gradient"),
     "state one row short": (dict(state=lambda a: a["state"][:-1]), "state must be float32 of shape"),
     "state float64": (dict(state=lambda a: a["state"].astype(np.float64)), "state must be float32"),
     "state with NaN": (dict(state=lambda a: np.where(np.arange(a["state"].size).reshape(a["state"].shape) == 0,
@@ -757,7 +787,7 @@ def test_cli_warns_once_about_too_many_threads(capsys, small_text, model):
     epochs = ["--epochs", "1"] if model == "glove" else []
     code, out, err = run(capsys, "train", small_text, "--model", model, "--threads", "999", *epochs,
                          "--min-count", "2", "--dim", "4", "--window", "2", "-q")
-    assert code == 0 and err.count("\n") == 1 and err.startswith("fastvec: warning: workers=999"), err
+    assert code == 0 and err.count("\n") == 1 and err.startswith("fastvec: warning: --threads=999"), err
 
 
 @pytest.mark.parametrize("argv", [
