@@ -3,7 +3,9 @@
 Every function takes a :class:`~fastvec.KeyedVectors` or any 2-D real array ``W`` (one vector
 per row: word2vec, GloVe, contextual vectors, ...). Post-processing returns the kind it was
 given: a new ``KeyedVectors`` (same keys and counts, same float dtype) for ``KeyedVectors``, a
-new array for arrays; inputs are never modified. Everything is vectorised NumPy/SciPy and
+new array for arrays; inputs are never modified. Keyed vectors from elsewhere (gensim's
+``KeyedVectors``: anything with ``vectors`` and ``index_to_key``) are read as fastvec
+``KeyedVectors`` over the same vectors, and post-processing returns fastvec ``KeyedVectors``. Everything is vectorised NumPy/SciPy and
 works in float64 on blocks of rows, so a memory-mapped vocabulary of millions of words is
 never copied whole.
 
@@ -53,8 +55,17 @@ __all__ = [
 
 
 # -- input checks ----------------------------------------------------------------------------
+def _keyed(W: Any) -> Any:
+    """Keyed vectors from elsewhere (gensim's: ``vectors`` and ``index_to_key``) as fastvec
+    KeyedVectors over the same vectors (no copy of float32 or float64 ones); anything else as it is."""
+    if isinstance(W, (KeyedVectors, np.ndarray)) or not (hasattr(W, "vectors") and hasattr(W, "index_to_key")):
+        return W
+    return KeyedVectors(list(W.index_to_key), W.vectors)
+
+
 def _matrix(W: Any, name: str = "W", *, min_rows: int = 1) -> np.ndarray:
     """The rows of ``W`` as a 2-D real array (no copy when possible), validated once."""
+    W = _keyed(W)
     arr = W.vectors if isinstance(W, KeyedVectors) else np.asarray(W)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (one vector per row), got shape {arr.shape}")
@@ -98,6 +109,7 @@ def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matri
     out = np.empty((arr.shape[0], arr.shape[1] if cols is None else cols), dtype=dtype)
     for start, block in zip(range(0, arr.shape[0], _BLOCK_ROWS), _blocks(arr)):
         out[start:start + len(block)] = f(block)
+    W = _keyed(W)
     if isinstance(W, KeyedVectors):
         return KeyedVectors(list(W.index_to_key), out, counts=None if W.counts is None else W.counts.copy(),
                             key_to_index=dict(W.key_to_index))
@@ -152,6 +164,7 @@ def _rows(W: Any, arr: np.ndarray, words: Any) -> np.ndarray:
     if not words:
         return np.zeros(0, dtype=np.int64)
     if all(isinstance(w, str) for w in words):
+        W = _keyed(W)
         if not isinstance(W, KeyedVectors):
             raise TypeError("words given as strings need KeyedVectors; for arrays pass row indices")
         return np.array([W.get_index(w) for w in words], dtype=np.int64)
@@ -687,6 +700,7 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     present in the vocabulary). A word whose vector is zero has no direction and so no
     neighbours: it is left out of ``neighbours`` and listed in ``zero_vector_words``."""
     topn = check_int("topn", topn, 1)
+    W = _keyed(W)
     arr = _matrix(W, min_rows=2)
     norms = np.concatenate([np.linalg.norm(b, axis=1) for b in _blocks(arr)])
     raw, centred = spectrum(arr), spectrum(arr, center=True)

@@ -248,9 +248,10 @@ def _read_meta(path: str, what: str, *, regular: bool = True):
         raise UserError(f"{path}: corrupt fastvec file ({type(e).__name__}: {str(e)[:100]})") from None
 
 
-def load_vectors(path: str):
-    """Vectors from any vectors file, or the word vectors of a saved Word2Vec or GloVe model."""
-    from fastvec.formats import load_vectors as _load
+def load_vectors(path: str, args: argparse.Namespace | None = None):
+    """Vectors from any vectors file, or the word vectors of a saved Word2Vec or GloVe model;
+    text and binary files read with ``args.duplicates`` and ``args.unicode_errors``."""
+    from fastvec.formats import detect_format, load_vectors as _load
     if path == "-":
         raise UserError("-: reading vectors from standard input is not supported; give a file name")
     meta = _read_meta(path, "vectors file")
@@ -259,13 +260,31 @@ def load_vectors(path: str):
         from fastvec.glove import GloVe
         from fastvec.word2vec import Word2Vec
         return (Word2Vec if kind == "word2vec" else GloVe).load(path).wv
-    return _load(path)
+    if args is None or detect_format(path) == "native":   # a native file has neither duplicates nor bad bytes
+        return _load(path)
+    return _load(path, duplicates=args.duplicates, unicode_errors=args.unicode_errors)
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that read a vectors file."""
+    parser.add_argument("--duplicates", choices=("error", "first", "last"), default="error",
+                        help="a word listed twice in a text or binary vectors file: an error (default), or keep "
+                             "its first or last vector")
+    parser.add_argument("--unicode-errors", choices=("strict", "replace", "ignore"), default="strict",
+                        help="words that are not valid UTF-8: an error (default), or replace or drop the bad bytes")
+
+
+#: The advice of the vectors loaders in the words of the command line.
+LOADER_ADVICE = (("pass duplicates='first' or 'last' to accept the file", "use --duplicates first or last to "
+                  "accept the file"),
+                 ("pass unicode_errors='replace' or 'ignore' to accept it", "use --unicode-errors replace or "
+                  "ignore to accept it"))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from fastvec._io import finite_or_null
     from fastvec.evaluation import default_pairs, evaluate_word_analogies, evaluate_word_pairs
-    kv = load_vectors(args.vectors)
+    kv = load_vectors(args.vectors, args)
     analogy = evaluate_word_analogies(kv, args.analogies, restrict_vocab=args.restrict_vocab)
     pair_files = args.pairs or list(default_pairs().values())
     names = [os.path.basename(p) for p in pair_files]
@@ -293,7 +312,7 @@ def _known(kv, words: Sequence[str]) -> None:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    kv = load_vectors(args.vectors)
+    kv = load_vectors(args.vectors, args)
     _known(kv, [args.word])
     for word, score in kv.most_similar(args.word, topn=args.topn):
         print(f"{word}\t{score:.4f}")
@@ -301,7 +320,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def cmd_analogy(args: argparse.Namespace) -> int:
-    kv = load_vectors(args.vectors)
+    kv = load_vectors(args.vectors, args)
     _known(kv, [args.a, args.b, args.c])
     for word, score in kv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method):
         print(f"{word}\t{score:.4f}")
@@ -316,7 +335,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from fastvec.analysis import embedding_report, format_report
-    kv = load_vectors(args.vectors)
+    kv = load_vectors(args.vectors, args)
     if len(kv) < 2:
         raise UserError(f"{args.vectors}: needs at least 2 vectors to analyse, got {len(kv)}")
     if args.words:
@@ -360,6 +379,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
                                  ("--seed", args.seed, ("projection", "concentration"))):
         if value is not None and args.kind not in kinds:
             raise UserError(f"{option} has no effect with --kind {args.kind} (it is for {', '.join(kinds)})")
+    if args.kind == "training":
+        for option, value, default in (("--duplicates", args.duplicates, "error"),
+                                       ("--unicode-errors", args.unicode_errors, "strict")):
+            if value != default:
+                raise UserError(f"{option} has no effect with --kind training (it is for vectors files)")
     if args.seed is not None and args.kind == "projection" and args.method != "tsne":
         raise UserError("--seed has no effect with --kind projection --method pca (it is for tsne)")
     args.method = args.method or "pca"
@@ -369,7 +393,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         plot.plot_training_curves(_load_history(args.vectors), path=args.output)
         print(f"wrote {args.output}")
         return 0
-    kv = load_vectors(args.vectors)
+    kv = load_vectors(args.vectors, args)
     if args.words:
         _known(kv, args.words)
     if args.kind == "projection":
@@ -443,12 +467,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--pairs", nargs="+", help="word-pair files (default: bundled WordSim-353 and SimLex-999)")
     e.add_argument("--restrict-vocab", type=_positive_int, default=30000)
     e.add_argument("--json", action="store_true", help="print JSON")
+    _add_reading_options(e)
     e.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("similar", help="nearest neighbours of a word")
     s.add_argument("vectors")
     s.add_argument("word")
     s.add_argument("--topn", type=_positive_int, default=10)
+    _add_reading_options(s)
     s.set_defaults(func=cmd_similar)
 
     a = sub.add_parser("analogy", help="solve A : B :: C : ?")
@@ -458,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("c")
     a.add_argument("--topn", type=_positive_int, default=5)
     a.add_argument("--method", choices=("3cosadd", "3cosmul"), default="3cosadd")
+    _add_reading_options(a)
     a.set_defaults(func=cmd_analogy)
 
     c = sub.add_parser("config", help="show build and runtime configuration")
@@ -471,9 +498,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="estimate the average cosine from this many random pairs (default: exact)")
     z.add_argument("--seed", type=int, default=0)
     z.add_argument("--json", action="store_true", help="print JSON")
+    _add_reading_options(z)
     z.set_defaults(func=cmd_analyze)
 
-    p = sub.add_parser("plot", help="write a figure of the vectors (needs matplotlib: pip install fastvec[plot])")
+    p = sub.add_parser("plot", help="write a figure of the vectors (needs matplotlib: pip install matplotlib)")
     p.add_argument("vectors", help="vectors file; for --kind training a saved model or a JSON history")
     p.add_argument("--kind", required=True,
                    choices=("projection", "heatmap", "analogy", "spectrum", "concentration", "training"))
@@ -485,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--center", action="store_true", help="spectrum of the centred vectors")
     p.add_argument("--seed", type=int, default=None, help="projection (t-SNE), concentration: random seed "
                                                           "(default 0)")
+    _add_reading_options(p)
     p.set_defaults(func=cmd_plot)
 
     for register in EXTRA_COMMANDS:
@@ -572,7 +601,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             _drop_stdout()
         raise
     _utf8_words(args)
-    warnings.showwarning = _one_line_warning
+    if args.command == "train":   # the estimators' warnings in the words of the options (workers -> --threads)
+        paths = [args.corpus, args.output, args.checkpoint]
+        warnings.showwarning = lambda message, *rest, **kw: _one_line_warning(_as_flags(str(message), paths), *rest)
+    else:
+        warnings.showwarning = _one_line_warning
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()   # here, not at exit: a full disk or closed pipe is reported like any error
@@ -592,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = e.strerror   # our own messages, raised as OSError(errno, text): no "[Errno N]" prefix
         if args.command == "train" and type(e) in (ValueError, TypeError):   # an estimator's parameter check
             message = _as_flags(message, [args.corpus, args.output, args.checkpoint])
+        for python, flags in LOADER_ADVICE if hasattr(args, "duplicates") else ():
+            message = message.replace(python, flags)
         _stderr_line(f"fastvec: error: {message or type(e).__name__}")
         if isinstance(e, OSError) and sys.stdout is not None:
             try:

@@ -191,7 +191,10 @@ def _check_size(path: str, n: int, dim: int, file_size: int, min_bytes_per_value
 
 def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | None = None,
                   unicode_errors: str = "strict", duplicates: str = "error",
-                  max_memory: int | None = None) -> tuple[list[str], np.ndarray]:
+                  max_memory: int | None = None, binary_hint: bool = True) -> tuple[list[str], np.ndarray]:
+    """Words and vectors of a word2vec text or binary file (GloVe text with ``no_header``).
+    ``binary_hint``: a first line that is not UTF-8 suggests ``binary=True`` (not when the
+    format was detected from the content)."""
     path = check_readable_file(path, "vectors file", regular=True)
     if unicode_errors not in _UNICODE_ERRORS:
         raise ValueError(f"unicode_errors must be one of {_UNICODE_ERRORS}")
@@ -211,7 +214,8 @@ def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | N
         if binary:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 return _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory)
-        return _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory)
+        return _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory,
+                          binary_hint=binary_hint and not no_header)
 
 
 def _gzip(fileobj, mode: str):
@@ -283,7 +287,7 @@ def _decode(path: str, raw: bytes, unicode_errors: str, where: str) -> str:
     try:
         return raw.decode("utf-8", unicode_errors)
     except UnicodeDecodeError as e:
-        raise FormatError(path, f"{where}: word {raw[:60]!r} is not valid UTF-8 ({e.reason}); "
+        raise FormatError(path, f"{where}: {raw[:60]!r} is not valid UTF-8 ({e.reason}); "
                                 "pass unicode_errors='replace' or 'ignore' to accept it") from None
 
 
@@ -332,7 +336,7 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
     return out.finish()
 
 
-def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory):
+def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_memory, *, binary_hint=True):
     declared = None
     line_no = 0
     last = (b"\n", "", 0)   # the last vector's line, its word and line number
@@ -362,6 +366,8 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             try:
                 text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
             except FormatError as e:
+                if not binary_hint:   # GloVe text has no binary variant; a detected format is text
+                    raise
                 raise FormatError(path, f"{e.problem} (or is this a binary file? pass binary=True)") from None
         else:
             text = _decode(path, raw, unicode_errors, f"line {line_no}").rstrip("\r\n")
@@ -444,6 +450,13 @@ def detect_format(path) -> str:
         raise FormatError(path, "the file is empty")
     if head.startswith(b"PK\x03\x04"):
         return "native"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise FormatError(path, "this is a Python pickle (gensim's KeyedVectors.save and Word2Vec.save write "
+                                "them), which fastvec does not read: it can run code; write the vectors with "
+                                "gensim's save_word2vec_format instead")
+    if head.startswith(b"\x93NUMPY"):
+        raise FormatError(path, "this is a NumPy array file (.npy) without words; save the vectors in a "
+                                "vectors format (word2vec text or binary, GloVe text or fastvec native)")
     first, _, rest = head.partition(b"\n")
     parts = first.split()
     if len(parts) == 2 and all(p.isdigit() for p in parts):
@@ -466,8 +479,7 @@ def load_vectors(path, *, format: str = "auto", **kwargs):
     fmt = detect_format(path) if format == "auto" else format
     if fmt == "native":
         return KeyedVectors.load(path, **kwargs)
-    if fmt in ("bin", "txt"):
-        return KeyedVectors.load_word2vec_format(path, binary=(fmt == "bin"), **kwargs)
-    if fmt == "glove":
-        return KeyedVectors.load_glove_format(path, **kwargs)
+    if fmt in ("bin", "txt", "glove"):
+        return KeyedVectors(*read_word2vec(path, binary=(fmt == "bin"), no_header=(fmt == "glove"),
+                                           binary_hint=(format != "auto"), **kwargs))
     raise ValueError(f"format must be 'auto', 'native', 'bin', 'txt' or 'glove', not {format!r}")

@@ -216,10 +216,19 @@ class KeyedVectors:
         return out
 
     # -- queries -------------------------------------------------------------------------
-    def _as_list(self, arg) -> list:
+    @staticmethod
+    def _as_list(arg) -> list:
+        """Query terms as a list, as gensim reads them: one word or one vector (a 1-D array) is
+        a single term, the rows of a 2-D array are one term each."""
         if arg is None:
             return []
-        if isinstance(arg, (str, np.ndarray)):
+        if isinstance(arg, np.ndarray):
+            if arg.ndim == 1:
+                return [arg]
+            if arg.ndim == 2:
+                return list(arg)
+            raise ValueError(f"query vectors must be a 1-D array or a 2-D array of rows, got shape {arg.shape}")
+        if isinstance(arg, str):
             return [arg]
         return list(arg)
 
@@ -271,7 +280,9 @@ class KeyedVectors:
                      topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
 
-        Terms are words or vectors, or ``(term, weight)`` pairs as in gensim: a plain term
+        Terms are words or vectors (the rows of a 2-D array are one vector each, as in
+        gensim; a vector counts by its direction, as a word does, where gensim adds it to the
+        mean unscaled), or ``(term, weight)`` pairs as in gensim: a plain term
         weighs 1 in ``positive`` and -1 in ``negative``, and a pair's weight is used as given in
         either list (``negative=[("man", -0.5)]`` subtracts half of man, as in gensim); query
         words are excluded from the result. Returns ``[(word, cosine), ...]``,
@@ -412,11 +423,10 @@ class KeyedVectors:
                         ignore_missing: bool = True) -> np.ndarray:
         """Weighted mean of the vectors of ``keys`` (words or vectors), as gensim computes it:
         words' unit vectors with ``pre_normalize``, divided by the sum of the absolute weights
-        of the keys used, scaled to unit length with ``post_normalize``. Unknown words are
+        of the keys used, scaled to unit length with ``post_normalize``; the rows of a 2-D
+        array are one vector each. Unknown words are
         skipped (``ignore_missing``) or a KeyError."""
-        if isinstance(keys, (str, np.ndarray)):
-            keys = [keys]
-        keys = list(keys)
+        keys = self._as_list(keys)
         if not keys:
             raise ValueError("get_mean_vector needs at least one key")
         w = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -433,8 +443,10 @@ class KeyedVectors:
                 vector = self.get_vector(key, norm=pre_normalize)
             else:
                 vector = np.asarray(key, dtype=np.float64)
-                if vector.shape != (self.vector_size,) or not np.isfinite(vector).all():
-                    raise ValueError(f"vectors must be {self.vector_size} finite numbers")
+                if vector.shape != (self.vector_size,):
+                    raise ValueError(f"query vectors must have shape ({self.vector_size},), got {vector.shape}")
+                if not np.isfinite(vector).all():
+                    raise ValueError("query vector contains NaN or infinite values")
             mean += weight * vector
             total += abs(weight)
         if total > 0:
@@ -467,6 +479,8 @@ class KeyedVectors:
                             topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """gensim's 3CosMul over any number of terms (Levy & Goldberg 2014): words ranked by
         prod cos'(x, p) / (prod cos'(x, n) + 1e-6) with cos' = (1 + cos) / 2; query words excluded.
+        Vectors among the terms count by their direction, as words do (gensim takes their dot
+        products as they are, so a long vector's "cosines" leave [-1, 1]).
         (``analogy(a, b, c, method="3cosmul")`` is the three-word case with Levy and Goldberg's
         epsilon, 1e-3, as the analogy evaluation uses.)"""
         topn = self._check_topn(topn)

@@ -19,7 +19,7 @@ from fastvec._base import check_float, check_int
 from fastvec._io import atomic_write, check_output_path
 from fastvec.keyedvectors import KeyedVectors
 
-_INSTALL_HINT = "pip install fastvec[plot]"
+_INSTALL_HINT = "pip install matplotlib (the plot extra of fastvec)"
 
 
 def _figure(width: float = 6.4, height: float = 4.8):
@@ -53,6 +53,7 @@ def _finish(fig, path: str | None, dpi: int):
 
 def _labelled_rows(W: Any, words: Sequence[Any] | None, default: int = 40) -> tuple[np.ndarray, list[str]]:
     """Chosen rows (float64) and their labels: words for KeyedVectors, row numbers for arrays."""
+    W = analysis._keyed(W)
     arr = analysis._matrix(W)
     if words is None:
         words = list(W.index_to_key[:default]) if isinstance(W, KeyedVectors) else list(range(min(default, len(arr))))
@@ -76,13 +77,17 @@ def _two_columns(coords: np.ndarray) -> np.ndarray:
 
 
 def _tsne2(x: np.ndarray, seed: int, perplexity: float | None) -> np.ndarray:
+    if len(x) < 4:
+        raise ValueError(f"t-SNE needs at least 4 points, got {len(x)}")
+    # equal points (up to rounding): scikit-learn's t-SNE crashes the interpreter on them
+    if np.ptp(x, axis=0).max() <= 1e-9 * np.abs(x).max():
+        raise ValueError(f"t-SNE needs points that are not all the same: the {len(x)} chosen vectors are equal"
+                         " (after scaling to unit length, with normalize)")
     try:
         from sklearn.manifold import TSNE
     except ImportError as e:
         raise ImportError("method='tsne' needs scikit-learn, which is not installed: pip install scikit-learn "
                           "(or use method='pca')") from e
-    if len(x) < 4:
-        raise ValueError(f"t-SNE needs at least 4 points, got {len(x)}")
     if perplexity is None:
         perplexity = min(30.0, (len(x) - 1) / 3.0)
     perplexity = check_float("perplexity", perplexity, 0.0, len(x) - 1, low_open=True, high_open=True)
@@ -150,6 +155,7 @@ def plot_analogy(kv: KeyedVectors, pairs: Sequence[tuple[str, str]] = (("man", "
 
     With the classic two pairs, the figure also marks king - man + woman and names its nearest
     word (3CosAdd): the parallelogram is closed when that word is queen."""
+    kv = analysis._keyed(kv)
     if not isinstance(kv, KeyedVectors):
         raise TypeError("plot_analogy needs KeyedVectors (words), not a bare array")
     path = _check_path(path)

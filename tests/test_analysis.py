@@ -533,3 +533,24 @@ def test_average_cosine_sample_larger_than_the_pairs_or_than_memory(monkeypatch)
     monkeypatch.setattr(A, "_SAMPLE_CHUNK", 7)            # drawn in blocks: the same estimator
     chunked = A.average_cosine(big, sample=3000, seed=5)
     assert abs(one - chunked) < 0.05 and abs(chunked - A.average_cosine(big)) < 0.05
+
+
+def test_gensim_keyed_vectors_are_read_as_keyed_vectors():
+    # the README says the analysis takes vectors "from fastvec, gensim, ...": gensim's
+    # KeyedVectors used to be refused ("W must be a 2-D array ..., got shape ()")
+    gensim = pytest.importorskip("gensim")
+    rng = np.random.default_rng(3)
+    vectors = (rng.standard_normal((30, 6)) + 2.0).astype(np.float32)
+    keys = [f"w{i}" for i in range(30)]
+    theirs = gensim.models.KeyedVectors(6)
+    theirs.add_vectors(keys, vectors)
+    ours = fastvec.KeyedVectors(keys, vectors)
+    assert A.average_cosine(theirs) == A.average_cosine(ours)
+    assert A.partition_isotropy(theirs) == A.partition_isotropy(ours)
+    np.testing.assert_array_equal(A.cosine_similarity_matrix(theirs, ["w3", "w1"]),
+                                  A.cosine_similarity_matrix(ours, ["w3", "w1"]))
+    processed = A.all_but_the_top(theirs, 1)
+    assert isinstance(processed, fastvec.KeyedVectors) and processed.index_to_key == keys
+    np.testing.assert_array_equal(processed.vectors, A.all_but_the_top(ours, 1).vectors)
+    report = A.embedding_report(theirs, words=["w0"], topn=2)
+    assert report["neighbours"] == A.embedding_report(ours, words=["w0"], topn=2)["neighbours"]

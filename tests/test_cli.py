@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import fastvec
+import fastvec.formats
 from fastvec.cli import main
 
 
@@ -194,7 +196,7 @@ def test_divergence_and_thread_warnings(capsys, small_text, tmp_path):
     code, out, err = run(capsys, "train", small_text, "--alpha", "1e30", "--epochs", "1", "--min-count", "2", "-q")
     assert code == 1 and "diverged" in err and err.count("\n") == 1
     code, out, err = run(capsys, "train", small_text, "--threads", "999", "--epochs", "1", "--min-count", "2", "-q")
-    assert code == 0 and err.count("\n") == 1 and err.startswith("fastvec: warning: workers=999")
+    assert code == 0 and err.count("\n") == 1 and err.startswith("fastvec: warning: --threads=999")
 
 
 @pytest.mark.parametrize("content", [b"", b"3 2\na 1 2\n", b"2 2\na 1 2\nb x y\n", b"PK\x03\x04garbage"])
@@ -292,3 +294,41 @@ def test_a_training_history_may_come_from_a_pipe(tmp_path):
     (tmp_path / "h.json").write_text('[{"epoch": 1, "loss": 2.5}, {"epoch": 2, "loss": 2.1}]')
     run = _shell("cat h.json | fastvec plot /dev/stdin --kind training -o p.png", tmp_path)
     assert run.returncode == 0 and (tmp_path / "p.png").stat().st_size > 0, run.stderr
+
+
+def test_vectors_files_with_duplicates_or_bad_bytes_can_be_read_from_the_command_line(capsys, tmp_path):
+    # the loaders' advice named Python arguments (duplicates='first', unicode_errors=...) that
+    # no command had: such files could not be read from the command line at all
+    dup = tmp_path / "dup.txt"
+    dup.write_bytes(b"3 2\na 1 0\nb 0 1\na 0.9 0.1\n")
+    code, out, err = run(capsys, "similar", str(dup), "b")
+    assert code == 1 and "use --duplicates first or last" in err and "duplicates='first'" not in err
+    for keep, score in (("first", "0.0000"), ("last", "0.1104")):
+        code, out, err = run(capsys, "similar", str(dup), "b", "--duplicates", keep)
+        assert code == 0 and out.splitlines() == [f"a\t{score}"], (keep, out, err)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"2 2\ncaf\xe9 1 0\nb 0 1\n")
+    code, out, err = run(capsys, "similar", str(bad), "b")
+    assert code == 1 and "use --unicode-errors replace or ignore" in err and "binary=True" not in err
+    code, out, err = run(capsys, "similar", str(bad), "b", "--unicode-errors", "replace")
+    assert code == 0 and out.startswith("caf\ufffd\t"), out
+    for command in (["eval", str(dup)], ["analogy", str(dup), "a", "b", "a"], ["analyze", str(dup)],
+                    ["plot", str(dup), "--kind", "spectrum", "-o", str(tmp_path / "s.png")]):
+        code, out, err = run(capsys, *command, "--duplicates", "first")
+        assert "duplicate" not in err, (command, err)
+    code, out, err = run(capsys, "plot", str(dup), "--kind", "training", "-o", str(tmp_path / "t.png"),
+                         "--duplicates", "last")
+    assert code == 1 and "--duplicates has no effect with --kind training" in err
+
+
+@pytest.mark.parametrize("head,message", [
+    (b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x08gensim", "Python pickle"),   # gensim's wv.save()
+    (b"\x93NUMPY\x01\x00v\x00{'descr': '<f4'", "NumPy array file"),
+])
+def test_pickles_and_npy_files_are_named_for_what_they_are(capsys, tmp_path, head, message):
+    path = tmp_path / "model.kv"
+    path.write_bytes(head + b"\x00" * 64)
+    code, out, err = run(capsys, "similar", str(path), "a")
+    assert code == 1 and message in err and err.count("\n") == 1 and "unicode_errors" not in err
+    with pytest.raises(fastvec.FormatError, match=message):
+        fastvec.formats.load_vectors(path)

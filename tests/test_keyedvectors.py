@@ -249,6 +249,28 @@ def ours_and_gensims(n: int, dim: int, seed: int):
     return KeyedVectors(keys, vectors), ref, keys, vectors
 
 
+def test_rows_of_a_2d_array_are_query_terms_as_in_gensim():
+    # gensim reads a 2-D array as one vector per row (its own doesnt_match passes one to
+    # get_mean_vector); fastvec took the array as one term and refused it
+    kv, ref, _, vectors = ours_and_gensims(40, 8, seed=4)
+    rows = vectors[[1, 2, 5]]
+    np.testing.assert_allclose(kv.get_mean_vector(rows), ref.get_mean_vector(rows), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kv.get_mean_vector(rows, weights=[1.0, -2.0, 0.5], post_normalize=True),
+                               ref.get_mean_vector(rows, weights=[1.0, -2.0, 0.5], post_normalize=True),
+                               rtol=1e-5, atol=1e-6)
+    # the query terms count by their direction (gensim uses vectors unscaled, see the
+    # docstrings): against gensim given the rows at unit length
+    unit_rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    for method in ("most_similar", "most_similar_cosmul"):
+        ours = getattr(kv, method)(positive=rows[:2], negative=rows[2:], topn=5)
+        assert ours == getattr(kv, method)(positive=list(rows[:2]), negative=list(rows[2:]), topn=5)
+        theirs = getattr(ref, method)(positive=unit_rows[:2], negative=unit_rows[2:], topn=5)
+        assert [w for w, _ in ours] == [w for w, _ in theirs]
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-5)
+    with pytest.raises(ValueError, match="1-D array or a 2-D array"):
+        kv.most_similar(positive=vectors[None, :2])
+
+
 def test_weights_of_negative_terms_are_used_as_given_as_in_gensim():
     kv, ref, _, _ = ours_and_gensims(40, 8, seed=3)
     for negative in (["w2"], [("w2", -1.0)], [("w2", 1.0)], [("w2", -0.5)], [("w2", 2.0), "w3"]):

@@ -65,6 +65,14 @@ def test_tsne_without_scikit_learn_says_what_to_install(kv, monkeypatch):
         plot.plot_projection(kv, WORDS, method="tsne")
 
 
+@pytest.mark.parametrize("vectors", [np.ones((10, 4)), np.zeros((6, 3)), np.arange(1, 6)[:, None] * np.ones((5, 3))])
+def test_tsne_of_identical_points_is_an_error_not_a_crash(vectors):
+    # scikit-learn's t-SNE killed the interpreter (SIGSEGV) on points that are all equal; with
+    # normalize, parallel vectors are equal too (the third case)
+    with pytest.raises(ValueError, match="not all the same"):
+        plot.plot_projection(vectors, method="tsne")
+
+
 def test_heatmap(kv, tmp_path):
     path = tmp_path / "heat.png"
     fig = plot.plot_similarity_heatmap(kv, WORDS[:6], path=path)
@@ -144,10 +152,10 @@ def test_writes_are_atomic_and_replace(kv, tmp_path):
         plot.plot_spectrum(kv, path=tmp_path / "missing" / "fig.png")
 
 
-def test_missing_matplotlib_names_the_extra(kv, monkeypatch):
+def test_missing_matplotlib_says_what_to_install(kv, monkeypatch):
     for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=r"pip install fastvec\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib \(the plot extra of fastvec\)"):
         plot.plot_spectrum(kv)
 
 
