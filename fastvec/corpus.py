@@ -299,18 +299,22 @@ def _tokenized_lines(lines: Iterable[str], tokenizer: Tokenizer, path: str) -> I
             bad = next(t for t in tokens if not isinstance(t, str))
             raise TypeError(f"{path}: line {n}: the tokenizer returned a {type(bad).__name__} token {bad!r}; "
                             "tokens must be str") from None
-        # cheap test first: one space between tokens and no other separator or control character
-        if not (text.count(" ") == len(tokens) - 1 and text.isprintable()) and len(text.split()) != len(tokens):
-            bad = next(t for t in tokens if len(t.split()) != 1)
+        # cheap test first: one space between tokens and no other separator or control character;
+        # else every token must be its own split (whitespace at a token's end was stripped by the
+        # counter, silently) and hold no NUL (the counter splits there)
+        if not (text.count(" ") == len(tokens) - 1 and text.isprintable()) and (
+                text.split() != tokens or "\x00" in text):
+            bad = next(t for t in tokens if t.split() != [t] or "\x00" in t)
             raise ValueError(f"{path}: line {n}: the tokenizer returned the token {bad[:40]!r}, which holds "
-                             "whitespace; tokens are words without whitespace (join its parts, e.g. with '_')")
+                             "whitespace or NUL; tokens are words without them (strip them, or join the parts "
+                             "of a token, e.g. with '_')")
         parts.append(text)
         size += len(text) + 1
-        if size >= BLOCK_BYTES:
-            yield ("\n".join(parts) + "\n").encode("utf-8")
+        if size >= BLOCK_BYTES:   # surrogatepass: lone surrogates as token lists keep them
+            yield ("\n".join(parts) + "\n").encode("utf-8", "surrogatepass")
             parts, size = [], 0
     if parts:
-        yield ("\n".join(parts) + "\n").encode("utf-8")
+        yield ("\n".join(parts) + "\n").encode("utf-8", "surrogatepass")
 
 
 def iter_token_lists(corpus: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
@@ -436,11 +440,7 @@ class Corpus:
         twice (count, then encode), since pruning while counting forgets words."""
         from fastvec.vocab import Vocabulary, build_source, encode_source
         if isinstance(corpus, Corpus):
-            counts = corpus.vocabulary.counts
-            if len(counts) and int(counts.min()) < min_count:
-                _warnings.warn(f"the Corpus given was encoded with words that occur fewer than min_count={min_count} "
-                              f"times (down to {int(counts.min())}): it is used as it is, min_count is not applied "
-                              "to an encoded corpus")
+            warn_unapplied(corpus, min_count=min_count, max_vocab_size=max_vocab_size, tokenizer=tokenizer)
             return corpus
         if is_path(corpus) and max_vocab_size is None:
             encoded = build_source(corpus, min_count=min_count, tokenizer=_resolve_tokenizer(tokenizer))
@@ -473,3 +473,25 @@ class Corpus:
             raise FormatError(path, str(e)) from None
         corpus.source_path = os.fspath(path)   # the file it came from (a checkpoint may not replace it)
         return corpus
+
+
+def warn_unapplied(corpus: Corpus, *, min_count: int, max_vocab_size: int | None,
+                   tokenizer: Tokenizer | str | None) -> None:
+    """An encoded Corpus is used as it is: one warning naming the settings given that it does
+    not meet (its rarest words below min_count, more words than max_vocab_size, a tokenizer).
+    The settings are checked as for a text corpus."""
+    from fastvec.vocab import _check_int
+    min_count = _check_int("min_count", min_count, 1)
+    if max_vocab_size is not None:
+        max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1)
+    counts = corpus.vocabulary.counts
+    unapplied = []
+    if len(counts) and int(counts.min()) < min_count:
+        unapplied.append(f"min_count={min_count} (its words occur down to {int(counts.min())} times)")
+    if max_vocab_size is not None and len(counts) > max_vocab_size:
+        unapplied.append(f"max_vocab_size={max_vocab_size} (it has {len(counts)} words)")
+    if tokenizer is not None:
+        unapplied.append(f"tokenizer={tokenizer!r}")
+    if unapplied:
+        _warnings.warn("the Corpus given is already encoded and is used as it is: " + ", ".join(unapplied)
+                       + " not applied to an encoded corpus")

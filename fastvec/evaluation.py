@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -89,7 +90,10 @@ def _shifted_cos(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _read_lines(path: PathLike) -> list[str]:
+def _read_lines(path: PathLike, *, universal: bool = False) -> list[str]:
+    """The lines of a UTF-8 evaluation file. Lines end at \n and \r\n (gensim reads analogy
+    files in binary mode); with ``universal`` also at a lone \r, as gensim's text-mode read of
+    pair files does."""
     from fastvec._io import check_readable_file
     path = check_readable_file(path, "evaluation file")
     with open(path, "rb") as f:
@@ -102,6 +106,8 @@ def _read_lines(path: PathLike) -> list[str]:
         offset = e.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)   # positions count after a BOM
         line = raw.count(b"\n", 0, offset) + 1
         raise ValueError(f"{path}: line {line}: not UTF-8 text (byte {offset}: {e.reason})") from None
+    if universal:
+        return re.split(r"\r\n|\r|\n", text)
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
@@ -200,7 +206,9 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     """Spearman and Pearson correlation between cosine similarity and human scores.
 
     The file has ``word1 word2 score`` per line (tab- or space-separated); lines starting
-    with '#' are comments. Default: WordSim-353."""
+    with '#' are comments; lines end at \n, \r\n or \r (as gensim reads them). Columns after
+    the score are ignored (files such as Stanford's Rare Words list each rater's score there;
+    gensim skips such lines as invalid). Default: WordSim-353."""
     from scipy import stats
 
     if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, numbers.Integral) or restrict_vocab < 1:
@@ -211,7 +219,7 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     unit = kv.get_normed_vectors()
     human, model = [], []
     total = 0
-    for n, line in enumerate(_read_lines(path), 1):
+    for n, line in enumerate(_read_lines(path, universal=True), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.split("\t") if "\t" in line else line.split()

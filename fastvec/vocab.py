@@ -14,6 +14,7 @@ from fastvec.corpus import (
     CorpusLike,
     ReadStats,
     Tokenizer,
+    warn_unapplied,
     _resolve_tokenizer,
     _simple_tokenized_blocks,
     _tokenized_lines,
@@ -102,6 +103,7 @@ class Vocabulary:
         (word2vec.c's ReduceVocab), until 3/4 of the limit remain. Counts of words that were
         dropped and reappear restart from zero, so they are underestimates."""
         if isinstance(corpus, Corpus):
+            warn_unapplied(corpus, min_count=min_count, max_vocab_size=max_vocab_size, tokenizer=tokenizer)
             return corpus.vocabulary
         min_count = _check_int("min_count", min_count, 1)
         if max_vocab_size is not None:

@@ -82,6 +82,24 @@ def test_word_pairs(tmp_path):
     assert -1 <= r.pearson <= 1
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_pair_lines_end_where_gensim_ends_them(tmp_path, end):
+    # a lone \r ends a line of a pair file for gensim (text mode): the four pairs below were
+    # read as one line and three of them silently dropped
+    kv = KeyedVectors(["a", "b", "c", "d", "e", "f"], np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32))
+    path = tmp_path / "p.txt"
+    path.write_bytes(end.join(["a b 9", "c d 5", "e f 1", "a c 3", ""]).encode())
+    r = evaluate_word_pairs(kv, path)
+    assert r.pairs_total == r.pairs_used == 4
+
+
+def test_columns_after_the_score_are_ignored(tmp_path):
+    kv = KeyedVectors(["a", "b", "c", "d"], np.array([[1, 0], [1, 0.1], [1, 1], [0, 1]], dtype=np.float32))
+    plain = evaluate_word_pairs(kv, write_text(tmp_path / "p.tsv", "a\tb\t9\na\tc\t5\na\td\t1\n"))
+    extra = evaluate_word_pairs(kv, write_text(tmp_path / "x.tsv", "a\tb\t9\t8\t7\na\tc\t5\t1\na\td\t1\n"))
+    assert (extra.pairs_used, extra.spearman, extra.pearson) == (plain.pairs_used, plain.spearman, plain.pearson)
+
+
 def test_bundled_sets_on_trained_model(sg_model):
     r = evaluate_word_analogies(sg_model.wv)
     assert r.total + r.skipped == 19544 and 0.0 < r.accuracy < 1.0

@@ -352,7 +352,7 @@ def test_a_tokenizer_sees_every_line_whole(tmp_path, monkeypatch):
     assert dict(zip(chars.index_to_key, chars.counts.tolist())) == {"東": 1000, "京": 1000}
 
 
-@pytest.mark.parametrize("token", ["new york", "a\nb", "tab\there"])
+@pytest.mark.parametrize("token", ["new york", "a\nb", "tab\there", " b", "york\t", "a\x00b", "\u3000x"])
 def test_tokens_holding_whitespace_are_refused(tmp_path, token):
     path = write_text(tmp_path / "c.txt", "x y\n")
     with pytest.raises(ValueError, match=r"line 1: the tokenizer returned the token .* which holds whitespace"):
@@ -418,3 +418,27 @@ def test_simple_tokenizer_reads_a_long_run_in_pieces(tmp_path, monkeypatch):
     vocab = Vocabulary.build(path, min_count=1, tokenizer="simple")
     assert dict(zip(vocab.index_to_key, vocab.counts.tolist())) == {"ab": 2000, "cd": 2001, "x": 1, "y": 1}
     assert len(Corpus.build(path, min_count=1, tokenizer="simple")) == 2
+
+
+def test_a_tokenizer_token_with_a_lone_surrogate_is_kept_as_token_lists_keep_it(tmp_path):
+    # the file path raised a bare UnicodeEncodeError naming no file, line or token
+    path = write_text(tmp_path / "s.txt", "abc def\n")
+    from_file = Vocabulary.build(path, min_count=1, tokenizer=lambda line: [t + "\udc80" for t in line.split()])
+    from_lists = Vocabulary.build([["abc\udc80", "def\udc80"]], min_count=1)
+    assert from_file.index_to_key == from_lists.index_to_key == ["abc\udc80", "def\udc80"]
+
+
+def test_settings_an_encoded_corpus_does_not_meet_are_named(small_text):
+    # Vocabulary.build ignored min_count silently, and both ignored max_vocab_size and tokenizer
+    encoded = Corpus.build(small_text, min_count=1)
+    for build in (Vocabulary.build, Corpus.build):
+        with pytest.warns(UserWarning, match=r"min_count=3 \(its words occur down to 1 times\)"):
+            build(encoded, min_count=3)
+        with pytest.warns(UserWarning, match=r"max_vocab_size=10 \(it has \d+ words\).* tokenizer='simple'"):
+            build(encoded, min_count=1, max_vocab_size=10, tokenizer="simple")
+        with pytest.raises(ValueError, match="min_count"):
+            build(encoded, min_count=0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Vocabulary.build(encoded, min_count=1) is encoded.vocabulary
