@@ -8,6 +8,7 @@ import math
 import numbers
 import os
 import sys
+import threading
 import time
 from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
@@ -248,6 +249,13 @@ def all_finite(*arrays: np.ndarray) -> bool:
     return all(first_non_finite_row(a.reshape(len(a), -1)) is None for a in arrays)
 
 
+#: guards the vectors an estimator derives from its weights (``wv``) against threads that ask
+#: for them at once, or while another trains the model
+DERIVED_LOCK = threading.RLock()
+#: ids of the estimators training now (see Estimator._exclusive)
+_TRAINING: set[int] = set()
+
+
 _E = TypeVar("_E", bound="Estimator")
 
 
@@ -367,21 +375,40 @@ class Estimator(Params):
         and a DivergenceError (the model is marked unusable). The old state is held in
         ``_rollback`` until the first epoch completes, then released, so a refit does not keep
         two models in memory for the whole run."""
-        self._rollback = dict(self.__dict__)
+        with self._exclusive():
+            self._rollback = dict(self.__dict__)
+            try:
+                yield
+            except BaseException as e:
+                before = self.__dict__.pop("_rollback", None)
+                started = self.__dict__.pop("_training_started", False)
+                # Ctrl-C: restored while the new model is being set up (a new vocabulary with the
+                # old weights would be neither model); once its first epoch runs, kept as documented
+                if before is not None and not isinstance(e, DivergenceError) and (isinstance(e, Exception)
+                                                                                  or not started):
+                    self.__dict__.clear()
+                    self.__dict__.update(before)
+                raise
+            finally:
+                self.__dict__.pop("_rollback", None)
+                self.__dict__.pop("_training_started", None)
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """``fit`` and ``train_more`` inside: a second one on the same estimator while one runs
+        (from another Python thread, or from a callback) is a RuntimeError, not two trainings
+        interleaved in one model (one wiped the other's attributes midway: unrelated errors,
+        a model with weights and no vocabulary, or twice the epochs asked for)."""
+        with DERIVED_LOCK:
+            if id(self) in _TRAINING:
+                raise RuntimeError(f"this {type(self).__name__} is already training (in another thread, or it is "
+                                   "fit again from its own callback); wait for that to finish, or train a copy")
+            _TRAINING.add(id(self))
         try:
             yield
-        except BaseException as e:
-            before = self.__dict__.pop("_rollback", None)
-            started = self.__dict__.pop("_training_started", False)
-            # Ctrl-C: restored while the new model is being set up (a new vocabulary with the old
-            # weights would be neither model); once its first epoch runs, kept as documented
-            if before is not None and not isinstance(e, DivergenceError) and (isinstance(e, Exception) or not started):
-                self.__dict__.clear()
-                self.__dict__.update(before)
-            raise
         finally:
-            self.__dict__.pop("_rollback", None)
-            self.__dict__.pop("_training_started", None)
+            with DERIVED_LOCK:
+                _TRAINING.discard(id(self))
 
     def _validate_for(self, corpus: Any) -> None:
         """Before training on ``corpus``: every parameter, and a checkpoint that would replace
@@ -412,18 +439,40 @@ class Estimator(Params):
         """``train_more`` inside: if it fails (a bad corpus, a setting) before an epoch completes,
         the schedule that was running is kept, not replaced by the new one (Ctrl-C excepted:
         the new schedule's interrupted first epoch is then what ``train_more()`` reruns)."""
-        schedule = dict(self._schedule) if hasattr(self, "_schedule") else None   # None: not fitted
-        before = getattr(self, "epochs_trained_", 0)
-        try:
-            yield
-        except Exception:
-            if schedule is not None and self.epochs_trained_ == before:
-                self._schedule = schedule
-            raise
+        with self._exclusive():
+            schedule = dict(self._schedule) if hasattr(self, "_schedule") else None   # None: not fitted
+            before = getattr(self, "epochs_trained_", 0)
+            try:
+                yield
+            except Exception:
+                if schedule is not None and self.epochs_trained_ == before:
+                    self._schedule = schedule
+                raise
 
     def _weights_changed(self) -> None:
-        """Drop what was derived from the weights (here the word vectors, a copy)."""
-        self._wv = None
+        """Drop what was derived from the weights (here the word vectors, a copy), and count
+        the change: vectors computed from the weights before it are not cached (see
+        :meth:`_cache_derived`)."""
+        with DERIVED_LOCK:
+            self._generation = getattr(self, "_generation", 0) + 1
+            self._wv = None
+
+    def _cache_derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``self._wv`` if it was computed for ``key``, else ``compute()``, cached there. Safe
+        from several Python threads: one object per state of the weights, and a result computed
+        while they changed (a thread asking during training) is returned but not cached, so that
+        it cannot outlive the training's last :meth:`_weights_changed`."""
+        with DERIVED_LOCK:
+            if self._wv is not None and getattr(self, "_wv_key", None) == key:
+                return self._wv
+            generation = getattr(self, "_generation", 0)
+        value = compute()
+        with DERIVED_LOCK:
+            if getattr(self, "_generation", 0) != generation:
+                return value
+            if self._wv is None or getattr(self, "_wv_key", None) != key:
+                self._wv, self._wv_key = value, key
+            return self._wv
 
     def _run_epochs(self, loop: EpochLoop, run_epoch: Callable[[int], Iterator[tuple[int, int, float]]],
                     epoch_metrics: Callable[[dict], dict],

@@ -29,8 +29,21 @@ MAX_META_BYTES = 64 << 20
 #: what reading a file, compressed or not, may raise (zlib: corrupt .gz data)
 READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def current_umask() -> int:
+    """The process's umask now. Linux reports it in /proc/self/status (no change to it);
+    elsewhere it is read by setting it and back, to 077 for that instant, so that a file
+    another thread creates meanwhile gets fewer permissions, never more. (Read once at import,
+    with 0 for the instant, it served a stale umask and could make another thread's file 0666.)"""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)   # the most restrictive value for the instant it is in place
+    os.umask(mask)
+    return mask
 
 
 class FormatError(ValueError):
@@ -193,7 +206,7 @@ def _set_mode(fd: int, tmp: str | None, old: os.stat_result | None) -> None:
     group cannot be kept, the new group gets no more than the old file gave everyone (its
     members were "others" to that file), so no one gains access."""
     if old is None:
-        mode = 0o666 & ~_UMASK
+        mode = 0o666 & ~current_umask()
     else:
         mode = stat.S_IMODE(old.st_mode) & 0o777
         if hasattr(os, "fchown"):

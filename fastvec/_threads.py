@@ -1,9 +1,12 @@
 """Thread-count policy, defined once: ``workers=None`` means every core this process may use."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
+import threading
+from typing import Iterator
 
 from fastvec import _runtime, _warnings
 
@@ -105,13 +108,36 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
     return n
 
 
-def single_threaded_blas():
+_blas_lock = threading.Lock()
+_blas_users = 0          # trainings inside single_threaded_blas now, in any Python thread
+_blas_limits = None      # the threadpoolctl limiter of the first of them (holds the original limits)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
     """Context manager keeping BLAS on one thread inside our own parallel regions: each OpenMP
     thread calls sgemm on tiny matrices, and a multi-threaded BLAS underneath would
-    oversubscribe the cores (threadpoolctl; a no-op context if it is missing)."""
+    oversubscribe the cores (threadpoolctl; a no-op context if it is missing).
+
+    The limit is process-wide, so it is counted: the first training to enter sets it, the
+    last to leave restores what was there before. (Nested threadpool_limits contexts in two
+    Python threads whose trainings overlapped left BLAS on one thread for the rest of the
+    process: the second saved the first one's limit and restored it last.)"""
+    global _blas_users, _blas_limits
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+        yield
+        return
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limits = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                limits, _blas_limits = _blas_limits, None
+                limits.restore_original_limits()

@@ -355,15 +355,16 @@ class GloVe(Estimator):
         self._check_fitted()
         if self.vectors not in VECTOR_CHOICES:
             raise ValueError(f"vectors must be one of {', '.join(map(repr, VECTOR_CHOICES))}, got {self.vectors!r}")
-        if self._wv is None or getattr(self, "_wv_vectors", None) != self.vectors:
-            if self.vectors == "sum":
+        choice = self.vectors
+
+        def compute() -> KeyedVectors:
+            if choice == "sum":
                 vectors = self.word_vectors_ + self.context_vectors_
             else:
-                vectors = np.ascontiguousarray(self.context_vectors_ if self.vectors == "context" else self.word_vectors_)
-            self._wv = KeyedVectors(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
-                                    key_to_index=self.vocabulary_.key_to_index)
-            self._wv_vectors = self.vectors   # what the cached vectors are
-        return self._wv
+                vectors = np.ascontiguousarray(self.context_vectors_ if choice == "context" else self.word_vectors_)
+            return KeyedVectors(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
+                                key_to_index=self.vocabulary_.key_to_index)
+        return self._cache_derived(choice, compute)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

@@ -200,9 +200,10 @@ class KeyedVectors:
         if unit is None:
             with self._lock:
                 if self._unit is None:
-                    u = np.empty(self._vectors.shape, dtype=self._vectors.dtype)
+                    v = self._vectors   # once: add_vectors in another thread may put a longer array there
+                    u = np.empty(v.shape, dtype=v.dtype)
                     for start in range(0, len(u), _BATCH_ROWS):
-                        u[start:start + _BATCH_ROWS] = _unit(self._vectors[start:start + _BATCH_ROWS])
+                        u[start:start + _BATCH_ROWS] = _unit(v[start:start + _BATCH_ROWS])
                     u.flags.writeable = False
                     self._unit = u
                 unit = self._unit

@@ -14,6 +14,7 @@ import numpy as np
 
 from fastvec import _dispatch, _warnings
 from fastvec._base import (
+    DERIVED_LOCK,
     EpochLoop,
     Estimator,
     all_finite,
@@ -446,19 +447,25 @@ class Word2Vec(Estimator):
 
     def _weights_changed(self) -> None:
         # wv shares memory with the weights: keep it, drop its cached norms
-        if self._wv is not None:
-            self._wv._invalidate()
+        with DERIVED_LOCK:
+            if self._wv is not None:
+                self._wv._invalidate()
 
     # -- results ---------------------------------------------------------------------------
     @property
     def wv(self) -> KeyedVectors:
         """The word vectors (input weights) as :class:`KeyedVectors`, sharing memory with the model."""
         self._check_fitted()
-        if self._wv is None:
-            self._wv = KeyedVectors(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
-                                    key_to_index=self.vocabulary_.key_to_index)
-            self._wv._owner = "Word2Vec"
-        return self._wv
+
+        def view() -> KeyedVectors:
+            wv = KeyedVectors(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
+                              key_to_index=self.vocabulary_.key_to_index)
+            wv._owner = "Word2Vec"
+            return wv
+        with DERIVED_LOCK:   # one object: _weights_changed drops the norms of that one only
+            if self._wv is None:
+                self._wv = view()
+            return self._wv
 
     @property
     def output_vectors_(self) -> np.ndarray:

@@ -117,8 +117,16 @@ def test_replaced_file_keeps_its_mode(tmp_path, temp_kind, mode):
 
 
 def test_new_file_mode_follows_the_umask(tmp_path, temp_kind):
-    _write(tmp_path / "new.fv")
-    assert stat.S_IMODE(os.stat(tmp_path / "new.fv").st_mode) == 0o666 & ~_io._UMASK
+    # the umask of the moment of the write: it was read once at import, so a umask set later
+    # (077) still gave new files 0644
+    for mask in (0o022, 0o077, 0o002):
+        before = os.umask(mask)
+        try:
+            assert _io.current_umask() == mask
+            _write(tmp_path / f"new{mask}.fv")
+        finally:
+            os.umask(before)
+        assert stat.S_IMODE(os.stat(tmp_path / f"new{mask}.fv").st_mode) == 0o666 & ~mask
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")

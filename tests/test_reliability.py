@@ -413,3 +413,109 @@ def test_an_epoch_interrupted_midway_leaves_wv_matching_the_weights(monkeypatch,
     assert wv.similarity("king", "queen") == pytest.approx(float(unit[i] @ unit[j]), abs=1e-6)
     model.save(tmp_path / "m.fv")
     np.testing.assert_array_equal(type(model).load(tmp_path / "m.fv").wv.vectors, wv.vectors)
+
+
+def test_overlapping_trainings_in_two_threads_restore_the_blas_threads(small_text):
+    # each training limits BLAS to one thread; two overlapping ones used to leave the process
+    # at one thread for good (the second saved the first one's limit and restored it last)
+    import threading
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return sorted({i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"})
+
+    before = blas_threads()
+    a_in, b_in = threading.Event(), threading.Event()
+
+    def meet(mine, other):   # after epoch 1 each waits until the other is training too
+        def callback(model, metrics):
+            if metrics["epoch"] == 1:
+                mine.set()
+                other.wait(30)
+        return callback
+    a = Word2Vec(vector_size=8, epochs=2, min_count=2, workers=1, seed=1, progress=False, callbacks=[meet(a_in, b_in)])
+    b = Word2Vec(vector_size=8, epochs=3, min_count=2, workers=1, seed=2, progress=False, callbacks=[meet(b_in, a_in)])
+    threads = [threading.Thread(target=m.fit, args=(small_text,)) for m in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert a.epochs_trained_ == 2 and b.epochs_trained_ == 3
+    assert blas_threads() == before
+
+
+def test_threads_asking_for_wv_at_once_get_one_object(monkeypatch, small_text):
+    # wv was made lazily without a lock: threads got different objects, and only one of them
+    # had its cached norms dropped by later training
+    import threading
+    from fastvec import word2vec as w2v_module
+    model = Word2Vec(vector_size=8, epochs=1, min_count=2, workers=1, seed=1, progress=False).fit(small_text)
+    model._wv = None
+
+    class Slow(KeyedVectors):
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.05)   # building the key index of a large vocabulary takes longer than a GIL switch
+            super().__init__(*args, **kwargs)
+    monkeypatch.setattr(w2v_module, "KeyedVectors", Slow)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(model.wv)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 4 and len({id(wv) for wv in seen}) == 1
+
+
+def test_glove_vectors_computed_while_training_are_not_cached(small_text):
+    # a thread reading wv near the end of training stored its mid-training copy after the
+    # training's last invalidation: wv kept vectors from the middle of training
+    model = fastvec.GloVe(vector_size=8, epochs=1, min_count=2, workers=1, seed=1, progress=False).fit(small_text)
+    model._weights_changed()
+
+    def compute_while_training_ends():
+        value = model.word_vectors_ + model.context_vectors_
+        model._weights_changed()   # the training's last epoch ends meanwhile
+        return KeyedVectors(model.vocabulary_.index_to_key, value)
+    first = model._cache_derived("sum", compute_while_training_ends)
+    assert model._wv is None and model.wv is not first
+
+
+def test_normed_vectors_while_another_thread_adds_vectors(monkeypatch):
+    # get_normed_vectors sized its result from one array and read rows from the next one that
+    # add_vectors put in place: "could not broadcast input array from shape (n+3, d) into (n, d)"
+    from fastvec import keyedvectors as kv_module
+    kv = KeyedVectors([f"w{i}" for i in range(5)], np.eye(5, dtype=np.float32))
+    original = kv_module._unit
+    monkeypatch.setattr(kv_module, "_BATCH_ROWS", 2)   # several blocks, the last one short
+
+    import threading
+    adder = threading.Thread(target=kv.add_vectors, args=(["x", "y", "z"], np.ones((3, 5), dtype=np.float32)))
+
+    def unit_while_adding(block):
+        if not adder.is_alive() and len(kv) == 5:
+            adder.start()   # it swaps in the longer array, then waits for the lock this thread holds
+            deadline = time.monotonic() + 10
+            while len(kv._vectors) == 5 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return original(block)
+    monkeypatch.setattr(kv_module, "_unit", unit_while_adding)
+    unit = kv.get_normed_vectors()
+    adder.join(10)
+    assert unit.shape == (5, 5) and len(kv) == 8
+    assert kv.get_normed_vectors().shape == (8, 5)   # the addition dropped the cache
+
+
+def test_a_second_training_of_one_estimator_at_once_is_refused(small_text):
+    # two fits of one estimator at once (threads, or a callback fitting its own model) wiped
+    # each other's attributes midway
+    for estimator in (Word2Vec, fastvec.GloVe):
+        def refit(model, metrics):
+            model.fit(small_text)
+        model = estimator(vector_size=8, epochs=1, min_count=2, workers=1, seed=1, progress=False, callbacks=[refit])
+        with pytest.raises(RuntimeError, match="already training"):
+            model.fit(small_text)
+        model.set_params(callbacks=[lambda m, metrics: m.train_more(small_text, epochs=1)])
+        with pytest.raises(RuntimeError, match="already training"):
+            model.fit(small_text)
+        model.set_params(callbacks=())
+        assert model.fit(small_text).epochs_trained_ == 1   # free again
