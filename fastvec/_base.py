@@ -4,6 +4,7 @@ history, checkpoints, persistence). No kernels and no model maths here."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import numbers
 import os
@@ -274,6 +275,20 @@ class Params:
         parameter is itself an estimator)."""
         return {name: getattr(self, name) for name in self._PARAMS}
 
+    def __repr__(self) -> str:
+        """scikit-learn's style: the parameters that differ from the constructor's defaults."""
+        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
+        shown = []
+        for name, value in self.get_params().items():
+            default = defaults.get(name, inspect.Parameter.empty)
+            try:   # the type too: sg=1 is shown although 1 == True
+                same = type(value) is type(default) and bool(value == default)
+            except Exception:   # e.g. an array, whose == is elementwise
+                same = False
+            if not same:
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
     def set_params(self: _P, **params: Any) -> _P:
         """Set constructor parameters (checked on the next ``fit``); returns ``self``."""
         unknown = sorted(set(params) - set(self._PARAMS))
@@ -330,10 +345,6 @@ class Estimator(Params):
         raise NotImplementedError
 
     # -- parameters ----------------------------------------------------------------------
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k not in ("callbacks", "tokenizer"))
-        return f"{type(self).__name__}({params})"
-
     def _check_fitted(self) -> None:
         if not hasattr(self, next(iter(self._ARRAYS.values()))):
             name = type(self).__name__

@@ -49,10 +49,17 @@ def current_umask() -> int:
 class FormatError(ValueError):
     """A file is malformed, truncated, or not what the caller asked for."""
 
+    __module__ = "fastvec.exceptions"   # where users import it from (defined here, below fastvec.exceptions)
+
     def __init__(self, path: str | os.PathLike, problem: str):
         self.path = os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self):
+        # pickle and copy call the class with self.args, the one message: (path, problem) instead,
+        # so the error crosses process boundaries (multiprocessing, joblib)
+        return type(self), (self.path, self.problem), self.__dict__
 
 
 _UNNAMED_OK: dict[int, bool] = {}

@@ -195,7 +195,7 @@ def _key_to_index(vocabulary: Any) -> dict:
     return mapping
 
 
-def one_hot(vocabulary: Any, words: Sequence[str]) -> sparse.csr_matrix:
+def one_hot(vocabulary: Any, words: Sequence[str]) -> sparse.csr_array:
     """One-hot encodings of ``words`` as a len(words) x V scipy.sparse CSR matrix of float64.
 
     ``vocabulary``: a list of words, a mapping word -> index, KeyedVectors or Vocabulary. Each
@@ -209,14 +209,14 @@ def one_hot(vocabulary: Any, words: Sequence[str]) -> sparse.csr_matrix:
     except KeyError as e:
         raise KeyError(f"word {e.args[0]!r} not in vocabulary") from None
     n, v = len(cols), len(mapping)
-    return sparse.csr_matrix((np.ones(n), cols, np.arange(n + 1)), shape=(n, v))
+    return sparse.csr_array((np.ones(n), cols, np.arange(n + 1)), shape=(n, v))   # as Cooccurrence.matrix
 
 
 def sparsity(matrix: Any) -> float:
     """Fraction of zero entries of a dense or scipy.sparse matrix: 1 - nnz / size."""
     if sparse.issparse(matrix):
         size = matrix.shape[0] * matrix.shape[1]
-        nonzero = matrix.count_nonzero()
+        nonzero = int(matrix.count_nonzero())
     else:
         arr = np.asarray(matrix)
         size, nonzero = arr.size, int(np.count_nonzero(arr))
@@ -248,7 +248,7 @@ def skipgram_pairs(tokens: Sequence[Any], window: int) -> list[tuple[Any, Any]]:
     return [(tokens[i], tokens[j]) for i, j in zip(center.tolist(), context.tolist())]
 
 
-def cooccurrence_matrix(tokens: Sequence[str], window: int, vocabulary: Any) -> sparse.csr_matrix:
+def cooccurrence_matrix(tokens: Sequence[str], window: int, vocabulary: Any) -> sparse.csr_array:
     """V x V counts of the skip-gram pairs of ``tokens`` (rows: center, columns: context).
 
     Tokens missing from ``vocabulary`` (list, mapping, KeyedVectors or Vocabulary) are dropped
@@ -260,18 +260,19 @@ def cooccurrence_matrix(tokens: Sequence[str], window: int, vocabulary: Any) -> 
     ids = np.array([mapping[t] for t in tokens if t in mapping], dtype=np.int64)
     center, context = _pair_positions(len(ids), window)
     v = len(mapping)
-    counts = sparse.coo_matrix((np.ones(len(center)), (ids[center], ids[context])), shape=(v, v))
+    counts = sparse.coo_array((np.ones(len(center)), (ids[center], ids[context])), shape=(v, v))
     return counts.tocsr()
 
 
-def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float = 1.0) -> Any:
+def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, cds: float = 1.0) -> Any:
     """Pointwise mutual information of a word-context co-occurrence matrix.
 
-    PMI(w, c) = log( #(w,c) N / (#(w) #(c)^alpha / sum_c' #(c')^alpha * N) ) - log(shift), i.e.
-    log p(w,c) / (p(w) p_alpha(c)) - log k with N = sum of all counts, #(w) row sums, #(c) column
-    sums. ``alpha`` < 1 smooths the context distribution (0.75 as word2vec's noise, Levy, Goldberg
-    & Dagan 2015); ``shift`` = k gives the shifted PMI that skip-gram with k negative samples
-    factorises (Levy & Goldberg 2014); ``positive`` clips at 0 (PPMI).
+    PMI(w, c) = log( #(w,c) N / (#(w) #(c)^cds / sum_c' #(c')^cds * N) ) - log(shift), i.e.
+    log p(w,c) / (p(w) p_cds(c)) - log k with N = sum of all counts, #(w) row sums, #(c) column
+    sums. ``cds`` < 1 smooths the context distribution (0.75 as word2vec's noise, Levy, Goldberg
+    & Dagan 2015; the ``cds`` of :func:`fastvec.ppmi`, whose default is 0.75); ``shift`` = k
+    gives the shifted PMI that skip-gram with k negative samples factorises (Levy & Goldberg
+    2014); ``positive`` clips at 0 (PPMI).
 
     ``cooc``: a dense array, a scipy.sparse matrix or array, or a :class:`fastvec.Cooccurrence`.
     A dense array gives a dense float64 array (unobserved pairs: -inf, or 0 with ``positive``);
@@ -280,7 +281,7 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
     ``Cooccurrence``, ``csr_matrix`` for scipy sparse matrices. A count stored in several
     pieces (the same entry twice) counts once, summed."""
     shift = check_float("shift", shift, 0.0, low_open=True)
-    alpha = check_float("alpha", alpha, 0.0, low_open=True)
+    cds = check_float("cds", cds, 0.0, low_open=True)
     if isinstance(cooc, Cooccurrence):
         _check_csr(cooc.matrix, len(cooc.vocabulary))   # it may have been replaced since
         cooc = cooc.matrix
@@ -307,14 +308,15 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
         raise ValueError("cooc has no co-occurrences")
     row = np.asarray(m.sum(axis=1)).ravel()
     col = np.asarray(m.sum(axis=0)).ravel()
-    col_alpha = col ** alpha
     p_row = row / total
-    p_col = col_alpha / col_alpha.sum()
+    with np.errstate(divide="ignore"):   # log p_cds(c) in log space: c**cds over- or underflows for large cds
+        log_col = cds * np.log(col)
+    log_p_col = log_col - logsumexp(log_col[col > 0])
     if is_sparse:
         coo = m.tocoo()
         keep = coo.data > 0
         r, c, x = coo.row[keep], coo.col[keep], coo.data[keep]
-        values = np.log(x / total) - np.log(p_row[r]) - np.log(p_col[c]) - math.log(shift)
+        values = np.log(x / total) - np.log(p_row[r]) - log_p_col[c] - math.log(shift)
         if positive:
             values = np.maximum(values, 0.0)
         out = kind((values, (r, c)), shape=m.shape)
@@ -322,7 +324,7 @@ def pmi(cooc: Any, *, positive: bool = False, shift: float = 1.0, alpha: float =
             out.eliminate_zeros()
         return out
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(m / total) - np.log(p_row)[:, None] - np.log(p_col)[None, :] - math.log(shift)
+        out = np.log(m / total) - np.log(p_row)[:, None] - log_p_col[None, :] - math.log(shift)
     out[m == 0] = -np.inf
     return np.maximum(out, 0.0) if positive else out
 
@@ -507,6 +509,7 @@ class PowerLawFit:
     last_rank: int
 
     def to_dict(self) -> dict[str, float]:
+        """The fit as plain JSON-serialisable values."""
         return asdict(self)
 
 

@@ -22,6 +22,9 @@ from fastvec._io import check_readable_file
 from fastvec.evaluation import default_analogies, default_pairs, evaluate_word_analogies, evaluate_word_pairs
 from fastvec.keyedvectors import KeyedVectors
 
+__all__ = ["EvaluationLog"]
+
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -104,6 +107,8 @@ class EvaluationLog:
         return scores
 
     def on_epoch_end(self, model: Any, metrics: Mapping[str, Any]) -> None:
+        """Evaluate ``model.wv`` when the epoch is a multiple of ``every`` and record the result
+        in ``metrics`` (and so in the model's ``history_``)."""
         epoch = int(metrics["epoch"])
         if epoch % self.every:
             return

@@ -40,7 +40,7 @@ from fastvec import _cooccur
 from fastvec._lazy import LazyModule
 from fastvec._io import FormatError, load_container, save_container
 from fastvec._threads import resolve_workers
-from fastvec.corpus import Corpus, CorpusLike, non_decreasing
+from fastvec.corpus import Corpus, CorpusLike, Tokenizer, non_decreasing, warn_unapplied
 from fastvec.vocab import Vocabulary
 
 if TYPE_CHECKING:
@@ -139,19 +139,24 @@ class Cooccurrence:
 
     @property
     def nnz(self) -> int:
+        """The number of stored (non-zero) co-occurrence entries."""
         return int(self.matrix.nnz)
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(words, words): the shape of ``matrix``."""
         return self.matrix.shape
 
     # -- counting ------------------------------------------------------------------------------
     @classmethod
     def from_corpus(cls, corpus: CorpusLike, vocabulary: Vocabulary | None = None, *, window: int = 15,
                     weighting: str = "harmonic", symmetric: bool = True, max_memory: int | None = None,
-                    workers: int | None = None, tmp_dir: str | os.PathLike | None = None) -> "Cooccurrence":
+                    workers: int | None = None, tmp_dir: str | os.PathLike | None = None,
+                    tokenizer: Tokenizer | str | None = None) -> "Cooccurrence":
         """Count the co-occurrences of ``corpus`` (an encoded :class:`fastvec.Corpus`, or a text
-        file / iterable of token lists, encoded with ``vocabulary``).
+        file / iterable of token lists, encoded with ``vocabulary``; a text file is split by
+        ``tokenizer`` as for :meth:`fastvec.Corpus.encode`: give the one the vocabulary was
+        built with).
 
         ``max_memory`` (bytes) bounds the working memory of counting: when the corpus needs
         more, it is counted in segments whose sorted partial results are spilled to
@@ -178,7 +183,7 @@ class Cooccurrence:
             raise (NotADirectoryError if os.path.exists(tmp_dir) else FileNotFoundError)(
                 f"tmp_dir {os.fspath(tmp_dir)}: no such directory (where spilled partial results go)")
         threads = resolve_workers(workers)
-        encoded = _encoded(corpus, vocabulary)
+        encoded = _encoded(corpus, vocabulary, tokenizer)
         vocab = encoded.vocabulary
         ids, offsets = _checked_arrays(encoded)
         started = time.perf_counter()
@@ -323,8 +328,9 @@ def summed_csr(matrix, n: int | None = None) -> scipy.sparse.csr_array:
     return matrix
 
 
-def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None) -> Corpus:
+def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None, tokenizer: Tokenizer | str | None = None) -> Corpus:
     if isinstance(corpus, Corpus):
+        warn_unapplied(corpus, min_count=1, max_vocab_size=None, tokenizer=tokenizer)
         if vocabulary is not None and vocabulary is not corpus.vocabulary \
                 and vocabulary.index_to_key != corpus.vocabulary.index_to_key:
             raise ValueError("the corpus was encoded with a different vocabulary than the one given")
@@ -334,7 +340,7 @@ def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None) -> Corpus:
                         "min_count=5)), or an encoded fastvec.Corpus")
     if not isinstance(vocabulary, Vocabulary):
         raise TypeError(f"vocabulary must be a fastvec.Vocabulary, not {type(vocabulary).__name__}")
-    return Corpus.encode(corpus, vocabulary)
+    return Corpus.encode(corpus, vocabulary, tokenizer=tokenizer)
 
 
 def _checked_arrays(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:

@@ -405,9 +405,11 @@ class Corpus:
 
     @property
     def n_tokens(self) -> int:
+        """The number of encoded tokens (all sentences)."""
         return len(self.ids)
 
     def sentence(self, i: int) -> np.ndarray:
+        """The ids of sentence ``i`` (a view of ``ids``)."""
         return self.ids[self.offsets[i]:self.offsets[i + 1]]
 
     def __iter__(self) -> Iterator[list[str]]:

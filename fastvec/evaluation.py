@@ -21,6 +21,10 @@ import numpy as np
 
 from fastvec.keyedvectors import KeyedVectors
 
+__all__ = ["AnalogyResult", "PairsResult", "SectionResult", "default_analogies", "default_pairs",
+           "evaluate_word_analogies", "evaluate_word_pairs"]
+
+
 PathLike = Union[str, os.PathLike]
 _BATCH = 2048
 _SCORE_BYTES = 16 << 20
@@ -42,12 +46,15 @@ def default_pairs() -> dict[str, str]:
 
 @dataclass
 class SectionResult:
+    """Questions answered correctly (``correct``) out of those answered (``total``) in one
+    section of an analogy file."""
     section: str
     correct: int
     total: int
 
     @property
     def accuracy(self) -> float:
+        """correct / total (0.0 for a section with no answered question)."""
         return self.correct / self.total if self.total else 0.0
 
 
@@ -64,6 +71,7 @@ class AnalogyResult:
     sections: list[SectionResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-serialisable values, each section with its accuracy."""
         d = asdict(self)
         d["sections"] = [{**asdict(s), "accuracy": s.accuracy} for s in self.sections]
         return d
@@ -80,6 +88,7 @@ class PairsResult:
     pairs_total: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-serialisable values."""
         return asdict(self)
 
 

@@ -17,15 +17,22 @@ import gzip
 import io
 import lzma
 import mmap
+import numbers
 import os
 import re
 import tempfile
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from fastvec import _warnings
 from fastvec._io import READ_ERRORS, FormatError, atomic_write, check_readable_file
+
+__all__ = ["detect_format", "load_vectors", "read_word2vec", "write_word2vec"]
+
+
+if TYPE_CHECKING:
+    from fastvec.keyedvectors import KeyedVectors
 
 _CHUNK_ROWS = 4096
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
@@ -68,6 +75,8 @@ def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
 
 
 def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bool, write_header: bool) -> None:
+    """Write ``keys`` and ``vectors`` in word2vec text or binary format (GloVe text without
+    the header), atomically; words or values the format cannot hold are refused first."""
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or len(keys) != vectors.shape[0]:
         raise ValueError("need one vector row per key")
@@ -200,8 +209,10 @@ def read_word2vec(path, *, binary: bool, no_header: bool = False, limit: int | N
         raise ValueError(f"unicode_errors must be one of {_UNICODE_ERRORS}")
     if duplicates not in _DUPLICATES:
         raise ValueError(f"duplicates must be one of {_DUPLICATES}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0:
+            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+        limit = int(limit)   # NumPy integers too
     if binary and no_header:
         raise ValueError("binary word2vec files always have a header")
     size = os.path.getsize(path)
@@ -472,8 +483,12 @@ def detect_format(path) -> str:
     return "glove"
 
 
-def load_vectors(path, *, format: str = "auto", **kwargs):
-    """Load vectors in any supported format (detected from the content with ``format='auto'``)."""
+def load_vectors(path: str | os.PathLike, *, format: str = "auto", **kwargs: Any) -> "KeyedVectors":
+    """Load vectors in any supported format (detected from the content with ``format='auto'``):
+    ``'native'`` (:meth:`KeyedVectors.load`, whose ``mmap`` it passes on), ``'bin'`` and ``'txt'``
+    (word2vec binary and text) or ``'glove'`` (headerless text), which take the options of
+    :meth:`KeyedVectors.load_word2vec_format` (``limit``, ``unicode_errors``, ``duplicates``,
+    ``max_memory``). An option the detected format does not have is a TypeError."""
     from fastvec.keyedvectors import KeyedVectors
 
     fmt = detect_format(path) if format == "auto" else format

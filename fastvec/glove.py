@@ -204,17 +204,19 @@ class GloVe(Estimator):
             raise ValueError("the co-occurrence matrix is empty (no two words within the window): nothing to train on")
         return cooc
 
-    def estimate_memory(self, n_words: int | None = None, nnz: int | None = None) -> dict[str, int]:
+    def estimate_memory(self, *, n_words: int | None = None, nnz: int | None = None) -> dict[str, int]:
         """Bytes needed to train: parameters (W, W~ and biases, padded rows), AdaGrad's
         squared-gradient sums, the co-occurrence matrix with ``nnz`` non-zeros (8 B each) and
         its training tables, the threads' shuffle buffers and the vocabulary. Defaults to the
-        fitted vocabulary; pass sizes to plan before fitting. ``"total"`` sums the parts.
-        Counting the co-occurrences is bounded separately (``max_memory``)."""
+        fitted vocabulary's size, and the co-occurrences count only when ``nnz`` is given
+        (``memory_estimate_`` is the estimate of the last fit); pass both to plan before fitting.
+        ``"total"`` sums the parts. Counting the co-occurrences is bounded separately (``max_memory``)."""
         if n_words is None:
             self._check_fitted()
             n_words = len(self.vocabulary_)
+        n_words = check_int("n_words", n_words, 0)
         d = check_int("vector_size", self.vector_size, 1)
-        nnz = int(nnz or 0)
+        nnz = 0 if nnz is None else check_int("nnz", nnz, 0)
         threads = resolve_workers(self.workers, warn=False)
         kernels = _dispatch.kernels("glove")
         rows = 2 * n_words * kernels.row_length(kernels.padded_size(d)) * 4   # a state row: half each
@@ -235,7 +237,7 @@ class GloVe(Estimator):
         """The estimate, after refusing (MemoryError) when what is still to be allocated
         exceeds the memory available: the vocabulary and the co-occurrences are in memory
         already when this runs."""
-        estimate = self.estimate_memory(n_words, nnz)
+        estimate = self.estimate_memory(n_words=n_words, nnz=nnz)
         to_allocate = estimate["total"] - estimate["vocabulary"] - estimate["cooccurrences"]
         check_memory({"total": to_allocate}, "GloVe training (beyond the vocabulary and co-occurrences in memory)",
                      MEMORY_ADVICE)
@@ -339,11 +341,13 @@ class GloVe(Estimator):
 
     @property
     def word_biases_(self) -> np.ndarray:
+        """The word biases b_i, one per word (a view of the parameters)."""
         self._check_fitted()
         return self._part(False)[:, int(self.vector_size)]
 
     @property
     def context_biases_(self) -> np.ndarray:
+        """The context biases b~_j, one per word (a view of the parameters)."""
         self._check_fitted()
         return self._part(True)[:, int(self.vector_size) + 1]
 

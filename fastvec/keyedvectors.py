@@ -16,7 +16,7 @@ import math
 import numbers
 import os
 import threading
-from typing import TYPE_CHECKING, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 import numpy as np
 
@@ -30,7 +30,12 @@ _BATCH_ROWS = 1024
 
 
 class KeyedVectors:
-    """A mapping from words (str) to vectors (rows of a float32 matrix), ordered by index."""
+    """A mapping from words (str) to vectors (rows of a float32 matrix), ordered by index.
+
+    ``KeyedVectors(keys, vectors, *, counts=None, key_to_index=None)``: ``vectors`` has one row
+    per key (float32 or float64 kept, other types converted to float32); ``counts`` (optional)
+    one non-negative integer per key, as a vocabulary's; ``key_to_index`` (optional) a dict
+    already mapping each key to its row, shared instead of built (checked)."""
 
     def __init__(self, keys: Sequence[str], vectors: np.ndarray, *, counts: np.ndarray | None = None,
                  key_to_index: dict | None = None):
@@ -51,10 +56,19 @@ class KeyedVectors:
                 seen: set = set()
                 dup = next(k for k in keys if k in seen or seen.add(k))
                 raise ValueError(f"duplicate key {dup!r}")
+        elif len(key_to_index) != len(keys) or any(key_to_index.get(k) != i for i, k in enumerate(keys)):
+            raise ValueError("key_to_index must map each key to its position in keys, and nothing else")
+        if counts is not None:
+            counts = np.asarray(counts)
+            if counts.shape != (len(keys),) or counts.dtype.kind not in "iu":
+                raise ValueError(f"counts must be {len(keys)} integers, one per key; got {counts.dtype} {counts.shape}")
+            if len(counts) and counts.min() < 0:
+                raise ValueError("counts must be >= 0")
+            counts = counts.astype(np.int64)
         self.index_to_key: list[str] = keys
         self.key_to_index: dict[str, int] = key_to_index
         self._vectors = vectors
-        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.counts = counts
         self._unit: np.ndarray | None = None
         self._lock = threading.Lock()
         self._owner: str | None = None   # set when these are a model's live weights (Word2Vec.wv)
@@ -93,6 +107,7 @@ class KeyedVectors:
 
     @property
     def vector_size(self) -> int:
+        """The number of dimensions of each vector."""
         return int(self._vectors.shape[1])
 
     def get_index(self, key: str, default: int | None = None) -> int:
@@ -112,6 +127,7 @@ class KeyedVectors:
         return (self.get_normed_vectors()[i] if norm else self._vectors[i]).copy()
 
     def has_index_for(self, key: str) -> bool:
+        """True when ``key`` has a vector (gensim's name for ``key in kv``)."""
         return key in self.key_to_index
 
     # -- writes --------------------------------------------------------------------------
@@ -278,7 +294,7 @@ class KeyedVectors:
         return [(self.index_to_key[i], float(scores[i])) for i in top[:n]]
 
     def most_similar(self, positive: Query | Sequence[Query] = (), negative: Query | Sequence[Query] = (),
-                     topn: int | None = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+                     topn: int | None = 10, *, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Words closest (cosine) to the mean of the unit vectors of ``positive`` minus ``negative``.
 
         Terms are words or vectors (the rows of a 2-D array are one vector each, as in
@@ -324,6 +340,7 @@ class KeyedVectors:
 
     def similar_by_word(self, word: str, topn: int | None = 10,
                         restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """The ``topn`` words closest to ``word`` (``most_similar(positive=[word])``, as gensim)."""
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_batch(self, words: Sequence[str], topn: int = 10,
@@ -553,20 +570,27 @@ class KeyedVectors:
         except (ValueError, TypeError) as e:
             raise FormatError(path, str(e)) from None
 
-    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False, write_header: bool = True) -> None:
-        """word2vec.c text or binary format (read by gensim and word2vec.c); atomic."""
+    def save_word2vec_format(self, path: str | os.PathLike, *, binary: bool = False, write_header: bool = True) -> None:
+        """word2vec.c text or binary format (read by gensim and word2vec.c); atomic. ``binary``
+        and ``write_header`` are keyword-only: gensim's second positional argument is ``fvocab``,
+        so a gensim-style positional call would silently pick the other format."""
         from fastvec.formats import write_word2vec
+        _check_flag("binary", binary)
+        _check_flag("write_header", write_header)
         write_word2vec(path, self.index_to_key, self._vectors, binary=binary, write_header=write_header)
 
     @classmethod
-    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool = False, *, no_header: bool = False,
+    def load_word2vec_format(cls, path: str | os.PathLike, *, binary: bool = False, no_header: bool = False,
                              limit: int | None = None, unicode_errors: str = "strict",
                              duplicates: str = "error", max_memory: int | None = None) -> "KeyedVectors":
         """Read word2vec.c/gensim text or binary files (and headerless GloVe text with ``no_header``).
+        ``binary`` is keyword-only (gensim's second positional argument is ``fvocab``).
 
         Malformed content raises ``FormatError`` (a ``ValueError``) naming the file and the
         problem; ``max_memory`` (bytes) caps the vector matrix the header may ask for."""
         from fastvec.formats import read_word2vec
+        _check_flag("binary", binary)
+        _check_flag("no_header", no_header)
         keys, vectors = read_word2vec(path, binary=binary, no_header=no_header, limit=limit,
                                       unicode_errors=unicode_errors, duplicates=duplicates, max_memory=max_memory)
         return cls(keys, vectors)
@@ -577,7 +601,14 @@ class KeyedVectors:
 
     @classmethod
     def load_glove_format(cls, path: str | os.PathLike, **kwargs) -> "KeyedVectors":
+        """Read GloVe text vectors (word2vec text without the header line); the options of
+        :meth:`load_word2vec_format` apply."""
         return cls.load_word2vec_format(path, binary=False, no_header=True, **kwargs)
+
+
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__} {value!r}")
 
 
 def _with_lowest_ties(scores: np.ndarray, top: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -18,6 +18,13 @@ from fastvec import analysis
 from fastvec._base import check_float, check_int
 from fastvec._io import atomic_write, check_output_path
 from fastvec.keyedvectors import KeyedVectors
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_analogy", "plot_distance_concentration", "plot_projection", "plot_similarity_heatmap",
+           "plot_spectrum", "plot_training_curves"]
+
 
 _INSTALL_HINT = "pip install matplotlib (the plot extra of fastvec)"
 
@@ -96,7 +103,7 @@ def _tsne2(x: np.ndarray, seed: int, perplexity: float | None) -> np.ndarray:
 
 def plot_projection(W: Any, words: Sequence[Any] | None = None, *, method: str = "pca", normalize: bool = True,
                     seed: int = 0, perplexity: float | None = None, title: str | None = None,
-                    path: str | os.PathLike | None = None, dpi: int = 100):
+                    path: str | os.PathLike | None = None, dpi: int = 100) -> "Figure":
     """Scatter the chosen words (default: the 40 first rows) in 2-D, each point labelled.
 
     ``method="pca"`` projects on the two leading principal axes of the chosen vectors (unit
@@ -124,7 +131,7 @@ def plot_projection(W: Any, words: Sequence[Any] | None = None, *, method: str =
 
 
 def plot_similarity_heatmap(W: Any, words: Sequence[Any] | None = None, *, annotate: bool | None = None,
-                            title: str | None = None, path: str | os.PathLike | None = None, dpi: int = 100):
+                            title: str | None = None, path: str | os.PathLike | None = None, dpi: int = 100) -> "Figure":
     """Cosine similarity of every pair of the chosen words as a heat map (-1 blue ... +1 red).
 
     ``annotate`` writes the values in the cells (default: when there are at most 12 words)."""
@@ -149,12 +156,13 @@ def plot_similarity_heatmap(W: Any, words: Sequence[Any] | None = None, *, annot
 
 
 def plot_analogy(kv: KeyedVectors, pairs: Sequence[tuple[str, str]] = (("man", "woman"), ("king", "queen")), *,
-                 title: str | None = None, path: str | os.PathLike | None = None, dpi: int = 100):
+                 title: str | None = None, path: str | os.PathLike | None = None, dpi: int = 100) -> "Figure":
     """The analogy parallelogram: for each pair (a, b) an arrow a -> b, in the PCA plane of the
     words' unit vectors; dashed lines join consecutive pairs (man -> king, woman -> queen).
 
-    With the classic two pairs, the figure also marks king - man + woman and names its nearest
-    word (3CosAdd): the parallelogram is closed when that word is queen."""
+    The figure also marks the 3CosAdd point of the first two pairs (A1, B1), (A2, B2), that
+    is A2 - A1 + B1 (king - man + woman for the default pairs), and names its nearest word:
+    the parallelogram is closed when that word is B2 (queen)."""
     kv = analysis._keyed(kv)
     if not isinstance(kv, KeyedVectors):
         raise TypeError("plot_analogy needs KeyedVectors (words), not a bare array")
@@ -200,7 +208,7 @@ def plot_analogy(kv: KeyedVectors, pairs: Sequence[tuple[str, str]] = (("man", "
 
 
 def plot_spectrum(W: Any, *, center: bool = False, fit: bool = True, title: str | None = None,
-                  path: str | os.PathLike | None = None, dpi: int = 100):
+                  path: str | os.PathLike | None = None, dpi: int = 100) -> "Figure":
     """Eigenvalue spectrum of W^T W (X^T X with ``center``) on log-log axes, as the fraction of
     the total lambda_k / sum lambda, with the power-law fit of each spectrum (``fit``).
 
@@ -233,7 +241,7 @@ def plot_spectrum(W: Any, *, center: bool = False, fit: bool = True, title: str 
 
 def plot_distance_concentration(dims: Sequence[int] = (2, 5, 10, 20, 50, 100, 200, 500, 1000), *, n: int = 500,
                                 points: Mapping[str, Any] | None = None, seed: int = 0, title: str | None = None,
-                                path: str | os.PathLike | None = None, dpi: int = 100):
+                                path: str | os.PathLike | None = None, dpi: int = 100) -> "Figure":
     """Relative contrast (max - min) / min and spread (max - min) / mean of pairwise distances
     between ``n`` Gaussian points, against the dimension d (log-log). ``points`` maps labels to
     vectors (e.g. embeddings) whose values are marked at their own dimension."""
@@ -273,7 +281,7 @@ def _history(history: Any) -> list[dict]:
 
 
 def plot_training_curves(history: Any, *, title: str | None = None, path: str | os.PathLike | None = None,
-                         dpi: int = 100):
+                         dpi: int = 100) -> "Figure":
     """Loss, analogy accuracy and word-pair correlations against the epoch.
 
     ``history``: ``model.history_``, an :class:`fastvec.callbacks.EvaluationLog` or any list of

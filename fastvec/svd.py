@@ -87,10 +87,6 @@ class SVDEmbedding(Params):
     _PARAMS = ("vector_size", "eig_weight", "cds", "shift", "window", "min_count", "vectors", "power_iterations",
                "oversamples", "workers", "seed", "max_memory", "tokenizer")
 
-    def __repr__(self) -> str:
-        return (f"SVDEmbedding(vector_size={self.vector_size!r}, eig_weight={self.eig_weight!r}, cds={self.cds!r}, "
-                f"shift={self.shift!r}, window={self.window!r}, min_count={self.min_count!r})")
-
     def _validate(self) -> None:
         check_int("vector_size", self.vector_size, 1, 100_000)
         # a negative p divides by the singular values, and those of directions the PPMI matrix

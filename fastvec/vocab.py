@@ -167,9 +167,12 @@ class Vocabulary:
         return int(self.counts.sum())
 
     def get_index(self, word: str, default: int | None = None) -> int | None:
+        """The id of ``word``, or ``default`` when it is not in the vocabulary (as ``dict.get``;
+        ``KeyedVectors.get_index`` raises KeyError instead, as gensim's does)."""
         return self.key_to_index.get(word, default)
 
     def get_count(self, word: str) -> int:
+        """How often ``word`` occurred in the counted corpus (KeyError when it is not in the vocabulary)."""
         try:
             return int(self.counts[self.key_to_index[word]])
         except KeyError:
@@ -243,11 +246,13 @@ class Vocabulary:
             raise FormatError(path, str(e)) from None
 
     def save(self, path: str | os.PathLike) -> None:
+        """Save the words and counts to one file (atomic; no pickle)."""
         arrays, meta = self._to_arrays()
         save_container(path, "vocabulary", meta, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        """Load a vocabulary saved with :meth:`save` (validated; no pickle)."""
         meta, arrays = load_container(path, "vocabulary", required=("counts",))
         return cls._from_arrays(path, meta, arrays)
 

@@ -251,6 +251,8 @@ class Word2Vec(Estimator):
 
     @property
     def min_alpha_(self) -> float:
+        """The final learning rate in effect: ``min_alpha``, or ``alpha_`` * 0.0001 / 0.025 when
+        it is None (word2vec.c's ratio)."""
         if self.min_alpha is None:
             return self.alpha_ * 0.0001 / 0.025
         return check_float("min_alpha", self.min_alpha, 0.0, self.alpha_)
@@ -307,7 +309,7 @@ class Word2Vec(Estimator):
             encoded = Corpus.build(corpus, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                                    tokenizer=self.tokenizer)
             self.vocabulary_ = encoded.vocabulary
-            self.memory_estimate_ = self.estimate_memory(len(encoded.vocabulary), encoded.n_tokens)
+            self.memory_estimate_ = self.estimate_memory(n_words=len(encoded.vocabulary), n_tokens=encoded.n_tokens)
             check_memory(self.memory_estimate_, "Word2Vec",
                          "lower vector_size, raise min_count or set max_vocab_size")
             self.seed_ = resolve_seed(self.seed)
@@ -341,13 +343,16 @@ class Word2Vec(Estimator):
         model.memory_estimate_ = model.estimate_memory()
         return model
 
-    def estimate_memory(self, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:
+    def estimate_memory(self, *, n_words: int | None = None, n_tokens: int | None = None) -> dict[str, int]:
         """Bytes needed to train: weights, encoded corpus, per-word tables and the threads'
-        hot-row copies. Defaults to the fitted vocabulary; pass sizes to plan before fitting.
-        ``"total"`` sums the parts."""
+        hot-row copies. ``n_words`` defaults to the fitted vocabulary's size; the encoded corpus
+        counts only when ``n_tokens`` is given (``memory_estimate_`` is the estimate of the last
+        fit, its corpus included). Pass both to plan before fitting. ``"total"`` sums the parts."""
         if n_words is None:
             self._check_fitted()
             n_words = len(self.vocabulary_)
+        n_words = check_int("n_words", n_words, 0)
+        n_tokens = None if n_tokens is None else check_int("n_tokens", n_tokens, 0)
         d = check_int("vector_size", self.vector_size, 1)
         threads = resolve_workers(self.workers, warn=False)
         hot_rows = resolve_hot_rows(self.hot_rows, threads=threads, batched=self.kernel_ == "batched",

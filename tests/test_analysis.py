@@ -371,7 +371,7 @@ def test_pmi_matches_the_formula():
     ppmi = A.pmi(cooc, positive=True)
     assert (ppmi >= 0).all() and np.allclose(ppmi, np.maximum(out, 0))
     assert np.allclose(A.pmi(cooc, shift=5)[cooc > 0], out[cooc > 0] - math.log(5))
-    smoothed = A.pmi(cooc, alpha=0.75)
+    smoothed = A.pmi(cooc, cds=0.75)
     pc75 = cooc.sum(0) ** 0.75 / (cooc.sum(0) ** 0.75).sum()
     assert smoothed[0, 1] == pytest.approx(math.log(4 / total / (p_w[0] * pc75[1])))
     sp = A.pmi(sparse.csr_matrix(cooc))
@@ -385,12 +385,12 @@ def test_pmi_matches_the_formula():
 
 def test_pmi_of_a_cooccurrence_and_the_sparse_kind_it_returns():
     counts = np.array([[0.0, 4, 2], [4, 1, 0], [2, 0, 3]], dtype=np.float32)
-    want = A.pmi(counts.astype(np.float64), alpha=0.75)
+    want = A.pmi(counts.astype(np.float64), cds=0.75)
     vocab = fastvec.Vocabulary(["a", "b", "c"], [5, 5, 5])
     for given, kind in ((fastvec.Cooccurrence(sparse.csr_array(counts), vocab), sparse.csr_array),
                         (sparse.csr_array(counts), sparse.csr_array), (sparse.coo_array(counts), sparse.csr_array),
                         (sparse.csr_matrix(counts), sparse.csr_matrix)):
-        got = A.pmi(given, alpha=0.75)
+        got = A.pmi(given, cds=0.75)
         assert type(got) is kind and got.format == "csr" and got.dtype == np.float64
         np.testing.assert_allclose(got.toarray()[counts > 0], want[counts > 0], rtol=1e-12)
         assert type(A.pmi(given, positive=True)) is kind
@@ -554,3 +554,12 @@ def test_gensim_keyed_vectors_are_read_as_keyed_vectors():
     np.testing.assert_array_equal(processed.vectors, A.all_but_the_top(ours, 1).vectors)
     report = A.embedding_report(theirs, words=["w0"], topn=2)
     assert report["neighbours"] == A.embedding_report(ours, words=["w0"], topn=2)["neighbours"]
+
+
+def test_pmi_of_counts_scaled_far_down_at_a_large_cds():
+    counts = np.array([[0.0, 3.0, 1.0], [3.0, 0.0, 2.0], [1.0, 2.0, 5.0]])
+    want = A.pmi(counts, cds=8.0)
+    for scale in (1e-60, 1e-200, 1e200):   # c**8 under- or overflows; the PMI does not change
+        np.testing.assert_allclose(A.pmi(counts * scale, cds=8.0), want, rtol=1e-9)
+        np.testing.assert_allclose(A.pmi(sparse.csr_array(counts * scale), cds=8.0).toarray(),
+                                   A.pmi(sparse.csr_array(counts), cds=8.0).toarray(), rtol=1e-9)
