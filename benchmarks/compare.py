@@ -158,7 +158,7 @@ def run_fasttext(s, corpus, threads, out):
     whole = time.perf_counter() - t0
     # fastText builds its vocabulary inside train_unsupervised: train_seconds includes it
     return {"whole_seconds": whole, "train_seconds": t1 - t0, "raw_tokens": 0, "version": _version("fasttext-wheel")
-            or _version("fasttext"), "note": "train includes vocabulary; noise distribution count^0.5"}
+            or _version("fasttext"), "note": "train includes vocabulary; noise distribution count^0.5; learning rate decays to 0"}
 
 
 @runner(["glove"], "fastvec")
@@ -306,8 +306,9 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
         if r["impl"] == "fastvec" and "whole_seconds" in r:
             best[(r["job"], r["threads"])] = r["whole_seconds"]
     for r in rows:
-        if "error" in r:
-            lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | failed: {r['error'][:60]} | | | | | | | |")
+        if "error" in r or "not_run" in r:
+            what = f"not run: {r['not_run'][:60]}" if "not_run" in r else f"failed: {r['error'][:60]}"
+            lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {what} | | | | | | | |")
             continue
         words = corpus_tokens * r.get("epochs", 1) / r["train_seconds"] if r.get("train_seconds") else 0
         ratio = ""
@@ -351,7 +352,8 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", default="sg,cbow", help="comma-separated: " + ", ".join(RUNNERS))
     p.add_argument("--threads", default=f"1,{os.cpu_count()}", help="comma-separated thread counts")
     p.add_argument("--impls", default="fastvec,gensim,word2vec.c,fasttext", help="comma-separated implementations")
-    p.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median is reported")
+    p.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median run is reported "
+                                                              "(of an even number, the faster of the two middle runs)")
     p.add_argument("--seeds", default="1", help="comma-separated seeds, used in turn by the repeated runs; "
                    "quality is then the mean over the runs")
     p.add_argument("--json", help="also write all results as JSON here")
@@ -384,8 +386,9 @@ def main(argv=None) -> int:
                     if impl not in RUNNERS.get(job, {}):
                         continue   # e.g. GloVe has no gensim runner: the peers differ by job
                     missing = available(impl)
-                    if missing:
+                    if missing:   # reported in the table, not dropped from it
                         print(f"skipping {job} {impl}: {missing}", file=sys.stderr, flush=True)
+                        rows.append({"job": job, "impl": impl, "threads": threads, "not_run": missing})
                         continue
                     runs = []
                     for i in range(args.repeat):
@@ -414,7 +417,8 @@ def main(argv=None) -> int:
           f"date: {time.strftime('%Y-%m-%d')}; single-thread sgemm (NumPy 2048^3 float32): {peak:.0f} GFLOP/s\n")
     print(markdown(rows, corpus_tokens))
     if args.repeat > 1:
-        print(f"\n{args.repeat} runs per row (seeds {args.seeds}): times are the median run's, quality the mean "
+        print(f"\n{args.repeat} runs per row (seeds {args.seeds}): times are the median run's (of an even number of "
+              "runs, the faster middle one), quality the mean "
               "over the runs (word2vec.c and fastText have no seed: their runs differ by thread timing only)")
     print()
     print(efficiency(rows, peak))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Why word2vec training scales the way it does from 1 to 2 threads (benchmarks/RESULTS.md).
 
-Three experiments, each one epoch on a pre-encoded corpus (default: wiki17m), printed as
+Four experiments, each one epoch on a pre-encoded corpus (default: wiki17m), printed as
 Markdown tables:
 
     python benchmarks/scaling.py processes   # 1 thread alone, 2 single-thread processes at once, 2 threads
@@ -161,12 +161,14 @@ def threads(args, corpus) -> None:
     print("|---|---|---|" + "---|" * len(variants))
     with threadpool_limits(1):
         for job in args.jobs.split(","):
-            one = timed(lambda: call(job, weights(), 0, len(items), 1))
+            ones = []
             runs = {k: [] for k in ("omp", *variants)}
-            for _ in range(args.rounds):
+            for _ in range(args.rounds):   # the 1-thread baseline in every round too, interleaved
+                ones.append(timed(lambda: call(job, weights(), 0, len(items), 1)))
                 runs["omp"].append(timed(lambda: call(job, weights(), 0, len(items), 2)))
                 for k, shared in variants.items():
                     runs[k].append(timed(lambda: python_threads(job, shared)))
+            one = statistics.median(ones)
             cells = [f"{m:.2f} s ({one / m:.2f}x)" for m in (statistics.median(v) for v in runs.values())]
             print(f"| {job} | {one:.2f} s | " + " | ".join(cells) + " |", flush=True)
 
