@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from fastvec._base import check_float
 from fastvec.cooccurrence import Cooccurrence, _check_csr, _check_dtype, _row_chunks, csr_from_arrays, sparse, summed_csr
@@ -81,6 +80,7 @@ def ppmi(cooc: Cooccurrence | Any, cds: float = 0.75, shift: float = 1.0) -> sci
     if not (np.isfinite(rows).all() and np.isfinite(cols).all()):
         raise ValueError("co-occurrence counts too large: their row or column sums overflow float64 "
                          "(PMI does not change when every count is divided by the same number)")
+    from scipy.special import logsumexp   # here: at import, older SciPy's special loads linalg and sparse
     # log sum_k c_k**cds in log space: the sum itself overflows or underflows for large cds
     # (tiny counts at cds=8 lost the normaliser, and every PMI moved by hundreds)
     offset = float(logsumexp(log_cols[cols > 0])) - np.log(shift)
