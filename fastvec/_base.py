@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 import numpy as np
@@ -253,8 +254,8 @@ def all_finite(*arrays: np.ndarray) -> bool:
 #: guards the vectors an estimator derives from its weights (``wv``) against threads that ask
 #: for them at once, or while another trains the model
 DERIVED_LOCK = threading.RLock()
-#: ids of the estimators training now (see Estimator._exclusive)
-_TRAINING: set[int] = set()
+#: the estimators training now (see Estimator._exclusive); weak, so that no entry outlives its estimator
+_TRAINING: weakref.WeakSet = weakref.WeakSet()
 
 
 _E = TypeVar("_E", bound="Estimator")
@@ -410,16 +411,19 @@ class Estimator(Params):
         (from another Python thread, or from a callback) is a RuntimeError, not two trainings
         interleaved in one model (one wiped the other's attributes midway: unrelated errors,
         a model with weights and no vocabulary, or twice the epochs asked for)."""
-        with DERIVED_LOCK:
-            if id(self) in _TRAINING:
-                raise RuntimeError(f"this {type(self).__name__} is already training (in another thread, or it is "
-                                   "fit again from its own callback); wait for that to finish, or train a copy")
-            _TRAINING.add(id(self))
-        try:
+        added = False
+        try:   # added and removed inside the try: a Ctrl-C at any point leaves no entry behind
+            with DERIVED_LOCK:
+                if self in _TRAINING:
+                    raise RuntimeError(f"this {type(self).__name__} is already training (in another thread, or it "
+                                       "is fit again from its own callback); wait for that to finish, or train a copy")
+                _TRAINING.add(self)
+                added = True
             yield
         finally:
-            with DERIVED_LOCK:
-                _TRAINING.discard(id(self))
+            if added:
+                with DERIVED_LOCK:
+                    _TRAINING.discard(self)
 
     def _validate_for(self, corpus: Any) -> None:
         """Before training on ``corpus``: every parameter, and a checkpoint that would replace

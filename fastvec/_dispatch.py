@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from types import ModuleType
 
 from fastvec import _runtime, _scipy_blas
@@ -22,10 +23,23 @@ def supported_variants() -> list[str]:
     return [v for v in PREFERENCE if v == "baseline" or features.get(v, False)]
 
 
+_load_lock = threading.RLock()
+
+
 def kernels(name: str) -> ModuleType:
     """The best available build of ``fastvec._{name}_*``."""
     if name in _loaded:
         return _loaded[name]
+    # one thread at a time: the kernels' first import puts scipy's cython_blas into sys.modules
+    # for its duration, and a second thread importing meanwhile took the half-initialised
+    # module ("has no attribute '__pyx_capi__'": two models trained at once from two threads)
+    with _load_lock:
+        if name in _loaded:
+            return _loaded[name]
+        return _load(name)
+
+
+def _load(name: str) -> ModuleType:
     forced = os.environ.get("FASTVEC_SIMD", "").strip().lower()
     if forced:
         if forced not in PREFERENCE:

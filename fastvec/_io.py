@@ -62,6 +62,27 @@ class FormatError(ValueError):
         return type(self), (self.path, self.problem), self.__dict__
 
 
+
+def checked_counts(counts: Any, n: int, what: str = "words") -> np.ndarray:
+    """Word counts as int64, one per word: integers, or floats holding whole numbers, in
+    [0, 2**63) (a uint64 beyond would wrap negative, a fraction be truncated, silently).
+    TypeError for other types, ValueError for other values or another length."""
+    given = np.asarray(counts)
+    if given.size == 0:
+        given = given.astype(np.int64)   # [] is float64 to NumPy
+    if given.dtype.kind not in "iuf":
+        raise TypeError(f"counts must be integers, not {given.dtype}")
+    if given.size and given.dtype.kind in "uf" and not float(np.max(given)) < 2.0**63:
+        raise ValueError("counts must be whole numbers below 2**63")
+    if given.dtype.kind == "f" and not np.array_equal(given, np.floor(given)):
+        raise ValueError("counts must be whole numbers")   # never truncated silently (NaN, inf included)
+    if given.ndim != 1 or len(given) != n:
+        raise ValueError(f"{n} {what} but {given.size} counts")
+    result = given.astype(np.int64)
+    if len(result) and result.min() < 0:
+        raise ValueError("counts must be non-negative")
+    return result
+
 _UNNAMED_OK: dict[int, bool] = {}
 
 

@@ -109,35 +109,46 @@ def resolve_workers(workers: int | None, *, warn: bool = True) -> int:
 
 
 _blas_lock = threading.Lock()
-_blas_users = 0          # trainings inside single_threaded_blas now, in any Python thread
-_blas_limits = None      # the threadpoolctl limiter of the first of them (holds the original limits)
+_blas_requests: list[int] = []   # the BLAS thread limits asked for by the trainings inside blas_limit now
+_blas_original = None            # the threadpoolctl limiter holding the limits from before the first of them
 
 
 @contextlib.contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Context manager keeping BLAS on one thread inside our own parallel regions: each OpenMP
-    thread calls sgemm on tiny matrices, and a multi-threaded BLAS underneath would
-    oversubscribe the cores (threadpoolctl; a no-op context if it is missing).
-
-    The limit is process-wide, so it is counted: the first training to enter sets it, the
-    last to leave restores what was there before. (Nested threadpool_limits contexts in two
-    Python threads whose trainings overlapped left BLAS on one thread for the rest of the
-    process: the second saved the first one's limit and restored it last.)"""
-    global _blas_users, _blas_limits
+def blas_limit(threads: int) -> Iterator[None]:
+    """Context manager limiting BLAS to ``threads`` threads (threadpoolctl; a no-op context if
+    it is missing). The limit is process-wide, so the requests are counted across Python
+    threads: while several overlap, the smallest holds (a training's OpenMP threads each call
+    sgemm, and a multi-threaded BLAS underneath would oversubscribe the cores), and the last
+    to leave restores what was there before. (Nested threadpool_limits contexts whose
+    trainings overlapped left BLAS on one thread for the rest of the process: the second saved
+    the first one's limit and restored it last.) A Ctrl-C at any point leaves no request
+    behind: the request is added and removed inside the try."""
+    global _blas_original
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         yield
         return
-    with _blas_lock:
-        if _blas_users == 0:
-            _blas_limits = threadpool_limits(limits=1, user_api="blas")
-        _blas_users += 1
+    added = False
     try:
+        with _blas_lock:
+            if not _blas_requests:
+                _blas_original = threadpool_limits(limits=None, user_api="blas")   # saves, changes nothing
+            _blas_requests.append(threads)
+            added = True
+            threadpool_limits(limits=min(_blas_requests), user_api="blas")
         yield
     finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                limits, _blas_limits = _blas_limits, None
-                limits.restore_original_limits()
+        if added:
+            with _blas_lock:
+                _blas_requests.remove(threads)
+                if _blas_requests:
+                    threadpool_limits(limits=min(_blas_requests), user_api="blas")
+                else:
+                    original, _blas_original = _blas_original, None
+                    original.restore_original_limits()
+
+
+def single_threaded_blas() -> contextlib.AbstractContextManager:
+    """BLAS on one thread inside our own parallel regions (see :func:`blas_limit`)."""
+    return blas_limit(1)

@@ -111,8 +111,8 @@ def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matri
         out[start:start + len(block)] = f(block)
     W = _keyed(W)
     if isinstance(W, KeyedVectors):
-        return KeyedVectors(list(W.index_to_key), out, counts=None if W.counts is None else W.counts.copy(),
-                            key_to_index=dict(W.key_to_index))
+        return KeyedVectors._trusted(W.index_to_key, out, counts=None if W.counts is None else W.counts.copy(),
+                                     key_to_index=dict(W.key_to_index))
     return out
 
 

@@ -113,7 +113,8 @@ def _read_lines(path: PathLike, *, universal: bool = False) -> list[str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         offset = e.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)   # positions count after a BOM
-        line = raw.count(b"\n", 0, offset) + 1
+        head = raw[:offset]
+        line = (len(re.findall(rb"\r\n|\r|\n", head)) if universal else head.count(b"\n")) + 1
         raise ValueError(f"{path}: line {line}: not UTF-8 text (byte {offset}: {e.reason})") from None
     if universal:
         return re.split(r"\r\n|\r|\n", text)

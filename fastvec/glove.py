@@ -366,8 +366,8 @@ class GloVe(Estimator):
                 vectors = self.word_vectors_ + self.context_vectors_
             else:
                 vectors = np.ascontiguousarray(self.context_vectors_ if choice == "context" else self.word_vectors_)
-            return KeyedVectors(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
-                                key_to_index=self.vocabulary_.key_to_index)
+            return KeyedVectors._trusted(self.vocabulary_.index_to_key, vectors, counts=self.vocabulary_.counts,
+                                         key_to_index=self.vocabulary_.key_to_index)
         return self._cache_derived(choice, compute)
 
     # -- persistence -------------------------------------------------------------------------

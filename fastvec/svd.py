@@ -14,7 +14,7 @@ import numpy as np
 import scipy.linalg
 
 from fastvec._base import Params, check_float, check_int, read_only, resolve_seed
-from fastvec._threads import check_workers, resolve_workers
+from fastvec._threads import blas_limit, check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
 from fastvec.exceptions import NotFittedError
@@ -129,10 +129,9 @@ class SVDEmbedding(Params):
             raise ValueError("the PPMI matrix is empty (no positive association): nothing to factorise")
         ppmi_nnz = int(matrix.nnz)
         seed = resolve_seed(self.seed)
-        from threadpoolctl import threadpool_limits
         # BLAS threads pay off on large sketches only (and hurt on small ones when cores are busy)
         blas_threads = threads if n * (k + int(self.oversamples)) >= 1 << 23 else 1
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
+        with blas_limit(blas_threads):   # counted with the trainings of other Python threads
             u, s, vt = randomized_svd(matrix, k, oversamples=int(self.oversamples),
                                       power_iterations=int(self.power_iterations), seed=seed)
         del matrix
@@ -177,7 +176,8 @@ class SVDEmbedding(Params):
         if self._wv is None or self._wv_vectors != self.vectors:
             vectors = self._word + self._context if self.vectors == "sum" else self._word
             vocab = self.vocabulary_
-            self._wv = KeyedVectors(vocab.index_to_key, vectors, counts=vocab.counts, key_to_index=vocab.key_to_index)
+            self._wv = KeyedVectors._trusted(vocab.index_to_key, vectors, counts=vocab.counts,
+                                             key_to_index=vocab.key_to_index)
             self._wv_vectors = self.vectors   # what the cached vectors are
         return self._wv
 

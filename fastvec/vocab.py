@@ -7,7 +7,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from fastvec import _warnings
-from fastvec._io import FormatError, load_container, save_container, saved_int
+from fastvec._io import FormatError, checked_counts, load_container, save_container, saved_int
 from fastvec._text import WordTable, compact_ids
 from fastvec.corpus import (
     Corpus,
@@ -60,18 +60,7 @@ class Vocabulary:
         for w in words:
             if not isinstance(w, str):
                 raise TypeError(f"words must be str, got {type(w).__name__} {w!r}")
-        given = np.asarray(counts)
-        if given.dtype.kind not in "iuf" and given.size:
-            raise TypeError(f"counts must be integers, not {given.dtype}")
-        if given.size and given.dtype.kind in "uf" and not float(np.max(given)) < 2.0**63:
-            raise ValueError("counts must be whole numbers below 2**63")
-        if given.dtype.kind == "f" and not np.array_equal(given, np.floor(given)):
-            raise ValueError("counts must be whole numbers")   # never truncated silently (NaN, inf included)
-        counts = given.astype(np.int64)
-        if counts.ndim != 1 or len(counts) != len(words):
-            raise ValueError(f"{len(words)} words but {counts.size} counts")
-        if len(counts) and counts.min() < 0:
-            raise ValueError("counts must be non-negative")
+        counts = checked_counts(counts, len(words))
         self.index_to_key: list[str] = words
         self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
         if len(self.key_to_index) != len(self.index_to_key):

@@ -463,8 +463,8 @@ class Word2Vec(Estimator):
         self._check_fitted()
 
         def view() -> KeyedVectors:
-            wv = KeyedVectors(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
-                              key_to_index=self.vocabulary_.key_to_index)
+            wv = KeyedVectors._trusted(self.vocabulary_.index_to_key, self._syn0, counts=self.vocabulary_.counts,
+                                       key_to_index=self.vocabulary_.key_to_index)
             wv._owner = "Word2Vec"
             return wv
         with DERIVED_LOCK:   # one object: _weights_changed drops the norms of that one only

@@ -39,9 +39,11 @@ def test_gensim_style_positional_calls_are_refused(tmp_path):
     (dict(key_to_index={"a": 2, "b": 1, "c": 0, "d": 3}), "key_to_index"),
     (dict(key_to_index={"a": 0, "b": 1, "c": 2}), "key_to_index"),
     (dict(key_to_index={"a": 0, "b": 1, "c": 2, "d": 3, "zz": 0}), "key_to_index"),
-    (dict(counts=[1, 2, 3]), "counts must be 4 integers"),
-    (dict(counts=[1.5, 2, 3, 4]), "counts must be 4 integers"),
-    (dict(counts=[1, -2, 3, 4]), "counts must be >= 0"),
+    (dict(key_to_index={"a": 0.0, "b": 1.0, "c": 2.0, "d": 3.0}), "key_to_index"),
+    (dict(counts=[1, 2, 3]), "4 keys but 3 counts"),
+    (dict(counts=[1.5, 2, 3, 4]), "whole numbers"),
+    (dict(counts=[1, -2, 3, 4]), "non-negative"),
+    (dict(counts=np.array([2**63, 1, 1, 1], dtype=np.uint64)), "below 2\*\*63"),   # wrapped negative
 ])
 def test_keyed_vectors_check_what_they_are_given(kwargs, match):
     # a wrong key_to_index answered kv["a"] with another word's row; wrong counts were saved
@@ -51,6 +53,8 @@ def test_keyed_vectors_check_what_they_are_given(kwargs, match):
     good = KeyedVectors(["a", "b", "c", "d"], np.eye(4, dtype=np.float32), counts=np.array([4, 3, 2, 1], np.int32),
                         key_to_index={"a": 0, "b": 1, "c": 2, "d": 3})
     assert good.counts.dtype == np.int64 and good.get_index("c") == 2
+    assert KeyedVectors([], np.zeros((0, 3), np.float32), counts=[]).counts.dtype == np.int64
+    assert KeyedVectors(["a"], np.ones((1, 2), np.float32), counts=np.array([3.0])).counts.tolist() == [3]
 
 
 def test_format_errors_survive_pickle_and_copy():

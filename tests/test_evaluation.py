@@ -91,6 +91,9 @@ def test_pair_lines_end_where_gensim_ends_them(tmp_path, end):
     path.write_bytes(end.join(["a b 9", "c d 5", "e f 1", "a c 3", ""]).encode())
     r = evaluate_word_pairs(kv, path)
     assert r.pairs_total == r.pairs_used == 4
+    path.write_bytes(end.join(["a b 9", "c d 5", "e f\xff 1", ""]).encode("latin-1"))
+    with pytest.raises(ValueError, match="line 3: not UTF-8"):
+        evaluate_word_pairs(kv, path)
 
 
 def test_columns_after_the_score_are_ignored(tmp_path):

@@ -95,3 +95,26 @@ print(before, _threads.available_cores(), _threads.default_threads(),
 """, OMP_PROC_BIND=bind, OMP_NUM_THREADS=None)
     before, cores, default, resolved = map(int, out.split())
     assert cores == default == resolved == before
+
+
+def test_kernels_load_once_when_two_threads_train_first_at_the_same_time():
+    # the first kernel import puts scipy's cython_blas into sys.modules for its duration: a second
+    # thread importing meanwhile took the half-initialised module (AttributeError: no __pyx_capi__),
+    # about one fresh process in two
+    code = """
+import threading, fastvec
+text = ("the cat sat on the mat and the dog sat on the log " * 50).split()
+errors, barrier = [], threading.Barrier(2)
+def fit():
+    barrier.wait()
+    try:
+        fastvec.Word2Vec(vector_size=8, min_count=1, epochs=1, workers=1, seed=1, progress=False).fit([text])
+    except BaseException as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=fit) for _ in range(2)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+    for _ in range(4):
+        assert run(code).strip() == "[]"
