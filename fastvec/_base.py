@@ -174,12 +174,13 @@ class EpochLoop:
         self.check_weights = check_weights
         self.hint = hint
         self.empty_hint = empty_hint
+        self.first_epoch = 0        # epochs trained before this run: messages number epochs overall
         self.seconds = 0.0          # training time of the completed epochs (no callbacks, no checkpoints)
         self.partial_seconds = 0.0  # of an epoch that was interrupted
 
     def _diverged(self, epoch: int, what: str) -> DivergenceError:
         self.model._diverged = True
-        return DivergenceError(f"training diverged in epoch {epoch + 1}: {what}. {self.hint} "
+        return DivergenceError(f"training diverged in epoch {self.first_epoch + epoch + 1}: {what}. {self.hint} "
                                "The model's weights are unusable; fit again with a lower learning rate.")
 
     def run(self, run_epoch: Callable[[int], Iterator[tuple[int, int, float]]],
@@ -205,10 +206,11 @@ class EpochLoop:
                 if not self.check_weights():
                     raise self._diverged(epoch, "weights became NaN or infinite")
                 if examples == 0:  # nothing trained: the weights are as they were
+                    number = self.first_epoch + epoch + 1
                     if epoch == 0:
-                        raise ValueError(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
+                        raise ValueError(f"epoch {number} trained nothing: {self.empty_hint}")
                     # a tiny corpus whose subsampling happened to drop everything this time
-                    _warnings.warn(f"epoch {epoch + 1} trained nothing: {self.empty_hint}")
+                    _warnings.warn(f"epoch {number} trained nothing: {self.empty_hint}")
                 self.seconds += seconds
                 metrics = {"epoch": epoch, "loss": loss / examples if examples else float("nan"),
                            "examples": examples, "work": work,
@@ -523,6 +525,7 @@ class Estimator(Params):
 
         if "_rollback" in self.__dict__:
             self._training_started = True   # see _all_or_nothing
+        loop.first_epoch = epochs_before
         try:
             with context():
                 loop.run(run_epoch, end_epoch)

@@ -85,7 +85,7 @@ def _print_report(kv, out=sys.stdout) -> None:
           f"{result.total} answered, {result.skipped} skipped)", file=out)
     for name, path in default_pairs().items():
         r = evaluate_word_pairs(kv, path)
-        print(f"{name}: Spearman {r.spearman:.3f} (Pearson {r.pearson:.3f}, {100 * r.oov_ratio:.1f}% pairs OOV)",
+        print(f"{name}: Spearman {r.spearman:.3f} (Pearson {r.pearson:.3f}, {100 * r.oov_fraction:.1f}% pairs OOV)",
               file=out)
 
 
@@ -298,9 +298,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"analogies: {100 * analogy.accuracy:.2f}% (semantic {100 * analogy.semantic_accuracy:.2f}%, "
           f"syntactic {100 * analogy.syntactic_accuracy:.2f}%; {analogy.total} answered, {analogy.skipped} skipped)")
     for s in analogy.sections:
-        print(f"  {s.section:<32} {100 * s.accuracy:6.2f}%  ({s.correct}/{s.total})")
+        score = f"{100 * s.accuracy:6.2f}%" if s.total else "      -"   # every question had an unknown word
+        print(f"  {s.section:<32} {score}  ({s.correct}/{s.total})")
     for name, r in pairs.items():
-        print(f"{name}: Spearman {r.spearman:.4f}, Pearson {r.pearson:.4f}, OOV {100 * r.oov_ratio:.1f}% "
+        print(f"{name}: Spearman {r.spearman:.4f}, Pearson {r.pearson:.4f}, OOV {100 * r.oov_fraction:.1f}% "
               f"({r.pairs_used}/{r.pairs_total} pairs)")
     return 0
 

@@ -79,11 +79,15 @@ class AnalogyResult:
 
 @dataclass
 class PairsResult:
-    """Correlation of cosine similarities with human scores over the pairs with known words."""
+    """Correlation of cosine similarities with human scores over the pairs with known words.
+
+    ``oov_fraction`` is the fraction (0 to 1) of the file's pairs left out for an unknown word
+    (gensim's ``oov_ratio`` is the same figure as a percentage). ``spearman`` and ``pearson``
+    are NaN when fewer than 3 pairs are usable (``pairs_used``)."""
 
     spearman: float
     pearson: float
-    oov_ratio: float
+    oov_fraction: float
     pairs_used: int
     pairs_total: int
 
@@ -141,13 +145,15 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
     """Accuracy on an analogy file (``: section`` headers, then ``a b c d`` lines: a:b :: c:d).
 
     The answer is the best-scoring word among the first ``restrict_vocab`` words other than
-    a, b and c (3CosAdd or 3CosMul)."""
+    a, b and c (3CosAdd or 3CosMul). Default (``path=None``): the Google analogy set. Every
+    section of the file is listed in ``sections``, one whose questions all have an unknown
+    word with 0 of 0 (as gensim lists it)."""
     if method not in ("3cosadd", "3cosmul"):
         raise ValueError(f"method must be '3cosadd' or '3cosmul', not {method!r}")
     if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, numbers.Integral) or restrict_vocab < 1:
         raise ValueError(f"restrict_vocab must be a positive int, got {restrict_vocab!r}")
     restrict_vocab = int(restrict_vocab)
-    path = path or default_analogies()
+    path = default_analogies() if path is None else path
     limit = min(restrict_vocab, len(kv))
     mapping, canonical = _vocab_map(kv, limit, case_insensitive)
     unit = kv.get_normed_vectors()[:limit]
@@ -177,7 +183,8 @@ def evaluate_word_analogies(kv: KeyedVectors, path: PathLike | None = None, *, r
     batch = max(1, min(_BATCH, _SCORE_BYTES // (4 * max(limit, 1))))
     results = []
     for name, questions in sections:
-        if not questions:
+        if not questions:   # every question has an unknown word: listed with 0 of 0, as gensim does
+            results.append(SectionResult(name, 0, 0))
             continue
         q = np.asarray(questions, dtype=np.int64)
         correct = 0
@@ -218,12 +225,14 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     The file has ``word1 word2 score`` per line (tab- or space-separated); lines starting
     with '#' are comments; lines end at \n, \r\n or \r (as gensim reads them). Columns after
     the score are ignored (files such as Stanford's Rare Words list each rater's score there;
-    gensim skips such lines as invalid). Default: WordSim-353."""
+    gensim skips such lines as invalid); spaces around tab-separated fields are ignored.
+    Default (``path=None``): WordSim-353. Correlations are NaN when fewer than 3 pairs have
+    known words (see ``PairsResult``)."""
     from scipy import stats
 
     if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, numbers.Integral) or restrict_vocab < 1:
         raise ValueError(f"restrict_vocab must be a positive int, got {restrict_vocab!r}")
-    path = path or default_pairs()["wordsim353"]
+    path = default_pairs()["wordsim353"] if path is None else path
     limit = min(int(restrict_vocab), len(kv))
     mapping, _ = _vocab_map(kv, limit, case_insensitive)
     unit = kv.get_normed_vectors()
@@ -232,7 +241,7 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     for n, line in enumerate(_read_lines(path, universal=True), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = line.split("\t") if "\t" in line else line.split()
+        parts = [p.strip() for p in line.split("\t")] if "\t" in line else line.split()
         if len(parts) < 3:
             raise ValueError(f"{path}: line {n}: expected 'word1 word2 score'")
         try:
@@ -255,5 +264,5 @@ def evaluate_word_pairs(kv: KeyedVectors, path: PathLike | None = None, *, restr
     else:
         spearman = float(stats.spearmanr(human, model)[0])
         pearson = float(stats.pearsonr(human, model)[0])
-    return PairsResult(spearman=spearman, pearson=pearson, oov_ratio=1.0 - len(human) / total,
+    return PairsResult(spearman=spearman, pearson=pearson, oov_fraction=1.0 - len(human) / total,
                        pairs_used=len(human), pairs_total=total)

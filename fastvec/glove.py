@@ -244,8 +244,9 @@ class GloVe(Estimator):
         return estimate
 
     def _init_state(self) -> None:
-        """glove.c's initialisation: vectors and biases uniform in [-0.5, 0.5) / (vector_size + 1),
-        squared-gradient sums 1 (the first steps are learning_rate-sized). Drawn a few rows
+        """glove.c's initialisation: vectors and biases uniform in [-0.5, 0.5) / (vector_size + 1)
+        (glove.c divides by its ``vector_size`` after adding the bias to it, and subtracts the 1
+        only after initialising), squared-gradient sums 1 (the first steps are learning_rate-sized). Drawn a few rows
         at a time, in row order: the same numbers as one draw of all rows, without its
         temporary of half the parameters' size."""
         kernels = _dispatch.kernels("glove")

@@ -61,6 +61,7 @@ class KeyedVectors:
             raise ValueError("key_to_index must map each key to its position in keys (an int), and nothing else")
         if counts is not None:
             counts = checked_counts(counts, len(keys), "keys")
+        _check_finite(vectors, keys)
         self._set(keys, vectors, counts, key_to_index)
 
     def _set(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None, key_to_index: dict) -> None:
@@ -184,6 +185,7 @@ class KeyedVectors:
         vector = np.asarray(vector, dtype=self._vectors.dtype)
         if vector.shape != (self.vector_size,):
             raise ValueError(f"vector must have shape ({self.vector_size},), got {vector.shape}")
+        _check_finite(vector[None, :], [key])
         self._check_writable()
         self._vectors[i] = vector
         self._invalidate()
@@ -197,6 +199,7 @@ class KeyedVectors:
             raise ValueError(f"vectors must have {self.vector_size} columns, got {vectors.shape[1]}")
         if len(set(keys)) != len(keys):
             raise ValueError("duplicate keys in add_vectors")
+        _check_finite(vectors, keys)
         existing = [k in self.key_to_index for k in keys]
         if any(existing) and not replace:
             raise ValueError(f"key {keys[existing.index(True)]!r} already present; pass replace=True to overwrite")
@@ -252,13 +255,15 @@ class KeyedVectors:
         if arg is None:
             return []
         if isinstance(arg, np.ndarray):
+            if arg.dtype.kind == "U" and arg.ndim <= 1:   # an array of words, not a vector
+                return [str(w) for w in arg.reshape(-1)]
             if arg.ndim == 1:
                 return [arg]
             if arg.ndim == 2:
                 return list(arg)
             raise ValueError(f"query vectors must be a 1-D array or a 2-D array of rows, got shape {arg.shape}")
-        if isinstance(arg, str):
-            return [arg]
+        if isinstance(arg, (str, bytes, bytearray)) or not isinstance(arg, Iterable):
+            return [arg]   # one term; a term that is not a word is refused with a clear error
         return list(arg)
 
     def _unit_query(self, item) -> tuple[np.ndarray, int | None]:
@@ -266,12 +271,33 @@ class KeyedVectors:
         if isinstance(item, str):
             i = self.get_index(item)
             return self.get_normed_vectors()[i], i
-        v = np.asarray(item, dtype=np.float64)
+        v = self._query_vector(item)
         if v.shape != (self.vector_size,):
             raise ValueError(f"query vectors must have shape ({self.vector_size},), got {v.shape}")
         if not np.isfinite(v).all():
             raise ValueError("query vector contains NaN or infinite values")
         return _unit(v[None, :])[0], None   # a huge vector's norm does not overflow
+
+    def _query_vector(self, item) -> np.ndarray:
+        """A query term that is not a word, as a float64 array; a TypeError saying what terms
+        are for anything that is neither a word nor numbers."""
+        what = (f"query terms are words (str), vectors of {self.vector_size} numbers or (term, weight) pairs")
+        if isinstance(item, (bytes, bytearray)):
+            raise TypeError(f"{what}; got bytes {item!r} (decode them to str)")
+        if isinstance(item, (bool, np.bool_)) or isinstance(item, numbers.Number) or item is None:
+            hint = (" (fastvec takes no row numbers as keys: kv.index_to_key[i] is the word of row i)"
+                    if isinstance(item, numbers.Integral) and not isinstance(item, (bool, np.bool_)) else
+                    " (a single (term, weight) pair goes in a list: positive=[('king', 2.0)])"
+                    if isinstance(item, numbers.Real) and not isinstance(item, (bool, np.bool_)) else "")
+            raise TypeError(f"{what}; got {type(item).__name__} {item!r}{hint}")
+        try:
+            v = np.asarray(item, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}; got {type(item).__name__} {item!r}") from None
+        if (item.dtype.kind == "b" if isinstance(item, np.ndarray) else
+                isinstance(item, (list, tuple)) and any(isinstance(x, (bool, np.bool_)) for x in item)):
+            raise TypeError(f"{what}; got booleans in {item!r}")
+        return v
 
     @staticmethod
     def _check_topn(topn: int | None) -> int | None:
@@ -311,7 +337,7 @@ class KeyedVectors:
 
         Terms are words or vectors (the rows of a 2-D array are one vector each, as in
         gensim; a vector counts by its direction, as a word does, where gensim adds it to the
-        mean unscaled), or ``(term, weight)`` pairs as in gensim: a plain term
+        mean unscaled), or ``(term, weight)`` pairs (tuples or lists) as in gensim: a plain term
         weighs 1 in ``positive`` and -1 in ``negative``, and a pair's weight is used as given in
         either list (``negative=[("man", -0.5)]`` subtracts half of man, as in gensim); query
         words are excluded from the result. Returns ``[(word, cosine), ...]``,
@@ -326,9 +352,12 @@ class KeyedVectors:
         for terms, default in ((pos, 1.0), (neg, -1.0)):
             for t in terms:
                 weight = default
-                if isinstance(t, tuple) and len(t) == 2 and isinstance(t[1], numbers.Real) \
-                        and not isinstance(t[1], bool):
-                    t, weight = t[0], float(t[1])   # used as given, in negative too (as gensim does)
+                if _is_pair(t):
+                    t, weight = t[0], t[1]
+                    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+                        raise TypeError(f"the weight of query term {t!r} must be a number, got "
+                                        f"{type(weight).__name__} {weight!r}")
+                    weight = float(weight)   # used as given, in negative too (as gensim does)
                     if not math.isfinite(weight):
                         raise ValueError(f"query weight {weight} is not finite")
                 u, i = self._unit_query(t)
@@ -472,7 +501,7 @@ class KeyedVectors:
                     raise KeyError(f"word {key!r} not in vocabulary")
                 vector = self.get_vector(key, norm=pre_normalize)
             else:
-                vector = np.asarray(key, dtype=np.float64)
+                vector = self._query_vector(key)
                 if vector.shape != (self.vector_size,):
                     raise ValueError(f"query vectors must have shape ({self.vector_size},), got {vector.shape}")
                 if not np.isfinite(vector).all():
@@ -523,6 +552,8 @@ class KeyedVectors:
         exclude = []
         for terms, out in ((pos, scores), (neg, divisor)):
             for t in terms:
+                if _is_pair(t):
+                    raise TypeError(f"most_similar_cosmul takes no weights: got the pair {t!r}")
                 u, i = self._unit_query(t)
                 out *= (1.0 + unit @ u) / 2.0
                 exclude.append(i)
@@ -541,7 +572,7 @@ class KeyedVectors:
     def evaluate_word_pairs(self, pairs: str | os.PathLike | None = None, *, restrict_vocab: int = 300000,
                             case_insensitive: bool = True) -> "PairsResult":
         """:func:`fastvec.evaluation.evaluate_word_pairs` on these vectors (the bundled
-        WordSim-353 by default): a ``PairsResult`` with ``spearman``, ``pearson``, ``oov_ratio``."""
+        WordSim-353 by default): a ``PairsResult`` with ``spearman``, ``pearson``, ``oov_fraction``."""
         from fastvec.evaluation import evaluate_word_pairs
         return evaluate_word_pairs(self, pairs, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
@@ -574,11 +605,8 @@ class KeyedVectors:
         counts = arrays.get("counts")
         if counts is not None and (counts.dtype != np.int64 or counts.shape != (len(keys),)):
             raise FormatError(path, "counts must be int64 with one entry per key")
-        bad = first_non_finite_row(vectors)
-        if bad is not None:
-            raise FormatError(path, f"vector of key {keys[bad]!r} contains NaN or infinite values")
         try:
-            return cls(keys, vectors, counts=counts)
+            return cls(keys, vectors, counts=counts)   # which checks that the vectors are finite
         except (ValueError, TypeError) as e:
             raise FormatError(path, str(e)) from None
 
@@ -616,6 +644,23 @@ class KeyedVectors:
         """Read GloVe text vectors (word2vec text without the header line); the options of
         :meth:`load_word2vec_format` apply."""
         return cls.load_word2vec_format(path, binary=False, no_header=True, **kwargs)
+
+
+def _is_pair(term: Any) -> bool:
+    """A (term, weight) query pair: a tuple or list of two whose first item is a word or a
+    vector and whose second is not (a list of two numbers is a 2-D vector)."""
+    if not isinstance(term, (tuple, list)) or len(term) != 2:
+        return False
+    first, second = term
+    return isinstance(first, (str, np.ndarray, list, tuple)) and not isinstance(second, (str, np.ndarray, list, tuple))
+
+
+def _check_finite(vectors: np.ndarray, keys: Sequence[str]) -> None:
+    """ValueError naming the first key whose vector holds NaN or an infinity: queries over such
+    a row rank nothing correctly (the loaders and ``save`` refuse them as well)."""
+    bad = first_non_finite_row(vectors)
+    if bad is not None:
+        raise ValueError(f"the vector of {keys[bad]!r} contains NaN or infinite values")
 
 
 def _check_flag(name: str, value: Any) -> None:

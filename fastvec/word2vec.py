@@ -252,7 +252,8 @@ class Word2Vec(Estimator):
     @property
     def min_alpha_(self) -> float:
         """The final learning rate in effect: ``min_alpha``, or ``alpha_`` * 0.0001 / 0.025 when
-        it is None (word2vec.c's ratio)."""
+        it is None (gensim's default ratio, 0.0001 at alpha 0.025; word2vec.c decays to 0, with
+        a floor at alpha * 0.0001)."""
         if self.min_alpha is None:
             return self.alpha_ * 0.0001 / 0.025
         return check_float("min_alpha", self.min_alpha, 0.0, self.alpha_)

@@ -78,7 +78,7 @@ def test_word_pairs(tmp_path):
     path = write_text(tmp_path / "p.tsv", "# comment\na\tb\t9\na\tc\t5\na\td\t1\nb\td\t2\na\tzzz\t3\n")
     r = evaluate_word_pairs(kv, path)
     assert r.spearman == pytest.approx(1.0)
-    assert r.pairs_used == 4 and r.pairs_total == 5 and r.oov_ratio == pytest.approx(0.2)
+    assert r.pairs_used == 4 and r.pairs_total == 5 and r.oov_fraction == pytest.approx(0.2)
     assert -1 <= r.pearson <= 1
 
 
@@ -182,3 +182,32 @@ def test_a_question_whose_candidates_are_all_excluded_is_not_counted_correct(tmp
     for method in ("3cosadd", "3cosmul"):
         r = evaluate_word_analogies(kv, path, restrict_vocab=3, case_insensitive=False, method=method)
         assert r.total == 1 and r.correct == 0
+
+
+def test_sections_without_an_answerable_question_are_listed(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "q.txt", ": unknown\nfrance paris germany berlin\n: capitals\n"
+                                          "france paris italy rome\n: empty\n")
+    r = evaluate_word_analogies(kv, path)
+    assert [(s.section, s.correct, s.total) for s in r.sections] == [("unknown", 0, 0), ("capitals", 1, 1),
+                                                                     ("empty", 0, 0)]
+    assert r.sections[0].accuracy == 0.0 and r.accuracy == 1.0 and r.skipped == 1
+
+
+def test_an_empty_path_is_not_the_default_data_set():
+    kv = parallelogram_kv()
+    with pytest.raises(FileNotFoundError):
+        evaluate_word_analogies(kv, "")
+    with pytest.raises(FileNotFoundError):
+        evaluate_word_pairs(kv, "")
+
+
+def test_pair_fields_are_stripped_and_oov_is_a_fraction(tmp_path):
+    kv = parallelogram_kv()
+    path = write_text(tmp_path / "p.tsv", "france \tparis\t9\n italy\trome \t8\nspain\tbig\t1\n"
+                                          "noise\tbigger\t2\nfrance\tgermany\t5\n")
+    r = evaluate_word_pairs(kv, path)
+    assert r.pairs_used == 4 and r.pairs_total == 5 and r.oov_fraction == pytest.approx(0.2)
+    few = write_text(tmp_path / "few.tsv", "france\tparis\t9\nfrance\tgermany\t5\n")
+    r = evaluate_word_pairs(kv, few)
+    assert r.pairs_used == 1 and np.isnan(r.spearman) and np.isnan(r.pearson)

@@ -567,7 +567,7 @@ def test_keyedvectors_with_non_finite_vectors_are_refused(tmp_path, value, dtype
         KeyedVectors(["a", "b", "c", "bad", "e"], vectors).save(tmp_path / "kv.fv")
     _io.save_container(tmp_path / "kv.fv", "keyedvectors", {"keys": ["a", "b", "c", "bad", "e"]}, {"vectors": vectors})
     for mmap in (False, True):
-        with pytest.raises(FormatError, match="vector of key 'bad' contains NaN or infinite") as info:
+        with pytest.raises(FormatError, match="vector of 'bad' contains NaN or infinite") as info:
             KeyedVectors.load(tmp_path / "kv.fv", mmap=mmap)
         assert str(tmp_path / "kv.fv") in str(info.value)
 

@@ -224,7 +224,10 @@ def test_batch_topn_none_returns_every_other_word():
 
 
 def test_non_finite_vectors_are_not_saved(tmp_path):
-    kv = KeyedVectors(["a", "b"], np.array([[1, 0], [np.nan, 1]], dtype=np.float32))
+    # the constructor refuses NaN; the array it was given (not copied) can still change in place
+    rows = np.array([[1, 0], [0, 1]], dtype=np.float32)
+    kv = KeyedVectors(["a", "b"], rows)
+    rows[1, 0] = np.nan
     with pytest.raises(ValueError, match="'b' contains NaN"):
         kv.save(tmp_path / "v.fv")
     assert not (tmp_path / "v.fv").exists()
@@ -332,3 +335,45 @@ def test_evaluation_methods_on_keyedvectors(sg_model):
     kv = sg_model.wv
     assert kv.evaluate_word_analogies(restrict_vocab=5000) == evaluate_word_analogies(kv, restrict_vocab=5000)
     assert kv.evaluate_word_pairs() == evaluate_word_pairs(kv)
+
+
+def test_non_finite_vectors_are_refused_on_every_write():
+    # one NaN row made most_similar rank the query word itself at -inf, and an inf row made
+    # every topn=None query return [] (the cut compared against a NaN score)
+    rows = np.eye(3, dtype=np.float32)
+    bad = rows.copy()
+    bad[1, 0] = np.nan
+    with pytest.raises(ValueError, match="vector of 'b' contains NaN"):
+        KeyedVectors(["a", "b", "c"], bad)
+    kv = KeyedVectors(["a", "b", "c"], rows.copy())
+    with pytest.raises(ValueError, match="vector of 'c' contains NaN"):
+        kv.set_vector("c", [0, np.inf, 0])
+    with pytest.raises(ValueError, match="vector of 'g' contains NaN"):
+        kv.add_vectors(["f", "g"], [[1, 1, 0], [np.inf, 0, 0]])
+    with pytest.raises(ValueError, match="vector of 'a' contains NaN"):
+        kv.add_vectors(["a"], [[np.nan, 0, 0]], replace=True)
+    assert len(kv) == 3 and np.array_equal(kv.vectors, rows)   # nothing written
+    assert [w for w, _ in kv.most_similar("a", topn=None)] == ["b", "c"]
+
+
+@pytest.mark.parametrize("term, message", [
+    (5, "got int 5 .*no row numbers"), ([5], "got int 5"), ([None], "got NoneType"),
+    (("king", 2.0), "got float 2.0 .*goes in a list"), ([b"king"], "got bytes .*decode"),
+    ([("king", True)], "weight of query term 'king' must be a number, got bool"),
+    ([("king", "queen")], "got tuple"), ([[True] * 4], "booleans"),
+])
+def test_malformed_query_terms_say_what_terms_are(term, message):
+    kv = KeyedVectors(["king", "queen", "man", "woman"], np.eye(4, dtype=np.float32))
+    with pytest.raises(TypeError, match=message):
+        kv.most_similar(term)
+
+
+def test_list_pairs_and_arrays_of_words_are_query_terms():
+    rng = np.random.default_rng(3)
+    kv = KeyedVectors(["king", "queen", "man", "woman", "x"], rng.normal(size=(5, 6)).astype(np.float32))
+    assert kv.most_similar([["king", 2.0]]) == kv.most_similar([("king", 2.0)])
+    assert kv.most_similar(np.array(["king", "man"])) == kv.most_similar(["king", "man"])
+    with pytest.raises(TypeError, match="takes no weights"):
+        kv.most_similar_cosmul([("king", 2.0)])
+    with pytest.raises(TypeError, match="got bytes"):
+        kv.get_mean_vector([b"king"])

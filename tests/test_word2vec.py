@@ -679,3 +679,11 @@ def test_save_refuses_a_replaced_vocabulary(tmp_path, small_text):
     with pytest.raises(ValueError, match="needs \\(2, 10\\); nothing was saved"):
         model.save(tmp_path / "m.fv")
     assert not (tmp_path / "m.fv").exists()
+
+
+def test_messages_number_epochs_as_history_does(small_text):
+    # train_more numbers its epochs after the ones already trained, in errors too
+    model = Word2Vec(vector_size=8, min_count=1, epochs=2, seed=1, workers=1, progress=False).fit(small_text)
+    model.set_params(alpha=1e30)
+    with pytest.raises(DivergenceError, match="diverged in epoch 3"):
+        model.train_more(small_text, epochs=2)
