@@ -1,7 +1,8 @@
 """Standard intrinsic evaluations: word analogies and word-pair similarity correlations.
 
 Conventions match gensim's ``evaluate_word_analogies`` / ``evaluate_word_pairs`` (and the
-benchmark protocol): analogies restricted to the ``restrict_vocab`` most frequent words,
+benchmark protocol): analogies restricted to the ``restrict_vocab`` most frequent words
+(default 30,000 as the protocol and word2vec.c's compute-accuracy use; gensim's is 300,000),
 case-insensitive, questions with an unknown word skipped and counted; pairs scored by
 Spearman (and Pearson) correlation over the pairs whose two words are known.
 
