@@ -29,6 +29,14 @@ def _blas_info() -> list[dict]:
     return sorted(found, key=lambda d: not from_scipy(d))   # stable: scipy's first
 
 
+def _variant_name(kernels) -> str:
+    """The loaded kernel variant by the name FASTVEC_SIMD and ``simd_supported`` use
+    (``avx512``, ``avx2``, ``baseline``), with the instruction set it was compiled for where
+    that differs (``baseline (sse2)`` on x86-64, ``baseline (neon)`` on arm64)."""
+    variant, isa = kernels.__name__.rsplit("_", 1)[1], kernels.compiled_isa()
+    return variant if variant == isa else f"{variant} ({isa})"
+
+
 def config() -> dict:
     """Build and runtime facts as a dict (see :func:`show_config`)."""
     kernels = _dispatch.kernels("word2vec")
@@ -41,7 +49,7 @@ def config() -> dict:
         "default_threads": _threads.default_threads() if _runtime.openmp_enabled() else 1,
         "available_cores": _threads.available_cores(),
         "simd_supported": _dispatch.supported_variants(),
-        "simd_kernels": kernels.compiled_isa(),
+        "simd_kernels": _variant_name(kernels),
         "blas": _blas_info(),
     }
 

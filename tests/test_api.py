@@ -43,7 +43,7 @@ def test_gensim_style_positional_calls_are_refused(tmp_path):
     (dict(counts=[1, 2, 3]), "4 keys but 3 counts"),
     (dict(counts=[1.5, 2, 3, 4]), "whole numbers"),
     (dict(counts=[1, -2, 3, 4]), "non-negative"),
-    (dict(counts=np.array([2**63, 1, 1, 1], dtype=np.uint64)), "below 2\*\*63"),   # wrapped negative
+    (dict(counts=np.array([2**63, 1, 1, 1], dtype=np.uint64)), r"below 2\*\*63"),   # wrapped negative
 ])
 def test_keyed_vectors_check_what_they_are_given(kwargs, match):
     # a wrong key_to_index answered kv["a"] with another word's row; wrong counts were saved

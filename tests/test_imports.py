@@ -118,3 +118,11 @@ print(errors)
 """
     for _ in range(4):
         assert run(code).strip() == "[]"
+
+
+def test_the_forced_variant_is_reported_by_the_name_it_was_forced_with():
+    code = "import fastvec; print(fastvec._config.config()['simd_kernels'])"
+    env = dict(os.environ, FASTVEC_SIMD="baseline")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=tempfile.gettempdir(), check=True).stdout.strip()
+    assert out.split()[0] == "baseline"   # it said "sse2", a name FASTVEC_SIMD does not take
