@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
@@ -95,10 +95,21 @@ def _blocks(arr: np.ndarray) -> Iterable[np.ndarray]:
         yield np.asarray(arr[start:start + _BLOCK_ROWS], dtype=np.float64)
 
 
+def _row_norms(block: np.ndarray) -> np.ndarray:
+    """Euclidean norms of float64 rows, computed on the rows divided by their largest absolute
+    value: no overflow for values near 1e155 and up, no underflow for tiny ones."""
+    peak = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block))
+    peak[peak == 0] = 1.0
+    return peak * np.linalg.norm(block / peak[:, None], axis=1)
+
+
 def _unit_rows(block: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(block, axis=1, keepdims=True)
+    peak = np.abs(block).max(axis=1, keepdims=True)
+    peak[peak == 0] = 1.0
+    scaled = block / peak   # the direction, without overflow or underflow in the norm
+    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return block / norms
+    return scaled / norms
 
 
 def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matrix:
@@ -123,14 +134,34 @@ def _mean(arr: np.ndarray) -> np.ndarray:
     return total / arr.shape[0]
 
 
-def _gram(arr: np.ndarray, shift: np.ndarray | None = None) -> np.ndarray:
-    """(W - shift)^T (W - shift) in float64, accumulated over row blocks."""
+def _peak(arr: np.ndarray) -> float:
+    """The largest absolute value of ``arr`` (1.0 for an all-zero array)."""
+    peak = 0.0
+    for block in _blocks(arr):
+        if block.size:
+            peak = max(peak, float(np.abs(block).max()))
+    return peak or 1.0
+
+
+def _gram(arr: np.ndarray, shift: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
+    """((W - shift) / scale)^T ((W - shift) / scale) in float64, accumulated over row blocks."""
     gram = np.zeros((arr.shape[1], arr.shape[1]), dtype=np.float64)
     for block in _blocks(arr):
+        block = block / scale if scale != 1.0 else block
         if shift is not None:
-            block = block - shift  # never in place: the block may be a view of the caller's array
+            block = block - shift / scale  # never in place: the block may be a view of the caller's array
         gram += block.T @ block
     return gram
+
+
+def _scaled_eigh(arr: np.ndarray, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Eigenvalues (descending) and eigenvectors of the Gram matrix of (W - shift) / s, and s,
+    the largest absolute value of W: the eigenvalues of W's own Gram matrix are s^2 times them.
+    Scaling first keeps the Gram matrix of float64 values near 1e155 (or 1e-160) finite (and
+    non-zero); every scale-free measure (isotropy, effective rank, ...) uses them as they are."""
+    scale = _peak(arr)
+    values, vectors = _eigh_desc(_gram(arr, shift, scale))
+    return values, vectors, scale
 
 
 def _eigh_desc(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,15 +383,31 @@ def spectrum(W: Matrix, *, center: bool = False) -> np.ndarray:
 
     They are the squared singular values of W; with ``center`` they are (n - 1) times the
     principal-component variances. Computed from the d x d Gram matrix accumulated over row
-    blocks; values within round-off of zero are returned as 0."""
+    blocks (one matrix product), so the small eigenvalues have an absolute error of about
+    d * eps * lambda_1: values below about 1e-14 lambda_1 are returned as 0 and the singular
+    values below about 1e-7 sigma_1 are lost (use ``scipy.linalg.svdvals(W)`` for the small
+    singular values of an ill-conditioned matrix). Values beyond the float64 range are inf."""
     arr = _matrix(W)
-    gram = _gram(arr, _mean(arr) if center else None)
-    return _eigh_desc(gram)[0]
+    return _spectrum_values(arr, center)
+
+
+def _spectrum_values(arr: np.ndarray, center: bool) -> np.ndarray:
+    values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
+    with np.errstate(over="ignore"):
+        return values * scale * scale
+
+
+def _scale_free_spectrum(arr: np.ndarray, center: bool) -> np.ndarray:
+    """The spectrum divided by the square of W's largest absolute value (for ratios)."""
+    return _scaled_eigh(arr, _mean(arr) if center else None)[0]
 
 
 def singular_values(W: Matrix, *, center: bool = False) -> np.ndarray:
-    """Singular values sigma_1 >= ... >= sigma_d of W (or of the centred X), sqrt of :func:`spectrum`."""
-    return np.sqrt(spectrum(W, center=center))
+    """Singular values sigma_1 >= ... >= sigma_d of W (or of the centred X), sqrt of :func:`spectrum`
+    (and so accurate to about 1e-7 sigma_1; see there)."""
+    arr = _matrix(W)
+    values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
+    return np.sqrt(values) * scale
 
 
 def isotropy(W: Matrix, *, center: bool = False, exclude_smallest: int = 0) -> float:
@@ -371,7 +418,7 @@ def isotropy(W: Matrix, *, center: bool = False, exclude_smallest: int = 0) -> f
     ``exclude_smallest=k`` leaves out the k smallest eigenvalues: after
     ``all_but_the_top(W, D)`` the D removed directions are empty by construction (ratio 0), and
     ``exclude_smallest=D`` measures the isotropy of the d - D directions that remain."""
-    return _eigenvalue_ratio(spectrum(W, center=center), exclude_smallest)
+    return _eigenvalue_ratio(_scale_free_spectrum(_matrix(W), center), exclude_smallest)
 
 
 def _eigenvalue_ratio(values: np.ndarray, exclude_smallest: int = 0) -> float:
@@ -390,7 +437,7 @@ def partition_isotropy(W: Matrix) -> float:
     arbitrarily; using both makes the value deterministic and can only tighten the min/max).
     Computed with log-sum-exp over row blocks, so large norms cannot overflow."""
     arr = _matrix(W)
-    _, vectors = _eigh_desc(_gram(arr))
+    _, vectors, _ = _scaled_eigh(arr)
     directions = np.concatenate([vectors, -vectors], axis=1)
     log_z = np.full(directions.shape[1], -np.inf)
     for block in _blocks(arr):
@@ -472,10 +519,12 @@ def intrinsic_dimension(W: Matrix, *, center: bool = False) -> float:
     Between 1 (all variance along one direction) and d (equal variance in every direction);
     a linear estimate of how many dimensions the vectors really use. With ``center`` it is the
     participation ratio of the covariance spectrum (Gao et al. 2017, Recanatesi et al. 2019)."""
-    return _participation_ratio(spectrum(W, center=center))
+    return _participation_ratio(_scale_free_spectrum(_matrix(W), center))
 
 
 def _participation_ratio(values: np.ndarray) -> float:
+    if len(values) and values[0] > 0:
+        values = values / values[0]   # squares of eigenvalues near 1e155 would overflow
     denominator = float(np.sum(values ** 2))
     return float(np.sum(values) ** 2 / denominator) if denominator > 0 else 0.0
 
@@ -486,7 +535,7 @@ def effective_rank(W: Matrix, *, center: bool = False) -> float:
     H is the Shannon entropy (nats) of the normalised singular values of W (of X with
     ``center``). 1 <= erank <= rank(W): a rank-k matrix has effective rank at most k, with
     equality when its k non-zero singular values are equal."""
-    return _effective_rank(spectrum(W, center=center))
+    return _effective_rank(_scale_free_spectrum(_matrix(W), center))
 
 
 def _effective_rank(values: np.ndarray) -> float:
@@ -519,7 +568,11 @@ def spectrum_power_law(W: Matrix, *, center: bool = False, ranks: tuple[int, int
     ``ranks=(first, last)`` (1-based, inclusive) limits the fit; default: every rank with a
     non-zero eigenvalue. alpha near 0 is a flat (isotropic) spectrum; alpha near 1 is the
     critical decay discussed by Stringer et al. (2019) for neural representations."""
-    return _power_law(spectrum(W, center=center), ranks)
+    arr = _matrix(W)
+    values, _, s = _scaled_eigh(arr, _mean(arr) if center else None)
+    fit = _power_law(values, ranks)   # alpha and r^2 do not depend on the scale
+    with np.errstate(over="ignore"):
+        return replace(fit, scale=fit.scale * s * s)
 
 
 def _power_law(values: np.ndarray, ranks: tuple[int, int] | None) -> PowerLawFit:
@@ -572,7 +625,7 @@ def all_but_the_top(W: Matrix, D: int | None = None) -> Matrix:
     arr = _matrix(W)
     D = _check_components(D, arr.shape[1])
     mean = _mean(arr)
-    _, vectors = _eigh_desc(_gram(arr, mean))
+    _, vectors, _ = _scaled_eigh(arr, mean)
     top = vectors[:, :D]
 
     def remove(block: np.ndarray) -> np.ndarray:
@@ -595,13 +648,19 @@ def whiten(W: Matrix, *, method: str = "pca", eps: float = 0.0) -> Matrix:
     eps = check_float("eps", eps, 0.0)
     arr = _matrix(W, min_rows=2)
     mean = _mean(arr)
-    values, vectors = _eigh_desc(_gram(arr, mean))
-    values = values / (arr.shape[0] - 1) + eps
-    if values[-1] <= 0:
-        rank = int(np.count_nonzero(values > 0))
+    values, vectors, s = _scaled_eigh(arr, mean)
+    values = values / (arr.shape[0] - 1)    # variances / s^2
+    # standard deviations sqrt(variance + eps), computed without squaring s (which over- or
+    # underflows for float64 values far from 1)
+    if eps == 0 or s >= 1.0:
+        root = np.sqrt(values + eps / s / s) * s
+    else:
+        root = np.sqrt(values * s * s + eps)
+    if root[-1] <= 0:
+        rank = int(np.count_nonzero(root > 0))
         raise ValueError(f"the covariance of W is singular (rank {rank} < {arr.shape[1]}); "
                          "pass eps > 0 to regularise")
-    transform = vectors / np.sqrt(values)
+    transform = vectors / root
     if method == "zca":
         transform = transform @ vectors.T
     return _map_rows(W, arr, lambda block: (block - mean) @ transform)
@@ -649,12 +708,14 @@ def distance_concentration(points_or_d: Any, n: int = 1000, *, seed: Any = None)
         arr = _matrix(points_or_d, "points_or_d", min_rows=2)
         rows = np.sort(rng.choice(arr.shape[0], size=n, replace=False)) if arr.shape[0] > n else slice(None)
         points = np.asarray(arr[rows], dtype=np.float64)
-    dist = pdist(points)
+    scale = _peak(points)
+    dist = pdist(points / scale)   # in units of the largest |value|: no overflow or underflow
     lo, hi, mean = float(dist.min()), float(dist.max()), float(dist.mean())
     std = float(dist.std())
     return {"relative_contrast": (hi - lo) / lo if lo > 0 else math.inf,
             "spread": (hi - lo) / mean if mean > 0 else 0.0,
-            "min": lo, "max": hi, "mean": mean, "std": std, "cv": std / mean if mean > 0 else 0.0,
+            "min": lo * scale, "max": hi * scale, "mean": mean * scale, "std": std * scale,
+            "cv": std / mean if mean > 0 else 0.0,
             "n": int(points.shape[0]), "d": int(points.shape[1])}
 
 
@@ -705,8 +766,8 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     topn = check_int("topn", topn, 1)
     W = _keyed(W)
     arr = _matrix(W, min_rows=2)
-    norms = np.concatenate([np.linalg.norm(b, axis=1) for b in _blocks(arr)])
-    raw, centred = spectrum(arr), spectrum(arr, center=True)
+    norms = np.concatenate([_row_norms(b) for b in _blocks(arr)])
+    raw, centred = _scale_free_spectrum(arr, False), _scale_free_spectrum(arr, True)
     report: dict[str, Any] = {
         "n_vectors": int(arr.shape[0]), "dimension": int(arr.shape[1]), "mean_norm": float(norms.mean()),
         "isotropy": _eigenvalue_ratio(raw), "isotropy_centered": _eigenvalue_ratio(centred),

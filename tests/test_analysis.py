@@ -563,3 +563,26 @@ def test_pmi_of_counts_scaled_far_down_at_a_large_cds():
         np.testing.assert_allclose(A.pmi(counts * scale, cds=8.0), want, rtol=1e-9)
         np.testing.assert_allclose(A.pmi(sparse.csr_array(counts * scale), cds=8.0).toarray(),
                                    A.pmi(sparse.csr_array(counts), cds=8.0).toarray(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-90, 1e76, 1e155, 1e300])
+def test_scale_free_measures_do_not_depend_on_the_scale_of_float64_values(scale):
+    # the Gram matrix of values near 1e155 overflowed (LinAlgError, or a participation ratio of
+    # NaN from 1e76 on); near 1e-160 it underflowed to zero (isotropy 0, rows left unnormalised)
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((50, 10)) + 0.3
+    Ws = W * scale
+    for f in (A.isotropy, A.intrinsic_dimension, A.effective_rank, A.average_cosine,
+              A.cone_half_angle):
+        assert f(Ws) == pytest.approx(f(W), rel=1e-9), f.__name__
+    assert A.intrinsic_dimension(Ws, center=True) == pytest.approx(A.intrinsic_dimension(W, center=True))
+    assert A.spectrum_power_law(Ws).alpha == pytest.approx(A.spectrum_power_law(W).alpha)
+    np.testing.assert_allclose(np.linalg.norm(A.normalize(Ws), axis=1), 1.0)
+    np.testing.assert_allclose(A.whiten(Ws), A.whiten(W), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(A.all_but_the_top(Ws, 2) / scale, A.all_but_the_top(W, 2),
+                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(A.singular_values(Ws) / scale, A.singular_values(W), rtol=1e-9)
+    assert A.distance_concentration(Ws)["cv"] == pytest.approx(A.distance_concentration(W)["cv"])
+    report = A.embedding_report(Ws)
+    assert report["intrinsic_dimension"] == pytest.approx(A.intrinsic_dimension(W))
+    assert report["mean_norm"] / scale == pytest.approx(np.linalg.norm(W, axis=1).mean())
