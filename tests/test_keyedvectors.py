@@ -252,6 +252,7 @@ def ours_and_gensims(n: int, dim: int, seed: int):
     return KeyedVectors(keys, vectors), ref, keys, vectors
 
 
+@pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")   # gensim calls its own
 def test_rows_of_a_2d_array_are_query_terms_as_in_gensim():
     # gensim reads a 2-D array as one vector per row (its own doesnt_match passes one to
     # get_mean_vector); fastvec took the array as one term and refused it
