@@ -330,7 +330,7 @@ def summed_csr(matrix, n: int | None = None) -> scipy.sparse.csr_array:
 
 def _encoded(corpus: CorpusLike, vocabulary: Vocabulary | None, tokenizer: Tokenizer | str | None = None) -> Corpus:
     if isinstance(corpus, Corpus):
-        warn_unapplied(corpus, min_count=1, max_vocab_size=None, tokenizer=tokenizer)
+        warn_unapplied(corpus, min_count=None, max_vocab_size=None, tokenizer=tokenizer)   # it has no min_count
         if vocabulary is not None and vocabulary is not corpus.vocabulary \
                 and vocabulary.index_to_key != corpus.vocabulary.index_to_key:
             raise ValueError("the corpus was encoded with a different vocabulary than the one given")

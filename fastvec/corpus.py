@@ -477,18 +477,19 @@ class Corpus:
         return corpus
 
 
-def warn_unapplied(corpus: Corpus, *, min_count: int, max_vocab_size: int | None,
+def warn_unapplied(corpus: Corpus, *, min_count: int | None, max_vocab_size: int | None,
                    tokenizer: Tokenizer | str | None) -> None:
     """An encoded Corpus is used as it is: one warning naming the settings given that it does
     not meet (its rarest words below min_count, more words than max_vocab_size, a tokenizer).
-    The settings are checked as for a text corpus."""
+    The settings are checked as for a text corpus; None is a setting the caller does not have."""
     from fastvec.vocab import _check_int
-    min_count = _check_int("min_count", min_count, 1)
+    if min_count is not None:
+        min_count = _check_int("min_count", min_count, 1)
     if max_vocab_size is not None:
         max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1)
     counts = corpus.vocabulary.counts
     unapplied = []
-    if len(counts) and int(counts.min()) < min_count:
+    if min_count is not None and len(counts) and int(counts.min()) < min_count:
         unapplied.append(f"min_count={min_count} (its words occur down to {int(counts.min())} times)")
     if max_vocab_size is not None and len(counts) > max_vocab_size:
         unapplied.append(f"max_vocab_size={max_vocab_size} (it has {len(counts)} words)")

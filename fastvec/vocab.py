@@ -50,6 +50,11 @@ def _file_blocks(path, stats: ReadStats, tokenizer: Tokenizer | None) -> Iterato
 class Vocabulary:
     """Words with their corpus counts; id 0 is the most frequent word.
 
+    Ids follow decreasing counts; words with equal counts keep the order in which counting
+    first met them (``build``; a word pruned by ``max_vocab_size`` and met again counts from
+    where it reappeared) or the order of the mapping (``from_counts``): the same input always
+    gives the same ids.
+
     Attributes: ``index_to_key`` (list of str), ``key_to_index`` (dict), ``counts`` (int64
     array aligned with ``index_to_key``), ``min_count`` used to build it, ``raw_tokens``
     (tokens read, including words below min_count) and ``stats`` of the reading pass."""
@@ -66,7 +71,7 @@ class Vocabulary:
         if len(self.key_to_index) != len(self.index_to_key):
             raise ValueError("words must be distinct")
         self.counts = counts
-        self.min_count = int(min_count)
+        self.min_count = _check_int("min_count", min_count, 0)
         self.raw_tokens = int(raw_tokens) if raw_tokens is not None else int(counts.sum())
         self.stats = stats
         self._table: WordTable | None = None
@@ -74,7 +79,9 @@ class Vocabulary:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def from_counts(cls, counts: Mapping[str, int], *, min_count: int = 1) -> "Vocabulary":
-        """From a word -> count mapping; words below ``min_count`` dropped, sorted by count."""
+        """From a word -> count mapping; words below ``min_count`` dropped (``min_count=0`` keeps
+        words counted 0 times), sorted by count."""
+        min_count = _check_int("min_count", min_count, 0)
         words = list(counts)
         values = cls(words, [counts[w] for w in words]).counts   # the constructor's checks (no truncation)
         order = np.argsort(-values, kind="stable")  # ties keep insertion order

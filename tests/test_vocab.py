@@ -442,3 +442,23 @@ def test_settings_an_encoded_corpus_does_not_meet_are_named(small_text):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Vocabulary.build(encoded, min_count=1) is encoded.vocabulary
+
+
+@pytest.mark.parametrize("min_count, error", [(2.5, TypeError), ("3", TypeError), (None, TypeError), (-1, ValueError)])
+def test_from_counts_checks_min_count_as_build_does(min_count, error):
+    # 2.5 dropped the word counted 2 and stored min_count=2; "3" raised NumPy's UFuncTypeError
+    with pytest.raises(error, match="min_count"):
+        Vocabulary.from_counts({"a": 3, "b": 2}, min_count=min_count)
+    with pytest.raises(error, match="min_count"):
+        Vocabulary(["a", "b"], [3, 2], min_count=min_count)
+    kept = Vocabulary.from_counts({"a": 3, "b": 0}, min_count=0)
+    assert kept.index_to_key == ["a", "b"] and kept.min_count == 0
+
+
+def test_counting_an_encoded_corpus_warns_about_nothing_it_was_not_asked(recwarn):
+    # from_corpus has no min_count: a corpus whose vocabulary holds words counted 0 times
+    # (a fixed word list) drew a warning that "min_count=1" was not applied
+    vocab = Vocabulary(["a", "b", "c"], [2, 1, 0])
+    corpus = Corpus.encode([["a", "b", "a"]], vocab)
+    fastvec.Cooccurrence.from_corpus(corpus, window=2)
+    assert not [w for w in recwarn if "not applied" in str(w.message)]
