@@ -29,6 +29,7 @@ import argparse
 import datetime
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -207,6 +208,10 @@ def main() -> int:
     p.add_argument("--sections", default="geometry,timing,loss,figures",
                    help="comma-separated parts to run after training (default: all of geometry,timing,loss,figures)")
     args = p.parse_args()
+    wanted = set(args.sections.split(","))
+    unknown = wanted - {"geometry", "timing", "loss", "figures"}
+    if unknown:   # before training: a typo must not cost a training run (nor replace the cached vectors)
+        p.error(f"unknown sections: {', '.join(sorted(unknown))}")
 
     corpus = args.corpus or str(wiki17m())
     cache = cache_dir() / f"analysis-{Path(corpus).stem}-sg{args.epochs}"
@@ -219,19 +224,13 @@ def main() -> int:
     meta = json.loads((cache / "history.json").read_text())
 
     sections = [
-        f"Command: `python benchmarks/analysis_report.py{' --corpus ' + args.corpus if args.corpus else ''}"
-        f"{'' if args.epochs == 20 else f' --epochs {args.epochs}'}"
-        f"{'' if args.workers == 2 else f' --workers {args.workers}'}` "
+        f"Command: `{shlex.join(['python', 'benchmarks/analysis_report.py'] + sys.argv[1:])}` "
         f"({datetime.date.today().isoformat()}; {machine()}).",
         f"Skip-gram, default settings, {meta['epochs']} epochs, {meta['workers']} threads, seed {meta['seed']}: "
         f"{meta['vocabulary']:,} words x 100 dimensions, training {meta['train_seconds']:.0f} s "
         f"({meta['words_per_second']:,.0f} words/s; evaluation time not included).",
         "### Training dynamics\n\n" + training_table(history),
     ]
-    wanted = set(args.sections.split(","))
-    unknown = wanted - {"geometry", "timing", "loss", "figures"}
-    if unknown:
-        p.error(f"unknown sections: {', '.join(sorted(unknown))}")
     variants = {}
     if "geometry" in wanted or "figures" in wanted:
         table, variants = geometry_table(kv)

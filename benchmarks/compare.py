@@ -310,7 +310,10 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
             what = f"not run: {r['not_run'][:60]}" if "not_run" in r else f"failed: {r['error'][:60]}"
             lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {what} | | | | | | | |")
             continue
+        # a corpus pass rate for the word2vec jobs; GloVe and PPMI-SVD train on co-occurrences
+        # (their counting and per-epoch figures are in count_models below)
         words = corpus_tokens * r.get("epochs", 1) / r["train_seconds"] if r.get("train_seconds") else 0
+        words_col = f"{words / 1e3:,.0f}k" if r["job"] in ("sg", "cbow") else "-"
         ratio = ""
         if r["impl"] != "fastvec" and (r["job"], r["threads"]) in best:
             ratio = f"{best[(r['job'], r['threads'])] / r['whole_seconds']:.2f}"
@@ -318,12 +321,27 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
         if "analogy" in r:
             quality = f"{100 * r['analogy']:.2f} ({100 * r['semantic']:.2f} / {100 * r['syntactic']:.2f})"
         lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {r['whole_seconds']:.1f} | "
-                     f"{r['train_seconds']:.1f} | {words / 1e3:,.0f}k | {r['peak_rss_mb']:.0f} | {quality} | "
+                     f"{r['train_seconds']:.1f} | {words_col} | {r['peak_rss_mb']:.0f} | {quality} | "
                      f"{r.get('wordsim353', float('nan')):.3f} | {r.get('simlex999', float('nan')):.3f} | {ratio} |")
     notes = sorted({f"{r['impl']} ({r['job']}): {r['note']}" for r in rows if r.get("note")})
     if notes:   # what a row's figures mean where the peers differ (e.g. fastText's train includes its vocabulary)
         lines += ["", "Notes: " + "; ".join(notes) + "."]
     return "\n".join(lines)
+
+
+def count_models(rows: list[dict]) -> str:
+    """GloVe and PPMI-SVD rows: counting time, training time, seconds per GloVe epoch and the
+    co-occurrence matrix's non-zeros (empty when no such row ran)."""
+    lines = []
+    for r in rows:
+        if r["job"] in ("glove", "ppmi-svd") and "count_seconds" in r:
+            per_epoch = f"{r['train_seconds'] / r['epochs']:.2f}" if r["job"] == "glove" else "-"
+            lines.append(f"| {r['job']} | {r['threads']} | {r['impl']} | {r['count_seconds']:.1f} | "
+                         f"{r['train_seconds']:.1f} | {per_epoch} | {r['nnz']:,} |")
+    if not lines:
+        return ""
+    return "\n".join(["| job | threads | implementation | counting (s) | train (s) | s/epoch | non-zeros |",
+                      "|---|---|---|---|---|---|---|"] + lines)
 
 
 def efficiency(rows: list[dict], peak: float) -> str:
@@ -343,7 +361,7 @@ def efficiency(rows: list[dict], peak: float) -> str:
         speedup = f"{speedup / r['train_seconds']:.2f}x" if speedup and r["threads"] > 1 else ""
         lines.append(f"| {r['job']} | {r['impl']} | {r['threads']} | {r['train_seconds']:.1f} | {gflops:.1f} | "
                      f"{100 * gflops / (peak * r['threads']):.1f}% | {speedup} |")
-    return "\n".join(lines)
+    return "\n".join(lines) if len(lines) > 2 else ""   # no word2vec row: no table
 
 
 def main(argv=None) -> int:
@@ -420,8 +438,10 @@ def main(argv=None) -> int:
         print(f"\n{args.repeat} runs per row (seeds {args.seeds}): times are the median run's (of an even number of "
               "runs, the faster middle one), quality the mean "
               "over the runs (word2vec.c and fastText have no seed: their runs differ by thread timing only)")
-    print()
-    print(efficiency(rows, peak))
+    for table in (count_models(rows), efficiency(rows, peak)):
+        if table:
+            print()
+            print(table)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"corpus": corpus, "tokens": corpus_tokens, "machine": machine(), "sgemm_gflops": peak,
