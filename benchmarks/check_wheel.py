@@ -412,7 +412,7 @@ def main(argv=None) -> int:
         # tree, which would replace an editable install's. The copy keeps whatever else the
         # checkout holds (compiled modules, generated C) so that the check below still proves
         # the sdist leaves them out.
-        sdist_src = workdir / "sdist-src"
+        sdist_src = workdir / "checkout-copy"
         shutil.rmtree(sdist_src, ignore_errors=True)
         shutil.copytree(REPO, sdist_src, ignore=shutil.ignore_patterns(
             ".git", "build", "dist", "wheelhouse", "*.egg-info", ".ci-venv", ".venv"), symlinks=True)
