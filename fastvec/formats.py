@@ -41,6 +41,30 @@ _DUPLICATES = ("error", "first", "last")
 
 _SPACE = re.compile(r"\s")
 _ASCII_BLANKS = re.compile(r"[ \t]+")
+
+
+def _fields(text: str, dim: int) -> list[str] | None:
+    """A text line as [word, dim number fields], fields separated by ASCII spaces and tabs
+    only, as gensim and word2vec.c read them: a word may hold other whitespace (U+00A0, U+2028,
+    a lone CR) and, as in GloVe 840B, spaces; it is never stripped of anything but ASCII blanks.
+    None when the line has fewer than dim + 1 fields."""
+    fields = text.rstrip(" \t").split(" ")
+    if len(fields) == dim + 1 and fields[0] and "\t" not in text:
+        return fields                                   # the common case: single spaces
+    fields = _ASCII_BLANKS.split(text.strip(" \t"))
+    if len(fields) == dim + 1:
+        return fields if fields[0] else None
+    if len(fields) < dim + 1:
+        return None
+    # a word with blanks inside: the last dim fields are the numbers, the rest the word as written
+    end = len(text.rstrip(" \t"))
+    numbers = []
+    for _ in range(dim):
+        start = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end)) + 1
+        numbers.append(text[start:end])
+        end = len(text[:start].rstrip(" \t"))
+    word = text[:end].lstrip(" \t")
+    return [word] + numbers[::-1] if word else None
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")   # a number as writers print one
 
 
@@ -386,16 +410,17 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             if max_memory is not None and (text.count(" ") + text.count("\t")) * 4 > max_memory:
                 raise FormatError(path, f"line {line_no}: the vectors would need more than max_memory="
                                         f"{max_memory} bytes")
-            dim = len(text.split()) - 1
+            dim = len(_ASCII_BLANKS.split(text.strip(" \t"))) - 1
             if dim < 1:
                 raise FormatError(path, f"line {line_no}: expected a word followed by numbers")
             if max_memory is not None:
                 _check_size(path, 0, dim, size, 2, max_memory)
             out = _Collector(path, dim, None, duplicates)
-        parts = text.rsplit(None, dim)
-        if len(parts) != dim + 1 or not parts[0].strip():
-            raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {len(parts) - 1} field(s)")
-        word_parts = _ASCII_BLANKS.split(parts[0].strip())
+        parts = _fields(text, dim)
+        if parts is None:
+            got = len(_ASCII_BLANKS.split(text.strip(" \t"))) - 1
+            raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {got} field(s)")
+        word_parts = _ASCII_BLANKS.split(parts[0])
         if len(word_parts) > 1 and _DECIMAL.match(word_parts[-1]):
             # a word may contain spaces (GloVe 840B), but one ending in a number means more
             # numbers than the header (or the first line) declares
@@ -412,8 +437,8 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             raise FormatError(path, f"line {line_no}: {bad[:40]!r} is not a number") from None
         except FloatingPointError:
             raise FormatError(path, f"line {line_no}: a value is outside the float32 range") from None
-        out.add(parts[0].strip(), vec, f"line {line_no}")
-        last = (raw, parts[0].strip(), line_no)
+        out.add(parts[0], vec, f"line {line_no}")
+        last = (raw, parts[0], line_no)
         if max_memory is not None and declared is None and out.n * dim * 4 > max_memory:
             raise FormatError(path, f"the vectors need more than max_memory={max_memory} bytes")
     if out is None:

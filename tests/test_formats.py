@@ -318,3 +318,23 @@ def test_a_text_file_cut_inside_a_number_warns(tmp_path):
     path.write_bytes(b"a 0.5 0.25\nb 0.125 0.00")
     with pytest.warns(UserWarning, match="does not end with a newline"):
         KeyedVectors.load_glove_format(path)
+
+
+def test_text_readers_keep_words_as_gensim_writes_them(tmp_path):
+    # fields are separated by ASCII blanks only: the words' other whitespace (no-break space,
+    # U+2028, a CR inside the line) was stripped, so 'x\xa0' came back as 'x' (and collided with it)
+    body = "x\xa0 1 2\n\u2028y 3 4\nz\r 5 6\nx 7 8\n"
+    text = tmp_path / "v.txt"
+    text.write_bytes(("4 2\n" + body).encode("utf-8"))
+    kv = KeyedVectors.load_word2vec_format(text)
+    assert kv.index_to_key == ["x\xa0", "\u2028y", "z\r", "x"]
+    np.testing.assert_array_equal(kv.vectors[2], [5, 6])
+    glove = tmp_path / "g.txt"
+    glove.write_bytes(("a\xa0b 1 2\n" + body).encode("utf-8"))
+    assert KeyedVectors.load_glove_format(glove).index_to_key == ["a\xa0b", "x\xa0", "\u2028y", "z\r", "x"]
+    # tabs, runs of blanks, trailing blanks and GloVe 840B's words with spaces still read
+    mixed = tmp_path / "m.txt"
+    mixed.write_bytes(b"3 2\n  a\t1  2 \nb c  3\t4\nd 5 6\t\n")
+    kv = KeyedVectors.load_word2vec_format(mixed)
+    assert kv.index_to_key == ["a", "b c", "d"]
+    np.testing.assert_array_equal(kv.vectors, [[1, 2], [3, 4], [5, 6]])
