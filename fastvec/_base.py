@@ -250,7 +250,7 @@ def run_callbacks(callbacks: tuple, model: Any, metrics: dict) -> None:
 def all_finite(*arrays: np.ndarray) -> bool:
     """True when no element is NaN or infinite; checked in blocks, so that the check needs no
     temporary array the size of the weights (it runs while they are at their largest)."""
-    return all(first_non_finite_row(a.reshape(len(a), -1)) is None for a in arrays)
+    return all(a.size == 0 or first_non_finite_row(a.reshape(len(a), -1)) is None for a in arrays)
 
 
 #: guards the vectors an estimator derives from its weights (``wv``) against threads that ask
@@ -568,6 +568,8 @@ class Estimator(Params):
         """Load a model saved with :meth:`save`."""
         meta, arrays = load_container(path, cls._FORMAT, required=("counts", *cls._ARRAYS))
         vocab = Vocabulary._from_arrays(path, meta, arrays)
+        if len(vocab) == 0:   # a trained model has words
+            raise FormatError(path, "the model has no words")
         params = meta.get("params")
         if not isinstance(params, dict) or set(params) - set(cls._PARAMS):
             raise FormatError(path, "bad or unknown model parameters")

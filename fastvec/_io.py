@@ -81,6 +81,10 @@ def checked_counts(counts: Any, n: int, what: str = "words") -> np.ndarray:
     result = given.astype(np.int64)
     if len(result) and result.min() < 0:
         raise ValueError("counts must be non-negative")
+    # exact (Python ints) only when the float64 total comes near: a vocabulary's int64 total
+    # (total_words, the noise distribution) would wrap around
+    if len(result) and float(result.sum(dtype=np.float64)) >= 2.0**62 and sum(result.tolist()) >= 2**63:
+        raise ValueError("counts must add up to less than 2**63 (their total would wrap around)")
     return result
 
 _UNNAMED_OK: dict[int, bool] = {}
@@ -528,7 +532,7 @@ def load_container(path: str | os.PathLike, kind: str, *, mmap: bool = False,
     ``kind``, every ``.npy`` member has a plain (non-object) dtype and exactly the bytes its
     header declares, every name in ``required`` is present, and strings stored as members
     (version 2) decode. Shapes and dtypes specific to ``kind`` are the caller's to check."""
-    path = check_readable_file(path)
+    path = check_readable_file(path, regular=True)   # a FIFO would block, /dev/zero never end
     try:
         return _load_container(path, kind, mmap, required)
     except FormatError:

@@ -65,6 +65,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _format_from_name(path: str) -> str:
+    """The output format a file name asks for: .txt or .vec word2vec text, .fv fastvec native,
+    anything else word2vec binary (a .gz, .bz2 or .xz suffix after them compresses)."""
+    name = path.lower()
+    for suffix in (".gz", ".bz2", ".xz"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    if name.endswith((".txt", ".vec")):
+        return "txt"
+    return "native" if name.endswith(".fv") else "bin"
+
+
 def save_vectors(kv, path: str, fmt: str) -> None:
     if fmt == "native":
         kv.save(path)
@@ -209,7 +222,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
     if args.format is not None and not args.output:
         raise UserError("--format has no effect without -o FILE (the vectors are not saved)")
-    args.format = args.format or "bin"
+    args.format = args.format or (_format_from_name(args.output) if args.output else "bin")
     _check_outputs([("-o", args.output), ("--checkpoint", args.checkpoint)], corpus, "corpus")
     if args.checkpoint is not None and args.checkpoint_every is None:
         args.checkpoint_every = 1           # a checkpoint file was asked for: one after every epoch
@@ -244,7 +257,8 @@ def _read_meta(path: str, what: str, *, regular: bool = True):
             return parse_meta(zf.read(info))
     except KeyError:
         raise UserError(f"{path}: not a fastvec file (no meta.json)") from None
-    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, EOFError) as e:
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, EOFError, NotImplementedError,
+            RuntimeError) as e:   # the last two: a member compressed by an unknown method, or encrypted
         raise UserError(f"{path}: corrupt fastvec file ({type(e).__name__}: {str(e)[:100]})") from None
 
 
@@ -452,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eta", type=_non_negative_float, default=None, help="glove: learning rate (default 0.05)")
     t.add_argument("--x-max", type=_positive_float, default=None,
                    help="glove: co-occurrence count where the weight reaches 1 (default 100)")
-    t.add_argument("--format", choices=tuple(FORMATS), default=None, help="output format of -o (default bin)")
+    t.add_argument("--format", choices=tuple(FORMATS), default=None, help="output format of -o (default: from its name: .txt or .vec text, .fv native, "
+                        "anything else bin)")
     t.add_argument("--report", action="store_true", help="print neighbours and evaluation scores")
     t.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="N",
                    help="save the model to --checkpoint every N epochs (sg, cbow, glove)")

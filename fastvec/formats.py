@@ -41,6 +41,9 @@ _DUPLICATES = ("error", "first", "last")
 
 _SPACE = re.compile(r"\s")
 _ASCII_BLANKS = re.compile(r"[ \t]+")
+#: how far the binary reader looks for the space that ends a word (a corrupt file is refused
+#: there, not after a scan of the whole file); the binary writer refuses longer words
+MAX_BINARY_WORD_BYTES = 1 << 16
 
 
 def _fields(text: str, dim: int) -> list[str] | None:
@@ -86,6 +89,13 @@ def _check_keys_writable(path, keys: Sequence[str], binary: bool) -> None:
     elif _SPACE.search(joined) is not None or joined.count("\x00") != max(len(keys) - 1, 0):
         # whitespace, or a NUL inside a word (word2vec.c reads words as C strings)
         bad = next(k for k in keys if "\x00" in k or _SPACE.search(k))
+    if bad is None and binary:
+        bad_long = next((k for k in keys if len(k) * 4 >= MAX_BINARY_WORD_BYTES and
+                         len(k.encode("utf-8", "surrogatepass")) >= MAX_BINARY_WORD_BYTES), None)
+        if bad_long is not None:
+            raise ValueError(f"{os.fspath(path)}: word {bad_long[:40]!r}... is longer than the "
+                             f"{MAX_BINARY_WORD_BYTES - 1} bytes binary readers look for its end in; "
+                             "save in the text format or the native format (kv.save) instead")
     if bad is not None:
         raise ValueError(f"{os.fspath(path)}: word {bad!r} cannot be written to the "
                          f"{'binary' if binary else 'text'} word2vec format (empty, or contains whitespace, "
@@ -106,6 +116,11 @@ def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bo
         raise ValueError("need one vector row per key")
     if binary and not write_header:
         raise ValueError("the binary word2vec format always has a header")
+    if vectors.shape[1] == 0:
+        raise ValueError(f"{os.fspath(path)}: vectors of 0 dimensions cannot be written (readers expect "
+                         "at least one number per word)")
+    if not write_header and len(keys) == 0:
+        raise ValueError(f"{os.fspath(path)}: a GloVe file of 0 words would be empty, which readers refuse")
     _check_keys_writable(path, keys, binary)
     _check_values_writable(path, keys, vectors)
     n, dim = vectors.shape
@@ -345,7 +360,7 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
     for i in range(n):
         while pos < size and mm[pos:pos + 1] in (b"\n", b" ", b"\r", b"\t"):
             pos += 1
-        space = mm.find(b" ", pos, min(size, pos + (1 << 16)))
+        space = mm.find(b" ", pos, min(size, pos + MAX_BINARY_WORD_BYTES))
         if space < 0:
             raise FormatError(path, f"truncated or corrupt: header declares {n} vectors, entry {i + 1} "
                                     f"has no word terminator at byte {pos}")

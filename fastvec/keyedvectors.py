@@ -611,7 +611,9 @@ class KeyedVectors:
             raise FormatError(path, str(e)) from None
 
     def save_word2vec_format(self, path: str | os.PathLike, *, binary: bool = False, write_header: bool = True) -> None:
-        """word2vec.c text or binary format (read by gensim and word2vec.c); atomic. ``binary``
+        """word2vec.c text or binary format (read by gensim and word2vec.c); atomic. Both hold
+        float32: float64 vectors are rounded to it (values beyond its range are refused, values
+        below its smallest subnormal, about 1.4e-45, become 0); use ``save`` to keep float64. ``binary``
         and ``write_header`` are keyword-only: gensim's second positional argument is ``fvocab``,
         so a gensim-style positional call would silently pick the other format."""
         from fastvec.formats import write_word2vec
@@ -695,10 +697,18 @@ def _norms(block: np.ndarray) -> np.ndarray:
 
 
 def _unit(block: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length in their own dtype (zero rows stay zero)."""
-    norms = _norms(block)
-    norms[norms == 0] = 1.0
-    return block / norms[:, None]
+    """Rows scaled to unit length in their own dtype (zero rows stay zero). Rows whose norm
+    over- or underflows the dtype (float32 values near 1e19 and up: the norm of a row of 3e38
+    is beyond float32) are divided by their largest value first."""
+    with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
+        norms = np.linalg.norm(block, axis=1)
+    unsafe = _unsafe_rows(norms)
+    out = block / np.where(unsafe, 1, norms).astype(block.dtype)[:, None]
+    if unsafe.any():
+        scaled, scaled_norms, _ = _scaled_rows(block[unsafe])
+        scaled_norms[scaled_norms == 0] = 1.0
+        out[unsafe] = scaled / scaled_norms[:, None]
+    return out
 
 
 def _scaled_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -23,9 +23,11 @@ from fastvec._base import (
     check_memory,
     check_float,
     check_int,
+    check_seed,
     read_only,
     resolve_seed,
 )
+from fastvec._io import FormatError
 from fastvec._threads import check_workers, resolve_workers, single_threaded_blas
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
 from fastvec.keyedvectors import KeyedVectors
@@ -280,6 +282,7 @@ class Word2Vec(Estimator):
         if self.max_vocab_size is not None:
             check_int("max_vocab_size", self.max_vocab_size, 1, 2**31 - 1)
         check_int("epochs", self.epochs, 1)
+        check_seed(self.seed)   # here too, so that save() refuses what load() would refuse
         self.alpha_, self.min_alpha_  # noqa: B018 - validates both
         check_callbacks(self.callbacks)
         check_workers(self.workers)
@@ -340,6 +343,8 @@ class Word2Vec(Estimator):
     def load(cls, path: str | os.PathLike) -> "Word2Vec":
         """Load a model saved with :meth:`save` (or a checkpoint); ``train_more`` continues it."""
         model = super().load(path)
+        if not model.vocabulary_.counts.any():   # its noise distribution would be all zero
+            raise FormatError(path, "every word count is 0 (word2vec draws noise words by their counts)")
         model.hot_rows_ = 0
         model.memory_estimate_ = model.estimate_memory()
         return model

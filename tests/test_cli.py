@@ -332,3 +332,13 @@ def test_pickles_and_npy_files_are_named_for_what_they_are(capsys, tmp_path, hea
     assert code == 1 and message in err and err.count("\n") == 1 and "unicode_errors" not in err
     with pytest.raises(fastvec.FormatError, match=message):
         fastvec.formats.load_vectors(path)
+
+
+@pytest.mark.parametrize("name, fmt", [("v.txt", "txt"), ("v.vec.gz", "txt"), ("v.bin", "bin"), ("v.fv", "native"),
+                                       ("v.out", "bin")])
+def test_train_output_format_follows_the_file_name(capsys, tmp_path, small_text, name, fmt):
+    # -o vectors.txt wrote word2vec binary, which gensim's text reader then failed on
+    from fastvec.formats import detect_format
+    path = tmp_path / name
+    code, out, err = run(capsys, "train", small_text, "-o", str(path), "--epochs", "1", "--min-count", "3", "-q")
+    assert code == 0 and detect_format(path) == fmt

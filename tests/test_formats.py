@@ -338,3 +338,21 @@ def test_text_readers_keep_words_as_gensim_writes_them(tmp_path):
     kv = KeyedVectors.load_word2vec_format(mixed)
     assert kv.index_to_key == ["a", "b c", "d"]
     np.testing.assert_array_equal(kv.vectors, [[1, 2], [3, 4], [5, 6]])
+
+
+def test_writers_refuse_what_the_readers_refuse(tmp_path):
+    flat = KeyedVectors(["a", "b"], np.zeros((2, 0), dtype=np.float32))
+    for binary in (False, True):
+        with pytest.raises(ValueError, match="0 dimensions"):
+            flat.save_word2vec_format(tmp_path / "flat", binary=binary)
+    with pytest.raises(ValueError, match="0 words would be empty"):
+        KeyedVectors([], np.zeros((0, 3), dtype=np.float32)).save_glove_format(tmp_path / "none.txt")
+    long = KeyedVectors(["y" * 65536, "z" * 65535], np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="longer than the 65535 bytes"):
+        long.save_word2vec_format(tmp_path / "long.bin", binary=True)
+    long.save_word2vec_format(tmp_path / "long.txt")   # text has no such limit
+    assert KeyedVectors.load_word2vec_format(tmp_path / "long.txt").index_to_key == long.index_to_key
+    one = KeyedVectors(["z" * 65535], np.ones((1, 2), dtype=np.float32))
+    one.save_word2vec_format(tmp_path / "ok.bin", binary=True)
+    assert KeyedVectors.load_word2vec_format(tmp_path / "ok.bin", binary=True).index_to_key == one.index_to_key
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in ("long.txt", "ok.bin")]

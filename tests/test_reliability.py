@@ -552,3 +552,80 @@ def test_blas_limits_of_overlapping_svd_and_training_are_counted_together():
         with single_threaded_blas():
             raise KeyboardInterrupt
     assert blas_threads() == before
+
+
+def test_model_loaders_refuse_fifos_and_devices(tmp_path):
+    # load_container opened them: a FIFO blocked until killed, /dev/zero was read until MemoryError
+    import threading
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    opener = threading.Thread(target=lambda: open(fifo, "wb").close(), daemon=True)
+    opener.start()   # so that a reader that opens it anyway gets EOF instead of blocking
+    for load in (Word2Vec.load, fastvec.GloVe.load, KeyedVectors.load, fastvec.Corpus.load):
+        for path in (fifo, "/dev/zero"):
+            with pytest.raises(OSError, match="pipe, FIFO or device"):
+                load(path)
+    if opener.is_alive():
+        with open(fifo, "rb"):
+            pass
+    opener.join(5)
+
+
+def test_model_files_without_usable_words_are_format_errors(tmp_path, small_text):
+    model = Word2Vec(vector_size=8, min_count=1, epochs=1, seed=1, workers=1, progress=False).fit(small_text)
+    path = tmp_path / "m.fv"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("meta.json"))
+        arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n))) for n in zf.namelist() if n.endswith(".npy")}
+    meta_no_words = dict(meta, words=[])
+    save_container(tmp_path / "empty.fv", meta_no_words.pop("kind"), meta_no_words,
+                   dict(arrays, counts=arrays["counts"][:0], syn0=arrays["syn0"][:0], syn1=arrays["syn1"][:0]))
+    with pytest.raises(FormatError, match="no words"):   # it was NumPy's "cannot reshape array of size 0"
+        Word2Vec.load(tmp_path / "empty.fv")
+    meta_zero = dict(meta)
+    save_container(tmp_path / "zero.fv", meta_zero.pop("kind"), meta_zero,
+                   dict(arrays, counts=np.zeros_like(arrays["counts"])))
+    with pytest.raises(FormatError, match="every word count is 0"):   # train_more failed in alias_table
+        Word2Vec.load(tmp_path / "zero.fv")
+    with pytest.raises(ValueError, match="add up to less than 2\\*\\*63"):   # total_words wrapped to 0
+        fastvec.Vocabulary(["a", "b"], [2**62, 2**62])
+
+
+def test_an_invalid_seed_is_refused_by_save_as_load_refuses_it(tmp_path):
+    model = Word2Vec(vector_size=8, min_count=1, epochs=1, seed=1, sample=0, workers=1, progress=False)
+    model.fit([["a", "b", "c"], ["b", "c", "a"]] * 20)
+    model.set_params(seed="x")
+    with pytest.raises(TypeError, match="seed.*nothing was saved"):
+        model.save(tmp_path / "m.fv")
+    assert not (tmp_path / "m.fv").exists()
+
+
+def test_vectors_too_long_for_float32_norms_keep_their_direction():
+    rows = np.array([[3e38, 3e38, 1e38], [3e38, -1e38, 2e38], [1.0, 0.0, 0.0]], dtype=np.float32)
+    kv = KeyedVectors(["a", "b", "c"], rows)
+    exact = rows.astype(np.float64)
+    cos = exact[0] @ exact[1] / np.linalg.norm(exact[0]) / np.linalg.norm(exact[1])
+    assert kv.similarity("a", "b") == pytest.approx(cos, rel=1e-5)   # it was 0.0: the norm overflowed to inf
+    np.testing.assert_allclose(np.linalg.norm(kv.get_normed_vectors(), axis=1), 1.0, rtol=1e-6)
+
+
+def test_cli_reports_an_encrypted_or_unknown_method_member_in_one_line(tmp_path):
+    import struct
+    kv = KeyedVectors(["a", "b"], np.eye(2, dtype=np.float32))
+    kv.save(tmp_path / "v.fv")
+    data = bytearray((tmp_path / "v.fv").read_bytes())
+    name = b"meta.json"
+    for signature, name_len_at, name_at, flags_at, method_at in ((b"PK\x01\x02", 28, 46, 8, 10),
+                                                                 (b"PK\x03\x04", 26, 30, 6, 8)):
+        i = data.find(signature)
+        while i >= 0:
+            n = struct.unpack_from("<H", data, i + name_len_at)[0]
+            if bytes(data[i + name_at:i + name_at + n]) == name:
+                struct.pack_into("<H", data, i + flags_at, struct.unpack_from("<H", data, i + flags_at)[0] | 1)
+            i = data.find(signature, i + 4)
+    (tmp_path / "enc.fv").write_bytes(bytes(data))   # meta.json marked encrypted: zipfile raises RuntimeError
+    proc = subprocess.run([sys.executable, "-m", "fastvec", "similar", str(tmp_path / "enc.fv"), "a"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "corrupt fastvec file" in proc.stderr
