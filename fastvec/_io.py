@@ -330,6 +330,11 @@ def check_readable_file(path: str | os.PathLike, what: str = "file", *, regular:
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path}: is a directory, expected a {what}")
     if not os.path.exists(path):
+        if os.path.islink(path):   # a dangling link or a loop of links: say which
+            try:
+                os.stat(path)
+            except OSError as e:
+                raise type(e)(e.errno, f"{path}: {e.strerror} (a symbolic link)") from None
         raise FileNotFoundError(f"{path}: no such {what}")
     if regular and not os.path.isfile(path):
         raise OSError(errno.ESPIPE, f"{path}: is a pipe, FIFO or device; a {what} is read from a regular file "

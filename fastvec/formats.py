@@ -121,6 +121,10 @@ def write_word2vec(path, keys: Sequence[str], vectors: np.ndarray, *, binary: bo
                          "at least one number per word)")
     if not write_header and len(keys) == 0:
         raise ValueError(f"{os.fspath(path)}: a GloVe file of 0 words would be empty, which readers refuse")
+    if not write_header and keys[0].startswith("\ufeff"):
+        raise ValueError(f"{os.fspath(path)}: the first word {keys[0]!r} starts with U+FEFF, which readers of a "
+                         "headerless GloVe file take for a byte-order mark and drop; save another word first, "
+                         "or use the word2vec text format")
     _check_keys_writable(path, keys, binary)
     _check_values_writable(path, keys, vectors)
     n, dim = vectors.shape

@@ -356,3 +356,14 @@ def test_writers_refuse_what_the_readers_refuse(tmp_path):
     one.save_word2vec_format(tmp_path / "ok.bin", binary=True)
     assert KeyedVectors.load_word2vec_format(tmp_path / "ok.bin", binary=True).index_to_key == one.index_to_key
     assert not [p.name for p in tmp_path.iterdir() if p.name not in ("long.txt", "ok.bin")]
+
+
+def test_a_glove_file_cannot_start_with_a_byte_order_mark_word(tmp_path):
+    # written as is, '\ufeffx' was read back as 'x' (the reader drops a BOM at the start)
+    kv = KeyedVectors(["\ufeffx", "x"], np.eye(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="U\\+FEFF"):
+        kv.save_glove_format(tmp_path / "g.txt")
+    assert not list(tmp_path.iterdir())
+    swapped = KeyedVectors(["x", "\ufeffx"], np.eye(2, dtype=np.float32))
+    swapped.save_glove_format(tmp_path / "g.txt")
+    assert KeyedVectors.load_glove_format(tmp_path / "g.txt").index_to_key == ["x", "\ufeffx"]

@@ -580,3 +580,15 @@ def test_finiteness_is_checked_in_blocks():
     for block in (1, 24, 36, 1 << 20):
         assert _io.first_non_finite_row(a, block_bytes=block) == 77
     assert _io.first_non_finite_row(np.ones((4, 0), np.float32)) is None
+
+
+def test_a_loop_of_symbolic_links_is_named(tmp_path):
+    from fastvec._io import check_readable_file
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(OSError, match="symbolic link") as info:   # it said "no such file"
+        check_readable_file(tmp_path / "a")
+    assert info.value.errno == __import__("errno").ELOOP
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="symbolic link"):
+        check_readable_file(tmp_path / "dangling")
