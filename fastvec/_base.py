@@ -339,6 +339,13 @@ class Estimator(Params):
         checks of the file system, such as the checkpoint directory."""
         raise NotImplementedError
 
+    def _check_params(self, *, files: bool = True) -> None:
+        """:meth:`_validate` and the seed: what ``fit``/``train_more`` check before training,
+        ``save`` before writing and ``load`` after reading (so that no file is saved that
+        loading would refuse, nor loaded that training would)."""
+        self._validate(files=files)
+        check_seed(self.seed)
+
     def _new_schedule(self, n_epochs: int) -> dict:
         """The schedule of a new run of ``n_epochs`` epochs (``done`` counts those completed)."""
         raise NotImplementedError
@@ -430,8 +437,7 @@ class Estimator(Params):
     def _validate_for(self, corpus: Any) -> None:
         """Before training on ``corpus``: every parameter, and a checkpoint that would replace
         the corpus itself."""
-        self._validate()
-        check_seed(self.seed)
+        self._check_params()
         check_checkpoint_is_not_input(self.checkpoint_path if self.checkpoint_every else None, corpus)
 
     def _epochs_to_run(self, epochs: int | None, corpus: Any) -> int:
@@ -542,7 +548,7 @@ class Estimator(Params):
         :meth:`load` would refuse is not written."""
         self._check_fitted()
         try:
-            self._validate(files=False)
+            self._check_params(files=False)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{e}; nothing was saved") from None
         self._check_vector_size()
@@ -575,7 +581,7 @@ class Estimator(Params):
             raise FormatError(path, "bad or unknown model parameters")
         try:
             model = cls(**params)
-            model._validate(files=False)  # the checkpoint directory is checked when training
+            model._check_params(files=False)  # the checkpoint directory is checked when training
         except (TypeError, ValueError) as e:
             raise FormatError(path, f"invalid model parameters ({e})") from None
         shape = model._array_shape(len(vocab))

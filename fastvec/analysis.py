@@ -39,7 +39,10 @@ from scipy.special import gammaln, logsumexp
 
 from fastvec._base import check_float, check_int
 from fastvec.cooccurrence import Cooccurrence, _check_csr
-from fastvec.keyedvectors import KeyedVectors
+# row norms and unit rows as KeyedVectors computes them: rows whose norm would over- or
+# underflow (float64 values near 1e155 and up, or 1e-160 and down) are divided by their
+# largest value first
+from fastvec.keyedvectors import KeyedVectors, _norms as _row_norms, _unit as _unit_rows
 
 Matrix = Union[KeyedVectors, np.ndarray]
 #: Rows per block when a computation streams over a (possibly memory-mapped) matrix.
@@ -95,23 +98,6 @@ def _blocks(arr: np.ndarray) -> Iterable[np.ndarray]:
         yield np.asarray(arr[start:start + _BLOCK_ROWS], dtype=np.float64)
 
 
-def _row_norms(block: np.ndarray) -> np.ndarray:
-    """Euclidean norms of float64 rows, computed on the rows divided by their largest absolute
-    value: no overflow for values near 1e155 and up, no underflow for tiny ones."""
-    peak = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block))
-    peak[peak == 0] = 1.0
-    return peak * np.linalg.norm(block / peak[:, None], axis=1)
-
-
-def _unit_rows(block: np.ndarray) -> np.ndarray:
-    peak = np.abs(block).max(axis=1, keepdims=True)
-    peak[peak == 0] = 1.0
-    scaled = block / peak   # the direction, without overflow or underflow in the norm
-    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return scaled / norms
-
-
 def _map_rows(W: Any, arr: np.ndarray, f: Any, cols: int | None = None) -> Matrix:
     """``f`` applied to float64 blocks of the rows ``arr`` of ``W``, written straight into the
     result (no float64 copy of the whole matrix), in the float dtype of ``W`` (float64 for
@@ -147,9 +133,12 @@ def _gram(arr: np.ndarray, shift: np.ndarray | None = None, scale: float = 1.0) 
     """((W - shift) / scale)^T ((W - shift) / scale) in float64, accumulated over row blocks."""
     gram = np.zeros((arr.shape[1], arr.shape[1]), dtype=np.float64)
     for block in _blocks(arr):
-        block = block / scale if scale != 1.0 else block
-        if shift is not None:
-            block = block - shift / scale  # never in place: the block may be a view of the caller's array
+        if scale != 1.0:
+            block = block / scale   # a new array (the block may be a view of the caller's): in place below
+            if shift is not None:
+                block -= shift / scale
+        elif shift is not None:
+            block = block - shift
         gram += block.T @ block
     return gram
 
@@ -388,10 +377,6 @@ def spectrum(W: Matrix, *, center: bool = False) -> np.ndarray:
     values below about 1e-7 sigma_1 are lost (use ``scipy.linalg.svdvals(W)`` for the small
     singular values of an ill-conditioned matrix). Values beyond the float64 range are inf."""
     arr = _matrix(W)
-    return _spectrum_values(arr, center)
-
-
-def _spectrum_values(arr: np.ndarray, center: bool) -> np.ndarray:
     values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
     with np.errstate(over="ignore"):
         return values * scale * scale

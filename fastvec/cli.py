@@ -65,19 +65,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _format_from_name(path: str) -> str:
-    """The output format a file name asks for: .txt or .vec word2vec text, .fv fastvec native,
-    anything else word2vec binary (a .gz, .bz2 or .xz suffix after them compresses)."""
-    name = path.lower()
-    for suffix in (".gz", ".bz2", ".xz"):
-        if name.endswith(suffix):
-            name = name[:-len(suffix)]
-            break
-    if name.endswith((".txt", ".vec")):
-        return "txt"
-    return "native" if name.endswith(".fv") else "bin"
-
-
 def save_vectors(kv, path: str, fmt: str) -> None:
     if fmt == "native":
         kv.save(path)
@@ -222,7 +209,9 @@ def cmd_train(args: argparse.Namespace) -> int:
               "of Wikipedia/Wikinews text, CC BY-SA / CC BY 2.5)", file=sys.stderr)
     if args.format is not None and not args.output:
         raise UserError("--format has no effect without -o FILE (the vectors are not saved)")
-    args.format = args.format or (_format_from_name(args.output) if args.output else "bin")
+    if args.format is None:
+        from fastvec.formats import format_from_name
+        args.format = format_from_name(args.output) if args.output else "bin"
     _check_outputs([("-o", args.output), ("--checkpoint", args.checkpoint)], corpus, "corpus")
     if args.checkpoint is not None and args.checkpoint_every is None:
         args.checkpoint_every = 1           # a checkpoint file was asked for: one after every epoch

@@ -28,7 +28,7 @@ import numpy as np
 from fastvec import _warnings
 from fastvec._io import READ_ERRORS, FormatError, atomic_write, check_readable_file
 
-__all__ = ["detect_format", "load_vectors", "read_word2vec", "write_word2vec"]
+__all__ = ["detect_format", "format_from_name", "load_vectors", "read_word2vec", "write_word2vec"]
 
 
 if TYPE_CHECKING:
@@ -44,6 +44,12 @@ _ASCII_BLANKS = re.compile(r"[ \t]+")
 #: how far the binary reader looks for the space that ends a word (a corrupt file is refused
 #: there, not after a scan of the whole file); the binary writer refuses longer words
 MAX_BINARY_WORD_BYTES = 1 << 16
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")   # a number as writers print one
+
+
+def _blank_split(text: str) -> list[str]:
+    """The fields of a line between ASCII spaces and tabs (the only separators of the formats)."""
+    return _ASCII_BLANKS.split(text.strip(" \t"))
 
 
 def _fields(text: str, dim: int) -> list[str] | None:
@@ -54,7 +60,7 @@ def _fields(text: str, dim: int) -> list[str] | None:
     fields = text.rstrip(" \t").split(" ")
     if len(fields) == dim + 1 and fields[0] and "\t" not in text:
         return fields                                   # the common case: single spaces
-    fields = _ASCII_BLANKS.split(text.strip(" \t"))
+    fields = _blank_split(text)
     if len(fields) == dim + 1:
         return fields if fields[0] else None
     if len(fields) < dim + 1:
@@ -68,7 +74,6 @@ def _fields(text: str, dim: int) -> list[str] | None:
         end = len(text[:start].rstrip(" \t"))
     word = text[:end].lstrip(" \t")
     return [word] + numbers[::-1] if word else None
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")   # a number as writers print one
 
 
 def _encodable(key: str) -> bool:
@@ -326,6 +331,16 @@ def _decompressed(path: str, max_memory: int | None):
             yield out
 
 
+def format_from_name(path: str | os.PathLike) -> str:
+    """The output format a file name asks for: ``'txt'`` for .txt or .vec (word2vec text),
+    ``'native'`` for .fv, ``'bin'`` (word2vec binary) for anything else; a compression suffix
+    (.gz, .bz2, .xz: see :data:`_OPENERS`) after them is skipped."""
+    base, ext = os.path.splitext(os.fspath(path).lower())
+    if ext in _OPENERS:
+        base, ext = os.path.splitext(base)
+    return {".txt": "txt", ".vec": "txt", ".fv": "native"}.get(ext, "bin")
+
+
 @contextlib.contextmanager
 def _compressing(path, raw):
     """``raw`` itself, or a gzip/bzip2/xz writer around it when ``path`` ends in .gz/.bz2/.xz."""
@@ -429,7 +444,7 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             if max_memory is not None and (text.count(" ") + text.count("\t")) * 4 > max_memory:
                 raise FormatError(path, f"line {line_no}: the vectors would need more than max_memory="
                                         f"{max_memory} bytes")
-            dim = len(_ASCII_BLANKS.split(text.strip(" \t"))) - 1
+            dim = len(_blank_split(text)) - 1
             if dim < 1:
                 raise FormatError(path, f"line {line_no}: expected a word followed by numbers")
             if max_memory is not None:
@@ -437,7 +452,7 @@ def _read_text(path, f, size, no_header, limit, unicode_errors, duplicates, max_
             out = _Collector(path, dim, None, duplicates)
         parts = _fields(text, dim)
         if parts is None:
-            got = len(_ASCII_BLANKS.split(text.strip(" \t"))) - 1
+            got = len(_blank_split(text)) - 1
             raise FormatError(path, f"line {line_no}: expected a word and {dim} numbers, got {got} field(s)")
         word_parts = _ASCII_BLANKS.split(parts[0])
         if len(word_parts) > 1 and _DECIMAL.match(word_parts[-1]):

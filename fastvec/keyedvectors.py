@@ -580,10 +580,10 @@ class KeyedVectors:
     def save(self, path: str | os.PathLike) -> None:
         """Native format: one uncompressed .npz-compatible file, keys in its JSON metadata (in a
         UTF-8 member when there are millions); no pickle; atomic."""
-        bad = first_non_finite_row(self._vectors)
-        if bad is not None:   # KeyedVectors.load would refuse the file
-            raise ValueError(f"{os.fspath(path)}: the vector of {self.index_to_key[bad]!r} contains NaN or infinite "
-                             "values; nothing was written")
+        try:   # KeyedVectors.load would refuse the file (the caller's array may have changed in place)
+            _check_finite(self._vectors, self.index_to_key)
+        except ValueError as e:
+            raise ValueError(f"{os.fspath(path)}: {e}; nothing was written") from None
         arrays = {"vectors": self._vectors}
         if self.counts is not None:
             arrays["counts"] = self.counts

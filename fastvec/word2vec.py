@@ -23,7 +23,6 @@ from fastvec._base import (
     check_memory,
     check_float,
     check_int,
-    check_seed,
     read_only,
     resolve_seed,
 )
@@ -282,7 +281,6 @@ class Word2Vec(Estimator):
         if self.max_vocab_size is not None:
             check_int("max_vocab_size", self.max_vocab_size, 1, 2**31 - 1)
         check_int("epochs", self.epochs, 1)
-        check_seed(self.seed)   # here too, so that save() refuses what load() would refuse
         self.alpha_, self.min_alpha_  # noqa: B018 - validates both
         check_callbacks(self.callbacks)
         check_workers(self.workers)
