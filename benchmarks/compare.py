@@ -312,8 +312,10 @@ def markdown(rows: list[dict], corpus_tokens: int) -> str:
             continue
         # a corpus pass rate for the word2vec jobs; GloVe and PPMI-SVD train on co-occurrences
         # (their counting and per-epoch figures are in count_models below)
-        words = corpus_tokens * r.get("epochs", 1) / r["train_seconds"] if r.get("train_seconds") else 0
-        words_col = f"{words / 1e3:,.0f}k" if r["job"] in ("sg", "cbow") else "-"
+        words_col = "-"
+        if r["job"] in ("sg", "cbow"):
+            words = corpus_tokens * r.get("epochs", 1) / r["train_seconds"] if r.get("train_seconds") else 0
+            words_col = f"{words / 1e3:,.0f}k"
         ratio = ""
         if r["impl"] != "fastvec" and (r["job"], r["threads"]) in best:
             ratio = f"{best[(r['job'], r['threads'])] / r['whole_seconds']:.2f}"

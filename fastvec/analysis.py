@@ -377,21 +377,23 @@ def spectrum(W: Matrix, *, center: bool = False) -> np.ndarray:
     values below about 1e-7 sigma_1 are lost (use ``scipy.linalg.svdvals(W)`` for the small
     singular values of an ill-conditioned matrix). Values beyond the float64 range are inf."""
     arr = _matrix(W)
-    values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
+    values, scale = _scale_free_spectrum(arr, center)
     with np.errstate(over="ignore"):
         return values * scale * scale
 
 
-def _scale_free_spectrum(arr: np.ndarray, center: bool) -> np.ndarray:
-    """The spectrum divided by the square of W's largest absolute value (for ratios)."""
-    return _scaled_eigh(arr, _mean(arr) if center else None)[0]
+def _scale_free_spectrum(arr: np.ndarray, center: bool) -> tuple[np.ndarray, float]:
+    """(values, s): the spectrum of W (centred with ``center``) divided by s^2, s the largest
+    absolute value of W; ratios of the values are those of the spectrum itself."""
+    values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
+    return values, scale
 
 
 def singular_values(W: Matrix, *, center: bool = False) -> np.ndarray:
     """Singular values sigma_1 >= ... >= sigma_d of W (or of the centred X), sqrt of :func:`spectrum`
     (and so accurate to about 1e-7 sigma_1; see there)."""
     arr = _matrix(W)
-    values, _, scale = _scaled_eigh(arr, _mean(arr) if center else None)
+    values, scale = _scale_free_spectrum(arr, center)
     return np.sqrt(values) * scale
 
 
@@ -403,7 +405,7 @@ def isotropy(W: Matrix, *, center: bool = False, exclude_smallest: int = 0) -> f
     ``exclude_smallest=k`` leaves out the k smallest eigenvalues: after
     ``all_but_the_top(W, D)`` the D removed directions are empty by construction (ratio 0), and
     ``exclude_smallest=D`` measures the isotropy of the d - D directions that remain."""
-    return _eigenvalue_ratio(_scale_free_spectrum(_matrix(W), center), exclude_smallest)
+    return _eigenvalue_ratio(_scale_free_spectrum(_matrix(W), center)[0], exclude_smallest)
 
 
 def _eigenvalue_ratio(values: np.ndarray, exclude_smallest: int = 0) -> float:
@@ -504,7 +506,7 @@ def intrinsic_dimension(W: Matrix, *, center: bool = False) -> float:
     Between 1 (all variance along one direction) and d (equal variance in every direction);
     a linear estimate of how many dimensions the vectors really use. With ``center`` it is the
     participation ratio of the covariance spectrum (Gao et al. 2017, Recanatesi et al. 2019)."""
-    return _participation_ratio(_scale_free_spectrum(_matrix(W), center))
+    return _participation_ratio(_scale_free_spectrum(_matrix(W), center)[0])
 
 
 def _participation_ratio(values: np.ndarray) -> float:
@@ -520,7 +522,7 @@ def effective_rank(W: Matrix, *, center: bool = False) -> float:
     H is the Shannon entropy (nats) of the normalised singular values of W (of X with
     ``center``). 1 <= erank <= rank(W): a rank-k matrix has effective rank at most k, with
     equality when its k non-zero singular values are equal."""
-    return _effective_rank(_scale_free_spectrum(_matrix(W), center))
+    return _effective_rank(_scale_free_spectrum(_matrix(W), center)[0])
 
 
 def _effective_rank(values: np.ndarray) -> float:
@@ -554,7 +556,7 @@ def spectrum_power_law(W: Matrix, *, center: bool = False, ranks: tuple[int, int
     non-zero eigenvalue. alpha near 0 is a flat (isotropic) spectrum; alpha near 1 is the
     critical decay discussed by Stringer et al. (2019) for neural representations."""
     arr = _matrix(W)
-    values, _, s = _scaled_eigh(arr, _mean(arr) if center else None)
+    values, s = _scale_free_spectrum(arr, center)
     fit = _power_law(values, ranks)   # alpha and r^2 do not depend on the scale
     with np.errstate(over="ignore"):
         return replace(fit, scale=fit.scale * s * s)
@@ -752,7 +754,7 @@ def embedding_report(W: Matrix, *, words: Sequence[str] | None = None, topn: int
     W = _keyed(W)
     arr = _matrix(W, min_rows=2)
     norms = np.concatenate([_row_norms(b) for b in _blocks(arr)])
-    raw, centred = _scale_free_spectrum(arr, False), _scale_free_spectrum(arr, True)
+    raw, centred = _scale_free_spectrum(arr, False)[0], _scale_free_spectrum(arr, True)[0]
     report: dict[str, Any] = {
         "n_vectors": int(arr.shape[0]), "dimension": int(arr.shape[1]), "mean_norm": float(norms.mean()),
         "isotropy": _eigenvalue_ratio(raw), "isotropy_centered": _eigenvalue_ratio(centred),

@@ -246,8 +246,8 @@ def _read_meta(path: str, what: str, *, regular: bool = True):
             return parse_meta(zf.read(info))
     except KeyError:
         raise UserError(f"{path}: not a fastvec file (no meta.json)") from None
-    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, EOFError, NotImplementedError,
-            RuntimeError) as e:   # the last two: a member compressed by an unknown method, or encrypted
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError, NotImplementedError,
+            RuntimeError) as e:   # the last two: an unknown compression method; encrypted (or RecursionError)
         raise UserError(f"{path}: corrupt fastvec file ({type(e).__name__}: {str(e)[:100]})") from None
 
 

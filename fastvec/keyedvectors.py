@@ -685,11 +685,17 @@ def _unsafe_rows(norms: np.ndarray) -> np.ndarray:
     return ~np.isfinite(norms) | (norms < np.sqrt(np.finfo(norms.dtype).tiny) * 1e4)
 
 
-def _norms(block: np.ndarray) -> np.ndarray:
-    """Euclidean norms of float rows, exact also for huge and tiny values (see _scaled_rows)."""
+def _plain_norms(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(norms, unsafe): the rows' plain Euclidean norms and which of them to compute again on
+    scaled rows (see _unsafe_rows)."""
     with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
         norms = np.linalg.norm(block, axis=1)
-    unsafe = _unsafe_rows(norms)
+    return norms, _unsafe_rows(norms)
+
+
+def _norms(block: np.ndarray) -> np.ndarray:
+    """Euclidean norms of float rows, exact also for huge and tiny values (see _scaled_rows)."""
+    norms, unsafe = _plain_norms(block)
     if unsafe.any():
         _, scaled_norms, top = _scaled_rows(block[unsafe])
         norms[unsafe] = scaled_norms * top
@@ -700,9 +706,7 @@ def _unit(block: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length in their own dtype (zero rows stay zero). Rows whose norm
     over- or underflows the dtype (float32 values near 1e19 and up: the norm of a row of 3e38
     is beyond float32) are divided by their largest value first."""
-    with np.errstate(over="ignore", under="ignore"):   # such rows are found and computed again
-        norms = np.linalg.norm(block, axis=1)
-    unsafe = _unsafe_rows(norms)
+    norms, unsafe = _plain_norms(block)
     out = block / np.where(unsafe, 1, norms).astype(block.dtype)[:, None]
     if unsafe.any():
         scaled, scaled_norms, _ = _scaled_rows(block[unsafe])
