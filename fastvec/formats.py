@@ -382,7 +382,9 @@ def _read_binary(path, mm, size, limit, unicode_errors, duplicates, max_memory):
         space = mm.find(b" ", pos, min(size, pos + MAX_BINARY_WORD_BYTES))
         if space < 0:
             raise FormatError(path, f"truncated or corrupt: header declares {n} vectors, entry {i + 1} "
-                                    f"has no word terminator at byte {pos}")
+                                    f"(byte {pos}) has no space ending its word within "
+                                    f"{MAX_BINARY_WORD_BYTES} bytes (the file ends early, or holds an "
+                                    "empty word, or a word longer than that)")
         word = _decode(path, mm[pos:space], unicode_errors, f"entry {i + 1}")
         if not word:
             raise FormatError(path, f"entry {i + 1} has an empty word")

@@ -164,6 +164,7 @@ def test_binary_loader_rejects_malformed_files(tmp_path, kv):
         "truncated": data[:-20],
         "cannot fit": b"100000000 9\n" + data[data.index(b"\n") + 1:],
         "more data follows": data.replace(f"{len(kv)} 9".encode(), f"{len(kv) - 1} 9".encode(), 1),
+        "empty word": b"1 9\n " + np.ones(9, dtype="<f4").tobytes() + b"\n",   # no 0x20 in the floats
     }
     for match, content in cases.items():
         path = tmp_path / "bad.bin"
