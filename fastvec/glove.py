@@ -16,6 +16,7 @@ import numpy as np
 from fastvec import _dispatch
 from fastvec._base import (EpochLoop, Estimator, all_finite, check_callbacks, check_checkpoint, check_float,
                            check_int, check_memory, read_only, resolve_seed)
+from fastvec._memory import aligned, aligned_zeros
 from fastvec._threads import check_workers, resolve_workers
 from fastvec.cooccurrence import Cooccurrence, _check_csr
 from fastvec.corpus import Corpus, CorpusLike, Tokenizer
@@ -252,7 +253,8 @@ class GloVe(Estimator):
         kernels = _dispatch.kernels("glove")
         n, d = len(self.vocabulary_), int(self.vector_size)
         dpad = kernels.padded_size(d)
-        state = np.zeros((2 * n, kernels.row_length(dpad)), dtype=np.float32)
+        # rows of whole cache lines, on cache lines: the kernel fetches nothing it does not use
+        state = aligned_zeros((2 * n, kernels.row_length(dpad)), np.float32)
         rng = np.random.Generator(np.random.PCG64(self.seed_))
         step = max(1, INIT_FLOATS // (d + 1))
         for first, last, words in ((0, n, True), (n, 2 * n, False)):
@@ -385,6 +387,7 @@ class GloVe(Estimator):
         model._dpad = _dispatch.kernels("glove").padded_size(int(model.vector_size))
         model._size = int(model.vector_size)
         _check_state_layout(path, model._state, len(model.vocabulary_), model._size, model._dpad)
+        model._state = aligned(model._state)   # as _init_state makes it (see there)
         model.cooccurrence_stats_ = {}
         model.memory_estimate_ = model.estimate_memory(nnz=0)   # the co-occurrences are not saved
         return model

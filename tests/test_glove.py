@@ -1,6 +1,7 @@
 """GloVe: the epoch kernel against its NumPy twin and a hand-computed step, the estimator's
 contract (determinism, continuation, persistence, divergence) and bad inputs."""
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import fastvec
 from fastvec import Cooccurrence, Corpus, DivergenceError, GloVe, NotFittedError, Vocabulary
 from fastvec import _dispatch
 from fastvec import _reference_glove as ref
+from fastvec._memory import aligned, aligned_zeros
 
 from conftest import StopAfter
 
@@ -70,6 +72,53 @@ def test_kernel_matches_reference(variant, dim, block, per_item):
     np.testing.assert_array_equal(state[:n, dim + 1], 1.0)
     np.testing.assert_array_equal(state[n:, dim], 1.0)
     assert not np.array_equal(state[:n, dim], before[:n, dim]) and not np.array_equal(state[n:, dim + 1], before[n:, dim + 1])
+
+
+def test_kernel_takes_a_state_off_cache_lines():
+    """The state fastvec.glove allocates starts on a cache line; the kernel's row prefetch also
+    covers rows that straddle one more line, and the result does not depend on it."""
+    kernels = importlib.import_module(f"fastvec._glove_{VARIANTS[-1]}")
+    indptr, indices, data = _matrix()
+    state, _ = _state(kernels, len(indptr) - 1, 13)
+    on_line = aligned(state)
+    raw = np.zeros(state.size + 64, dtype=np.float32)
+    skew = (-raw.ctypes.data % 64) // 4 + 4                  # 16 bytes past a cache line
+    off_line = raw[skew:skew + state.size].reshape(state.shape)
+    off_line[...] = state
+    assert on_line.ctypes.data % 64 == 0 and off_line.ctypes.data % 64 == 16
+    got = [_run(kernels, s, indptr, indices, data, 13, block=1, per_item=7) for s in (on_line, off_line)]
+    assert got[0] == got[1]
+    np.testing.assert_array_equal(on_line, off_line)
+
+
+@pytest.mark.parametrize("shape,dtype", [((0,), np.float32), ((3, 5), np.float64), ((7, 128), np.float32),
+                                         ((2, 3, 4), np.int16)])
+@pytest.mark.parametrize("alignment", [8, 64, 4096])
+def test_aligned_arrays(shape, dtype, alignment):
+    a = aligned_zeros(shape, dtype, alignment)
+    assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+    assert (a.size == 0 or a.ctypes.data % alignment == 0) and not a.any()   # empty: no first byte
+    assert aligned(a, alignment) is a
+    b = np.arange(math.prod(shape) + 1, dtype=dtype)[1:].reshape(shape)   # 1 itemsize past NumPy's alignment
+    c = aligned(b, alignment)
+    assert c.size == 0 or c.ctypes.data % alignment == 0
+    np.testing.assert_array_equal(c, b)
+    with pytest.raises(ValueError, match="power of two"):
+        aligned_zeros(shape, dtype, 48)
+
+
+def test_state_rows_sit_on_cache_lines_after_fit_and_load(tmp_path, small_cooc):
+    """Each row is whole cache lines (the kernel's layout); allocated by NumPy alone the state
+    would start 16 bytes into one, and every row would straddle one line more."""
+    m = GloVe(seed=1, workers=1, **SMALL).fit(small_cooc)
+    assert m._state.ctypes.data % 64 == 0 and m._state.shape[1] * 4 % 64 == 0
+    m.save(tmp_path / "g.fv")
+    back = GloVe.load(tmp_path / "g.fv")
+    assert back._state.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(back._state, m._state)
+    m.train_more(small_cooc, epochs=1)
+    back.train_more(small_cooc, epochs=1)
+    np.testing.assert_array_equal(back._state, m._state)
 
 
 def test_one_adagrad_step_by_hand():
