@@ -41,9 +41,34 @@ static inline int fv_cpu_has_avx2(void) { return 0; }
 static inline int fv_cpu_has_avx512(void) { return 0; }
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
-#define fv_prefetch(p) __builtin_prefetch((const void *)(p), 0, 3)
-#define fv_prefetch_w(p) __builtin_prefetch((const void *)(p), 1, 3)
+/* Prefetch the cache line holding p into all cache levels (_w: a line about to be written).
+ *
+ * Not __builtin_prefetch on GCC: GCC counts a prefetch as no side effect, so a small function
+ * whose only work is a loop of prefetches (the kernels' row prefetches) is found "looping pure"
+ * when it is not inlined early, and every call to it is deleted as dead code. That happened to
+ * the GloVe kernel's prefetch_rows after a two-line change (GCC 12, -O2 and -O3: epochs 50% slower,
+ * no prefetch left in the binary). A volatile asm is a side effect the compiler must keep; its
+ * operand is the address in a register, not a memory operand (an "m" operand tells the compiler
+ * the asm reads that byte, and through a char pointer that may be any of the kernel's stores:
+ * word2vec epochs ran 20-30% slower with it);
+ * tests/test_build.py checks the built kernels for the prefetch instructions. Without PRFCHW
+ * in the target flags (the default builds) the _w form is a plain prefetcht0, as
+ * __builtin_prefetch(p, 1, 3) compiled to. */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define fv_prefetch(p) __asm__ __volatile__("prefetcht0 (%0)" : : "r"((const void *)(p)))
+#if defined(__PRFCHW__)
+#define fv_prefetch_w(p) __asm__ __volatile__("prefetchw (%0)" : : "r"((const void *)(p)))
+#else
+#define fv_prefetch_w(p) fv_prefetch(p)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+/* other targets: the builtin, kept alive by an empty volatile asm */
+#define fv_prefetch(p) do { __builtin_prefetch((const void *)(p), 0, 3); __asm__ __volatile__(""); } while (0)
+#define fv_prefetch_w(p) do { __builtin_prefetch((const void *)(p), 1, 3); __asm__ __volatile__(""); } while (0)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#include <xmmintrin.h>
+#define fv_prefetch(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#define fv_prefetch_w(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 #else
 #define fv_prefetch(p) ((void)(p))
 #define fv_prefetch_w(p) ((void)(p))

@@ -72,6 +72,7 @@ cdef struct Record:
 cdef struct Job:
     float* state
     int64_t row_len
+    bint state_skewed        # state not on a 64-byte boundary: each row straddles one more line
     int dpad
     const float* eta_word    # per-lane learning rates of word rows (dpad)
     const float* eta_context # ... of context rows
@@ -219,16 +220,19 @@ cdef inline double train_record(const Job* job, const Record* rec) noexcept nogi
 
 
 cdef inline void prefetch_rows(const Job* job, const Record* rec) noexcept nogil:
-    """Every cache line of the two rows: 2 * dpad / 16 each when the state is aligned to 64
-    bytes, as fastvec.glove allocates it, one more when it is not."""
-    cdef const char* w1 = <const char*>(job.state + <int64_t>rec.row * job.row_len)
-    cdef const char* w2 = <const char*>(job.state + (job.n_words + <int64_t>rec.col) * job.row_len)
-    cdef int64_t skew = <int64_t>(<uintptr_t>w1 & 63), off   # rows are whole lines: w2 has the same skew
-    off = -skew
-    while off < job.row_len * 4:
+    # every cache line of the two rows: 2 * dpad / 16 each when the state starts on a cache
+    # line, as fastvec.glove allocates it, and one more when it does not
+    cdef const float* w1 = job.state + <int64_t>rec.row * job.row_len
+    cdef const float* w2 = job.state + (job.n_words + <int64_t>rec.col) * job.row_len
+    cdef int64_t off
+    off = 0
+    while off < job.row_len:
         fv_prefetch_w(w1 + off)
         fv_prefetch_w(w2 + off)
-        off += 64
+        off += 16
+    if job.state_skewed:
+        fv_prefetch_w(w1 + job.row_len - 1)
+        fv_prefetch_w(w2 + job.row_len - 1)
 
 
 cdef double train_item(const Job* job, int64_t item, int64_t* blocks, Record* buf, int64_t* done) noexcept nogil:
@@ -313,6 +317,7 @@ def train_slice(*, float[:, ::1] state, const int64_t[::1] indptr, const int64_t
 
     job.state = &state[0, 0]
     job.row_len = state.shape[1]
+    job.state_skewed = (<uintptr_t>job.state) % 64 != 0
     job.dpad = dim_pad
     job.eta_word = &eta_word[0]
     job.eta_context = &eta_context[0]
