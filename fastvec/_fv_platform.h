@@ -47,21 +47,27 @@ static inline int fv_cpu_has_avx512(void) { return 0; }
  * whose only work is a loop of prefetches (the kernels' row prefetches) is found "looping pure"
  * when it is not inlined early, and every call to it is deleted as dead code. That happened to
  * the GloVe kernel's prefetch_rows after a two-line change (GCC 12, -O2 and -O3: epochs 50% slower,
- * no prefetch left in the binary). A volatile asm is a side effect the compiler must keep; its
- * operand is the address in a register, not a memory operand (an "m" operand tells the compiler
- * the asm reads that byte, and through a char pointer that may be any of the kernel's stores:
- * word2vec epochs ran 20-30% slower with it);
+ * no prefetch left in the binary). On GCC it is a volatile asm, a side effect the compiler must
+ * keep, whose operand is an address, not a memory operand (an "m" operand tells the compiler the
+ * asm reads that byte, which through a char pointer may be any of the kernel's stores: word2vec
+ * epochs ran 20-30% slower with it); the kernels compile to the instructions the builtin gave.
  * tests/test_build.py checks the built kernels for the prefetch instructions. Without PRFCHW
  * in the target flags (the default builds) the _w form is a plain prefetcht0, as
  * __builtin_prefetch(p, 1, 3) compiled to. */
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define fv_prefetch(p) __asm__ __volatile__("prefetcht0 (%0)" : : "r"((const void *)(p)))
+#if defined(__clang__)
+/* LLVM models a prefetch as a write to memory no one else sees, so it never deletes one */
+#define fv_prefetch(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define fv_prefetch_w(p) __builtin_prefetch((const void *)(p), 1, 3)
+#elif defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* "p": the operand is an address the instruction can fold (base + index * scale + offset), as
+ * the builtin's; "%a0" prints it as one. */
+#define fv_prefetch(p) __asm__ __volatile__("prefetcht0 %a0" : : "p"((const void *)(p)))
 #if defined(__PRFCHW__)
-#define fv_prefetch_w(p) __asm__ __volatile__("prefetchw (%0)" : : "r"((const void *)(p)))
+#define fv_prefetch_w(p) __asm__ __volatile__("prefetchw %a0" : : "p"((const void *)(p)))
 #else
 #define fv_prefetch_w(p) fv_prefetch(p)
 #endif
-#elif defined(__GNUC__) || defined(__clang__)
+#elif defined(__GNUC__)
 /* other targets: the builtin, kept alive by an empty volatile asm */
 #define fv_prefetch(p) do { __builtin_prefetch((const void *)(p), 0, 3); __asm__ __volatile__(""); } while (0)
 #define fv_prefetch_w(p) do { __builtin_prefetch((const void *)(p), 1, 3); __asm__ __volatile__(""); } while (0)
