@@ -354,6 +354,12 @@ class Estimator(Params):
         """The shape every array in ``_ARRAYS`` has for a vocabulary of ``n_words``."""
         raise NotImplementedError
 
+    def _upgrade_arrays(self, path: str | os.PathLike, arrays: dict, n_words: int) -> dict:
+        """The arrays of a loaded file in the current layout: files written by an older layout
+        are converted here (after ``self`` was built from the file's parameters, before the
+        shapes are checked). None by default."""
+        return arrays
+
     # -- parameters ----------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, next(iter(self._ARRAYS.values()))):
@@ -585,6 +591,7 @@ class Estimator(Params):
         except (TypeError, ValueError) as e:
             raise FormatError(path, f"invalid model parameters ({e})") from None
         shape = model._array_shape(len(vocab))
+        arrays = model._upgrade_arrays(path, arrays, len(vocab))
         for name in cls._ARRAYS:
             a = arrays[name]
             if a.dtype != np.float32 or a.shape != shape:

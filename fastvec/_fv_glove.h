@@ -1,4 +1,4 @@
-/* The GloVe AdaGrad step of one (word, context) pair over n lanes (n a multiple of 16), written
+/* The GloVe AdaGrad step of one (word, context) pair over n lanes (n a multiple of 8), written
  * once per ISA: the kernel module is compiled per variant (see setup.py) and the #if below picks
  * the branch of its flags.
  *
@@ -68,24 +68,40 @@ static inline fv_v fv_rsqrt(fv_v g) {
     return fv_mul(y, fv_sub(fv_set1(1.5f), half_g_y2));
 }
 
+/* FV_STEP(load, store, b): the update of lanes [b, b + FV_W) with the given load and store */
+#define FV_STEP(LOAD, STORE, b) do {                                                  \
+        fv_v v1 = LOAD(w1 + (b)), v2 = LOAD(w2 + (b));                                \
+        fv_v s1 = LOAD(g1 + (b)), s2 = LOAD(g2 + (b));                                \
+        fv_v c = LOAD(clip + (b));                                                    \
+        fv_v nc = fv_xor(c, sign);                                                    \
+        fv_v t1 = fv_mul(fv_max(fv_min(fv_mul(f, v2), c), nc), LOAD(eta1 + (b)));     \
+        fv_v t2 = fv_mul(fv_max(fv_min(fv_mul(f, v1), c), nc), LOAD(eta2 + (b)));     \
+        STORE(w1 + (b), fv_fnmadd(t1, fv_rsqrt(s1), v1));                             \
+        STORE(w2 + (b), fv_fnmadd(t2, fv_rsqrt(s2), v2));                             \
+        STORE(g1 + (b), fv_fmadd(t1, t1, s1));                                        \
+        STORE(g2 + (b), fv_fmadd(t2, t2, s2));                                        \
+    } while (0)
+
+#if defined(__AVX512F__)
+/* the last 8 lanes of a row whose lane count is 8 more than a multiple of 16: the lanes past
+ * them load as 0 and are not stored (their 0 / 0 is discarded) */
+#define fv_load_half(p) _mm512_maskz_loadu_ps((__mmask16)0x00FF, (p))
+#define fv_store_half(p, v) _mm512_mask_storeu_ps((p), (__mmask16)0x00FF, (v))
+#endif
+
 static inline void fv_glove_update(float *FV_RESTRICT w1, float *FV_RESTRICT w2, float *FV_RESTRICT g1,
                                    float *FV_RESTRICT g2, const float *FV_RESTRICT eta1,
                                    const float *FV_RESTRICT eta2, const float *FV_RESTRICT clip,
                                    float fdiff, int n) {
     const fv_v f = fv_set1(fdiff);
     const fv_v sign = fv_set1(-0.0f);
-    for (int b = 0; b < n; b += FV_W) {
-        fv_v v1 = fv_load(w1 + b), v2 = fv_load(w2 + b);
-        fv_v s1 = fv_load(g1 + b), s2 = fv_load(g2 + b);
-        fv_v c = fv_load(clip + b);
-        fv_v nc = fv_xor(c, sign);
-        fv_v t1 = fv_mul(fv_max(fv_min(fv_mul(f, v2), c), nc), fv_load(eta1 + b));
-        fv_v t2 = fv_mul(fv_max(fv_min(fv_mul(f, v1), c), nc), fv_load(eta2 + b));
-        fv_store(w1 + b, fv_fnmadd(t1, fv_rsqrt(s1), v1));
-        fv_store(w2 + b, fv_fnmadd(t2, fv_rsqrt(s2), v2));
-        fv_store(g1 + b, fv_fmadd(t1, t1, s1));
-        fv_store(g2 + b, fv_fmadd(t2, t2, s2));
-    }
+    int b = 0;
+    for (; b + FV_W <= n; b += FV_W)
+        FV_STEP(fv_load, fv_store, b);
+#if defined(__AVX512F__)
+    if (b < n)
+        FV_STEP(fv_load_half, fv_store_half, b);
+#endif
 }
 
 #else  /* portable: exact division, vectorised by the compiler for the baseline ISA */

@@ -18,9 +18,9 @@ def aligned_zeros(shape: tuple[int, ...], dtype: npt.DTypeLike, alignment: int =
 
     NumPy's allocator (malloc) aligns large arrays to 16 bytes only, so rows laid out in whole
     cache lines (the GloVe state, fastvec/_glove.pxi) would each straddle one line more than
-    they fill: 9 lines per 512-byte row instead of 8, on a kernel bound by fetching rows. The
-    array is a view into a zeroed buffer ``alignment`` bytes larger (calloc: untouched pages
-    cost nothing). An empty array has no first byte, and no alignment."""
+    they fill (8 lines per 448-byte row instead of 7 at vector_size 50), on a kernel bound by
+    fetching rows. The array is a view into a zeroed buffer ``alignment`` bytes larger (calloc:
+    untouched pages cost nothing). An empty array has no first byte, and no alignment."""
     dtype = np.dtype(dtype)
     if alignment < 1 or alignment & (alignment - 1):
         raise ValueError(f"alignment must be a power of two, not {alignment}")

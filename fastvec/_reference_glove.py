@@ -97,10 +97,10 @@ def item_records(indptr, indices, data, order: list[int], item: int, block: int,
 # -- the AdaGrad update --------------------------------------------------------------------------
 
 def layout(vector_size: int) -> int:
-    """dpad of the kernel's state rows: vector_size + 2 rounded up to 16. Lane A = vector_size
+    """dpad of the kernel's state rows: vector_size + 2 rounded up to 8. Lane A = vector_size
     holds a word's bias (context rows: the constant 1), lane B = A + 1 the constant (context
     rows: the bias)."""
-    return (vector_size + 2 + 15) // 16 * 16
+    return (vector_size + 2 + 7) // 8 * 8
 
 
 def glove_update(state: np.ndarray, n_words: int, vector_size: int, i: int, j: int, x: float, x_max: float,

@@ -380,6 +380,23 @@ class GloVe(Estimator):
         :meth:`Cooccurrence.save` if you want to continue without recounting."""
         super().save(path)
 
+    def _upgrade_arrays(self, path: str | os.PathLike, arrays: dict, n_words: int) -> dict:
+        """A state of the older layout (rows padded to 16 floats per half) re-laid in the
+        kernel's, after the same checks of its lanes that load makes (its padding lanes are
+        dropped, so they are checked first)."""
+        state = arrays.get("state")
+        d = int(self.vector_size)
+        dpad, old = _dispatch.kernels("glove").padded_size(d), legacy_padded_size(d)
+        if (old == dpad or not isinstance(state, np.ndarray) or state.dtype != np.float32
+                or state.shape != (2 * n_words, 2 * old)):
+            return arrays
+        _check_state_layout(path, state, n_words, d, old)
+        new = aligned_zeros((2 * n_words, 2 * dpad), np.float32)
+        new[:, :d + 2] = state[:, :d + 2]
+        new[:, dpad:] = 1.0
+        new[:, dpad:dpad + d + 2] = state[:, old:old + d + 2]
+        return {**arrays, "state": new}
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GloVe":
         """Load a model saved with :meth:`save`."""
@@ -391,6 +408,12 @@ class GloVe(Estimator):
         model.cooccurrence_stats_ = {}
         model.memory_estimate_ = model.estimate_memory(nnz=0)   # the co-occurrences are not saved
         return model
+
+
+def legacy_padded_size(vector_size: int) -> int:
+    """dpad of the state files written before 2026-11-25: vector_size + 2 rounded up to 16
+    (the kernel's is rounded up to 8 now; see padded_size in fastvec/_glove.pxi)."""
+    return (vector_size + 2 + 15) // 16 * 16
 
 
 def _check_state_layout(path: str | os.PathLike, state: np.ndarray, n_words: int, d: int, dpad: int) -> None:

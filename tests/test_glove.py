@@ -11,6 +11,7 @@ import fastvec
 from fastvec import Cooccurrence, Corpus, DivergenceError, GloVe, NotFittedError, Vocabulary
 from fastvec import _dispatch
 from fastvec import _reference_glove as ref
+from fastvec._io import load_container, save_container
 from fastvec._memory import aligned, aligned_zeros
 
 from conftest import StopAfter
@@ -318,6 +319,39 @@ def test_save_load_round_trip(tmp_path, small_cooc):
     np.testing.assert_array_equal(back.word_biases_, m.word_biases_)
     with pytest.raises(fastvec.FormatError, match="glove"):
         fastvec.Word2Vec.load(tmp_path / "g.fv")
+
+
+def _legacy_layout(state, d):
+    """The state in the layout of files saved before 2026-11-25: halves padded to 16 floats."""
+    dpad, old = state.shape[1] // 2, fastvec.glove.legacy_padded_size(d)
+    legacy = np.zeros((len(state), 2 * old), dtype=np.float32)
+    legacy[:, :d + 2] = state[:, :d + 2]
+    legacy[:, old:] = 1.0
+    legacy[:, old:old + d + 2] = state[:, dpad:dpad + d + 2]
+    return legacy
+
+
+def test_files_of_the_older_state_layout_load_and_continue_exactly(tmp_path, small_cooc):
+    d = SMALL["vector_size"]
+    kernels = _dispatch.kernels("glove")
+    assert fastvec.glove.legacy_padded_size(d) != kernels.padded_size(d)   # the case being tested
+    m = GloVe(seed=3, workers=1, **SMALL).fit(small_cooc)
+    m.save(tmp_path / "new.fv")
+    meta, arrays = load_container(tmp_path / "new.fv", "glove")
+    save_container(tmp_path / "old.fv", "glove", meta, {**arrays, "state": _legacy_layout(arrays["state"], d)})
+    back = GloVe.load(tmp_path / "old.fv")
+    np.testing.assert_array_equal(back._state, m._state)
+    assert back._state.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(back.wv.vectors, m.wv.vectors)
+    back.train_more(small_cooc, epochs=1)
+    m.train_more(small_cooc, epochs=1)
+    np.testing.assert_array_equal(back._state, m._state)
+    # its padding lanes are dropped, so they are checked before: a corrupt one is refused
+    legacy = _legacy_layout(arrays["state"], d)
+    legacy[:, d + 2] = 5.0
+    save_container(tmp_path / "bad.fv", "glove", meta, {**arrays, "state": legacy})
+    with pytest.raises(fastvec.FormatError, match="padding lane"):
+        GloVe.load(tmp_path / "bad.fv")
 
 
 def test_callbacks_receive_metrics(small_cooc):
