@@ -84,7 +84,7 @@ static inline fv_v fv_rsqrt(fv_v g) {
 
 #if defined(__AVX512F__)
 /* the last 8 lanes of a row whose lane count is 8 more than a multiple of 16: the lanes past
- * them load as 0 and are not stored (their 0 / 0 is discarded) */
+ * them load as 0 and are not stored (their 0 * rsqrt(0) = NaN is discarded) */
 #define fv_load_half(p) _mm512_maskz_loadu_ps((__mmask16)0x00FF, (p))
 #define fv_store_half(p, v) _mm512_mask_storeu_ps((p), (__mmask16)0x00FF, (v))
 #endif

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import numpy.typing as npt
 
-#: bytes of a cache line on the CPUs we build for (x86-64, and 64 or 128 on arm64: 64 divides both)
+#: bytes of a cache line on x86-64, the unit the GloVe state's rows are laid out in
 CACHE_LINE = 64
 
 
